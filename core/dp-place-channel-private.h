@@ -1,0 +1,48 @@
+/* dp-place-channel-private.h
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include "dp-place-channel.h"
+
+G_BEGIN_DECLS
+
+typedef struct _DpWaiter DpWaiter;
+
+/* Someone waiting on several endpoints at once (a sync, a GSource). notify
+ * is called, with the endpoint's inbox locked, when a message arrives or
+ * the endpoint closes: it must be quick and must not call back into the
+ * endpoint. */
+struct _DpWaiter
+{
+  void (*notify) (DpWaiter *waiter);
+};
+
+void      dp_place_channel_add_waiter    (DpPlaceChannel *self,
+                                          DpWaiter       *waiter);
+void      dp_place_channel_remove_waiter (DpPlaceChannel *self,
+                                          DpWaiter       *waiter);
+gboolean  dp_place_channel_is_ready      (DpPlaceChannel *self);
+
+/* end_time: -1 waits forever, 0 only polls, otherwise a g_get_monotonic_time()
+ * deadline. Returns NULL without an error when nothing came in time. */
+GVariant *dp_place_channel_pop           (DpPlaceChannel *self,
+                                          gint64          end_time,
+                                          GError        **error);
+gboolean  dp_place_channel_push          (DpPlaceChannel *self,
+                                          GVariant       *message,
+                                          GError        **error);
+guint     dp_place_channel_n_pending     (DpPlaceChannel *self);
+
+void      dp_place_channel_close_with_reason (DpPlaceChannel *self,
+                                              const GError   *reason);
+gboolean  dp_place_channel_is_closed     (DpPlaceChannel *self);
+
+/* The place that received this endpoint in a message and closes it when it
+ * ends; see dp_place_adopt_endpoint(). */
+gpointer  dp_place_channel_get_owner     (DpPlaceChannel *self);
+void      dp_place_channel_set_owner     (DpPlaceChannel *self,
+                                          gpointer        owner);
+
+G_END_DECLS

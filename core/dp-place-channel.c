@@ -1,0 +1,574 @@
+/* dp-place-channel.c: a channel endpoint with its own inbox
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#define G_LOG_DOMAIN "dplaces-channel"
+
+#include "config.h"
+
+#include "dp-error.h"
+#include "dp-handles-private.h"
+#include "dp-place-channel-private.h"
+#include "dp-place-private.h"
+
+/**
+ * DpPlaceChannel:
+ *
+ * One end of a place channel: the seeds' `place-channel`.
+ *
+ * Every endpoint has an inbox. A put on one end of a pair made by
+ * [func@Dp.PlaceChannel.new_pair] lands in the other end's inbox without a
+ * copy: the message is an immutable [struct@GLib.Variant] shared by
+ * reference. A *linked* endpoint ([ctor@Dp.PlaceChannel.new_linked]) hands
+ * its puts to a transport instead, and the transport fills its inbox with
+ * [method@Dp.PlaceChannel.deliver]: that is how channels reach other
+ * processes and nodes.
+ *
+ * Closing an end — [method@Dp.Channel.close], dropping the last reference,
+ * or the death of the place that owns it — makes puts on the other end
+ * fail at once and its gets fail once its queued messages are read.
+ */
+
+typedef struct _DpInbox DpInbox;
+
+struct _DpInbox
+{
+  gatomicrefcount ref_count;
+  GMutex mutex;
+  GCond cond;
+  GQueue queue;          /* GVariant*, oldest first */
+  guint n_blocked;       /* getters sleeping on cond */
+  GPtrArray *waiters;    /* DpWaiter*, NULL until the first one */
+  gboolean closed;       /* this end closed: gets and puts fail */
+  gboolean peer_closed;  /* the other end closed: puts fail, gets drain */
+  GError *reason;
+};
+
+struct _DpPlaceChannel
+{
+  GObject parent_instance;
+
+  DpInbox *inbox;
+  DpInbox *peer_inbox;   /* local pair: the other end's inbox */
+
+  const DpChannelLinkFuncs *link;
+  gpointer link_data;
+  GDestroyNotify link_destroy;
+
+  gpointer owner;        /* DpPlace*, not a reference; see dp_place_adopt_endpoint() */
+  guint async_bi : 1;
+};
+
+static void dp_place_channel_channel_iface_init (DpChannelInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (DpPlaceChannel, dp_place_channel, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (DP_TYPE_CHANNEL,
+                                                      dp_place_channel_channel_iface_init))
+
+static DpInbox *
+dp_inbox_new (void)
+{
+  DpInbox *inbox = g_new0 (DpInbox, 1);
+
+  g_atomic_ref_count_init (&inbox->ref_count);
+  g_mutex_init (&inbox->mutex);
+  g_cond_init (&inbox->cond);
+  g_queue_init (&inbox->queue);
+
+  return inbox;
+}
+
+static DpInbox *
+dp_inbox_ref (DpInbox *inbox)
+{
+  g_atomic_ref_count_inc (&inbox->ref_count);
+  return inbox;
+}
+
+static void
+dp_inbox_unref (DpInbox *inbox)
+{
+  if (!g_atomic_ref_count_dec (&inbox->ref_count))
+    return;
+
+  g_queue_clear_full (&inbox->queue, (GDestroyNotify) g_variant_unref);
+  g_clear_pointer (&inbox->waiters, g_ptr_array_unref);
+  g_clear_error (&inbox->reason);
+  g_cond_clear (&inbox->cond);
+  g_mutex_clear (&inbox->mutex);
+  g_free (inbox);
+}
+
+/* Called with inbox->mutex held. */
+static void
+dp_inbox_wake_locked (DpInbox *inbox,
+                      gboolean everyone)
+{
+  if (inbox->n_blocked > 0)
+    {
+      if (everyone)
+        g_cond_broadcast (&inbox->cond);
+      else
+        g_cond_signal (&inbox->cond);
+    }
+
+  if (inbox->waiters != NULL)
+    for (guint i = 0; i < inbox->waiters->len; i++)
+      {
+        DpWaiter *waiter = g_ptr_array_index (inbox->waiters, i);
+        waiter->notify (waiter);
+      }
+}
+
+/* Marks @inbox closed (its own end went away) or peer-closed. The first
+ * reason given is kept. */
+static void
+dp_inbox_shut (DpInbox      *inbox,
+               gboolean      own_end,
+               const GError *reason)
+{
+  g_mutex_lock (&inbox->mutex);
+  if (own_end)
+    inbox->closed = TRUE;
+  else
+    inbox->peer_closed = TRUE;
+  if (inbox->reason == NULL && reason != NULL)
+    inbox->reason = g_error_copy (reason);
+  dp_inbox_wake_locked (inbox, TRUE);
+  g_mutex_unlock (&inbox->mutex);
+}
+
+static void
+set_closed_error (DpInbox  *inbox,
+                  gboolean  own_end,
+                  GError  **error)
+{
+  if (own_end && inbox->closed)
+    g_set_error_literal (error, DP_ERROR, DP_ERROR_CLOSED, "The channel is closed");
+  else if (inbox->reason != NULL)
+    g_set_error_literal (error, inbox->reason->domain, inbox->reason->code,
+                         inbox->reason->message);
+  else
+    g_set_error_literal (error, DP_ERROR, DP_ERROR_CLOSED,
+                         "The other end of the channel is closed");
+}
+
+/* Consumes @message. */
+static gboolean
+dp_inbox_push (DpInbox   *inbox,
+               GVariant  *message,
+               GError   **error)
+{
+  g_mutex_lock (&inbox->mutex);
+  if (G_UNLIKELY (inbox->closed))
+    {
+      set_closed_error (inbox, FALSE, error);
+      g_mutex_unlock (&inbox->mutex);
+      g_variant_unref (message);
+      return FALSE;
+    }
+  g_queue_push_tail (&inbox->queue, message);
+  dp_inbox_wake_locked (inbox, FALSE);
+  g_mutex_unlock (&inbox->mutex);
+
+  return TRUE;
+}
+
+static void
+dp_place_channel_dispose (GObject *object)
+{
+  DpPlaceChannel *self = DP_PLACE_CHANNEL (object);
+
+  /* Dropping the last reference closes the end, as in Racket when a
+   * channel is collected; the other end sees it. */
+  dp_place_channel_close_with_reason (self, NULL);
+
+  G_OBJECT_CLASS (dp_place_channel_parent_class)->dispose (object);
+}
+
+static void
+dp_place_channel_finalize (GObject *object)
+{
+  DpPlaceChannel *self = DP_PLACE_CHANNEL (object);
+
+  if (self->link_destroy != NULL)
+    self->link_destroy (self->link_data);
+  g_clear_pointer (&self->inbox, dp_inbox_unref);
+  g_clear_pointer (&self->peer_inbox, dp_inbox_unref);
+
+  G_OBJECT_CLASS (dp_place_channel_parent_class)->finalize (object);
+}
+
+static DpPlaceChannel *
+dp_place_channel_get_endpoint_impl (DpChannel *channel)
+{
+  return DP_PLACE_CHANNEL (channel);
+}
+
+static void
+dp_place_channel_channel_iface_init (DpChannelInterface *iface)
+{
+  iface->get_endpoint = dp_place_channel_get_endpoint_impl;
+}
+
+static void
+dp_place_channel_class_init (DpPlaceChannelClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = dp_place_channel_dispose;
+  object_class->finalize = dp_place_channel_finalize;
+}
+
+static void
+dp_place_channel_init (DpPlaceChannel *self)
+{
+  self->inbox = dp_inbox_new ();
+}
+
+/**
+ * dp_place_channel_new_pair:
+ * @out_a: (out) (transfer full): one end
+ * @out_b: (out) (transfer full): the other end
+ *
+ * Creates a place channel: two endpoints cross-linked so that what is put
+ * on one is got from the other, in both directions (the seeds'
+ * `place-channel`). Send one end to a place in a message to give it a
+ * direct line.
+ */
+void
+dp_place_channel_new_pair (DpPlaceChannel **out_a,
+                           DpPlaceChannel **out_b)
+{
+  DpPlaceChannel *a, *b;
+
+  g_return_if_fail (out_a != NULL);
+  g_return_if_fail (out_b != NULL);
+
+  a = g_object_new (DP_TYPE_PLACE_CHANNEL, NULL);
+  b = g_object_new (DP_TYPE_PLACE_CHANNEL, NULL);
+  a->peer_inbox = dp_inbox_ref (b->inbox);
+  b->peer_inbox = dp_inbox_ref (a->inbox);
+
+  *out_a = a;
+  *out_b = b;
+}
+
+/**
+ * dp_async_bi_channel_new:
+ * @out_a: (out) (transfer full): one end
+ * @out_b: (out) (transfer full): the other end
+ *
+ * Creates an asynchronous bidirectional channel for two threads of one
+ * place (the seeds' `make-async-bi-channel`). In C every channel is
+ * already thread-safe and asynchronous, so this is a place channel pair
+ * that [func@Dp.is_async_bi_channel] recognises.
+ */
+void
+dp_async_bi_channel_new (DpChannel **out_a,
+                         DpChannel **out_b)
+{
+  DpPlaceChannel *a, *b;
+
+  dp_place_channel_new_pair (&a, &b);
+  a->async_bi = b->async_bi = TRUE;
+  *out_a = DP_CHANNEL (a);
+  *out_b = DP_CHANNEL (b);
+}
+
+/**
+ * dp_is_async_bi_channel:
+ * @object: (nullable): any object
+ *
+ * The seeds' `async-bi-channel?`.
+ *
+ * Returns: whether @object is an end of [func@Dp.async_bi_channel_new]
+ */
+gboolean
+dp_is_async_bi_channel (gpointer object)
+{
+  return DP_IS_PLACE_CHANNEL (object) && DP_PLACE_CHANNEL (object)->async_bi;
+}
+
+/**
+ * dp_place_channel_new_linked:
+ * @funcs: how to reach the other side; must outlive the endpoint
+ * @user_data: passed to @funcs
+ * @destroy: (nullable): frees @user_data when the endpoint is finalized
+ *
+ * Creates an endpoint whose other side is out of this process: puts call
+ * @funcs->send, and the transport delivers incoming messages with
+ * [method@Dp.PlaceChannel.deliver]. For transports and place backends.
+ *
+ * Returns: (transfer full): a new endpoint
+ */
+DpPlaceChannel *
+dp_place_channel_new_linked (const DpChannelLinkFuncs *funcs,
+                             gpointer                  user_data,
+                             GDestroyNotify            destroy)
+{
+  DpPlaceChannel *self;
+
+  g_return_val_if_fail (funcs != NULL && funcs->send != NULL, NULL);
+
+  self = g_object_new (DP_TYPE_PLACE_CHANNEL, NULL);
+  self->link = funcs;
+  self->link_data = user_data;
+  self->link_destroy = destroy;
+
+  return self;
+}
+
+/**
+ * dp_place_channel_deliver:
+ * @self: a linked endpoint
+ * @message: (transfer floating): a message from the other side
+ *
+ * Puts @message in @self's inbox, as if the other side had put it. For
+ * transports. Messages delivered after the endpoint closed are dropped.
+ */
+void
+dp_place_channel_deliver (DpPlaceChannel *self,
+                          GVariant       *message)
+{
+  g_return_if_fail (DP_IS_PLACE_CHANNEL (self));
+  g_return_if_fail (message != NULL);
+
+  dp_inbox_push (self->inbox, g_variant_ref_sink (message), NULL);
+}
+
+/**
+ * dp_place_channel_peer_closed:
+ * @self: a linked endpoint
+ * @reason: (nullable): why, e.g. %DP_ERROR_PEER_DIED with the place's fate
+ *
+ * Tells @self that its other side is gone: puts fail from now on with
+ * @reason, gets fail with it once the queued messages are read. For
+ * transports and place backends.
+ */
+void
+dp_place_channel_peer_closed (DpPlaceChannel *self,
+                              const GError   *reason)
+{
+  g_return_if_fail (DP_IS_PLACE_CHANNEL (self));
+
+  dp_inbox_shut (self->inbox, FALSE, reason);
+}
+
+/* Private API, for dp-channel.c and the place machinery. */
+
+gboolean
+dp_place_channel_push (DpPlaceChannel *self,
+                       GVariant       *message,
+                       GError        **error)
+{
+  DpInbox *inbox = self->inbox;
+
+  if (self->peer_inbox != NULL)
+    {
+      /* Our own inbox learns first when the other side died (a place
+       * whose thread is gone still has an open inbox nobody reads). */
+      if (G_UNLIKELY (g_atomic_int_get (&inbox->closed) ||
+                      g_atomic_int_get (&inbox->peer_closed)))
+        {
+          g_mutex_lock (&inbox->mutex);
+          set_closed_error (inbox, TRUE, error);
+          g_mutex_unlock (&inbox->mutex);
+          g_variant_unref (message);
+          return FALSE;
+        }
+      return dp_inbox_push (self->peer_inbox, message, error);
+    }
+
+  g_mutex_lock (&inbox->mutex);
+  if (G_UNLIKELY (inbox->closed || inbox->peer_closed))
+    {
+      set_closed_error (inbox, TRUE, error);
+      g_mutex_unlock (&inbox->mutex);
+      g_variant_unref (message);
+      return FALSE;
+    }
+  g_mutex_unlock (&inbox->mutex);
+
+  if (self->link == NULL)
+    {
+      /* Neither paired nor linked: an endpoint made with g_object_new(). */
+      g_variant_unref (message);
+      g_set_error_literal (error, DP_ERROR, DP_ERROR_CLOSED,
+                           "The channel has no other end");
+      return FALSE;
+    }
+
+  {
+    gboolean ok = self->link->send (self, message, self->link_data, error);
+    g_variant_unref (message);
+    return ok;
+  }
+}
+
+GVariant *
+dp_place_channel_pop (DpPlaceChannel *self,
+                      gint64          end_time,
+                      GError        **error)
+{
+  DpInbox *inbox = self->inbox;
+  DpPlace *place = NULL;
+  GVariant *message = NULL;
+
+  g_mutex_lock (&inbox->mutex);
+  for (;;)
+    {
+      message = g_queue_pop_head (&inbox->queue);
+      if (message != NULL)
+        break;
+      if (inbox->closed || inbox->peer_closed)
+        {
+          set_closed_error (inbox, TRUE, error);
+          break;
+        }
+      if (end_time == 0 || (end_time > 0 && g_get_monotonic_time () >= end_time))
+        break;
+
+      /* About to sleep. A place that is killed meanwhile must wake up, so
+       * it learns where we sleep; it must learn it before we hold the inbox
+       * lock (a killer takes the place lock, then ours). */
+      if (place == NULL && (place = dp_place_get_current ()) != NULL)
+        {
+          g_mutex_unlock (&inbox->mutex);
+          if (!dp_place_begin_wait (place, &inbox->mutex, &inbox->cond, error))
+            {
+              place = NULL;
+              return NULL;
+            }
+          g_mutex_lock (&inbox->mutex);
+          continue;
+        }
+      if (place != NULL && dp_place_is_killed (place))
+        {
+          g_set_error_literal (error, DP_ERROR, DP_ERROR_KILLED, "This place was killed");
+          break;
+        }
+
+      inbox->n_blocked++;
+      if (end_time < 0)
+        g_cond_wait (&inbox->cond, &inbox->mutex);
+      else
+        g_cond_wait_until (&inbox->cond, &inbox->mutex, end_time);
+      inbox->n_blocked--;
+    }
+  g_mutex_unlock (&inbox->mutex);
+
+  if (place != NULL)
+    dp_place_end_wait (place);
+
+  return message;
+}
+
+gboolean
+dp_place_channel_is_ready (DpPlaceChannel *self)
+{
+  DpInbox *inbox = self->inbox;
+  gboolean ready;
+
+  g_mutex_lock (&inbox->mutex);
+  ready = inbox->queue.length > 0 || inbox->closed || inbox->peer_closed;
+  g_mutex_unlock (&inbox->mutex);
+
+  return ready;
+}
+
+guint
+dp_place_channel_n_pending (DpPlaceChannel *self)
+{
+  DpInbox *inbox = self->inbox;
+  guint n;
+
+  g_mutex_lock (&inbox->mutex);
+  n = inbox->queue.length;
+  g_mutex_unlock (&inbox->mutex);
+
+  return n;
+}
+
+gboolean
+dp_place_channel_is_closed (DpPlaceChannel *self)
+{
+  DpInbox *inbox = self->inbox;
+  gboolean closed;
+
+  g_mutex_lock (&inbox->mutex);
+  closed = inbox->closed || (inbox->peer_closed && inbox->queue.length == 0);
+  g_mutex_unlock (&inbox->mutex);
+
+  return closed;
+}
+
+void
+dp_place_channel_add_waiter (DpPlaceChannel *self,
+                             DpWaiter       *waiter)
+{
+  DpInbox *inbox = self->inbox;
+
+  g_mutex_lock (&inbox->mutex);
+  if (inbox->waiters == NULL)
+    inbox->waiters = g_ptr_array_new ();
+  g_ptr_array_add (inbox->waiters, waiter);
+  g_mutex_unlock (&inbox->mutex);
+}
+
+void
+dp_place_channel_remove_waiter (DpPlaceChannel *self,
+                                DpWaiter       *waiter)
+{
+  DpInbox *inbox = self->inbox;
+
+  g_mutex_lock (&inbox->mutex);
+  if (inbox->waiters != NULL)
+    g_ptr_array_remove_fast (inbox->waiters, waiter);
+  g_mutex_unlock (&inbox->mutex);
+}
+
+/* Closes this end: its own gets and puts fail, and the other end learns it.
+ * Idempotent. */
+void
+dp_place_channel_close_with_reason (DpPlaceChannel *self,
+                                    const GError   *reason)
+{
+  DpInbox *inbox = self->inbox;
+  gboolean was_closed;
+
+  g_mutex_lock (&inbox->mutex);
+  was_closed = inbox->closed;
+  g_mutex_unlock (&inbox->mutex);
+  if (was_closed)
+    return;
+
+  /* Keep ourselves alive: forgetting the handle may drop the table's
+   * reference while we still work here. */
+  g_object_ref (self);
+
+  dp_inbox_shut (inbox, TRUE, NULL);
+  if (self->peer_inbox != NULL)
+    dp_inbox_shut (self->peer_inbox, FALSE, reason);
+  else if (self->link != NULL && self->link->close != NULL)
+    self->link->close (self, self->link_data);
+
+  if (self->owner != NULL)
+    dp_place_release_endpoint (self->owner, self);
+  dp_handles_forget (G_OBJECT (self));
+
+  g_object_unref (self);
+}
+
+gpointer
+dp_place_channel_get_owner (DpPlaceChannel *self)
+{
+  return self->owner;
+}
+
+void
+dp_place_channel_set_owner (DpPlaceChannel *self,
+                            gpointer        owner)
+{
+  self->owner = owner;
+}

@@ -1,0 +1,563 @@
+/* dp-system.c: the system a keyfile declares, running
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#define G_LOG_DOMAIN "dplaces-system"
+
+#include "config.h"
+
+#include <stdio.h>
+
+#include "dp-after-seconds.h"
+#include "dp-error.h"
+#include "dp-every-seconds.h"
+#include "dp-message.h"
+#include "dp-place-private.h"
+#include "dp-plugin-registry.h"
+#include "dp-system.h"
+
+/**
+ * DpSystem:
+ *
+ * What `dplaces run FILE.ini` runs: a root [class@Dp.Node] with the places
+ * and timers a [class@Dp.Config] declares. Timers' actions run on the
+ * node's loop without blocking it: a put, then waiting for and printing
+ * the reply, a log line, waiting for a place to end, an exit.
+ *
+ * With `exit-when-idle=true` (the default) the system ends with status 0
+ * once every place has ended and no timer or action is left.
+ */
+
+struct _DpSystem
+{
+  GObject parent_instance;
+
+  DpConfig *config;
+  DpNode *node;
+  GHashTable *places;     /* NAME → DpPlace* */
+  guint n_live_places;
+  guint n_pending_timers;
+  guint n_running_actions;
+  gboolean exit_when_idle;
+  gboolean started;
+};
+
+G_DEFINE_FINAL_TYPE (DpSystem, dp_system, G_TYPE_OBJECT)
+
+/* One firing of a timer's actions, stepping through them asynchronously. */
+typedef struct {
+  DpSystem *system;
+  char *group;
+  gboolean one_shot;
+} Timer;
+
+typedef enum {
+  STEP_PUT,
+  STEP_PRINT_REPLY,
+  STEP_LOG,
+  STEP_WAIT,
+  STEP_EXIT,
+  STEP_DONE,
+} Step;
+
+typedef struct {
+  DpSystem *system;
+  char *group;
+  Step step;
+  DpPlace *target;      /* of put= */
+} ActionRun;
+
+static void action_run_continue (ActionRun *run);
+
+static void
+dp_system_finalize (GObject *object)
+{
+  DpSystem *self = DP_SYSTEM (object);
+
+  g_clear_object (&self->config);
+  g_clear_object (&self->node);
+  g_clear_pointer (&self->places, g_hash_table_unref);
+
+  G_OBJECT_CLASS (dp_system_parent_class)->finalize (object);
+}
+
+static void
+dp_system_class_init (DpSystemClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = dp_system_finalize;
+}
+
+static void
+dp_system_init (DpSystem *self)
+{
+  self->places = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  self->exit_when_idle = TRUE;
+}
+
+/**
+ * dp_system_new:
+ * @config: a checked keyfile
+ *
+ * Returns: (transfer full): a system ready to start
+ */
+DpSystem *
+dp_system_new (DpConfig *config)
+{
+  DpSystem *self;
+
+  g_return_val_if_fail (DP_IS_CONFIG (config), NULL);
+
+  self = g_object_new (DP_TYPE_SYSTEM, NULL);
+  self->config = g_object_ref (config);
+  self->node = dp_node_new (0);
+  return self;
+}
+
+/**
+ * dp_system_get_node:
+ * @self: a system
+ *
+ * Returns: (transfer none): its root node
+ */
+DpNode *
+dp_system_get_node (DpSystem *self)
+{
+  g_return_val_if_fail (DP_IS_SYSTEM (self), NULL);
+  return self->node;
+}
+
+/**
+ * dp_system_lookup_place:
+ * @self: a system
+ * @name: the NAME of a `[place NAME]` group
+ *
+ * Returns: (transfer none) (nullable): the place, once started
+ */
+DpPlace *
+dp_system_lookup_place (DpSystem   *self,
+                        const char *name)
+{
+  g_return_val_if_fail (DP_IS_SYSTEM (self), NULL);
+  return g_hash_table_lookup (self->places, name);
+}
+
+static gboolean
+check_idle_cb (gpointer data)
+{
+  DpSystem *self = data;
+
+  if (self->exit_when_idle && self->n_live_places == 0 &&
+      self->n_pending_timers == 0 && self->n_running_actions == 0)
+    {
+      g_debug ("nothing left to do: exiting");
+      dp_node_exit (self->node, 0);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_idle_check (DpSystem *self)
+{
+  GSource *source = g_idle_source_new ();
+
+  g_source_set_priority (source, G_PRIORITY_LOW);
+  g_source_set_callback (source, check_idle_cb, g_object_ref (self), g_object_unref);
+  g_source_attach (source, dp_node_get_context (self->node));
+  g_source_unref (source);
+}
+
+static void
+place_exited_cb (DpPlace  *place,
+                 gint      status,
+                 DpSystem *self)
+{
+  g_debug ("place %s %s", dp_place_get_name (place), dp_place_get_exit_reason (place));
+  self->n_live_places--;
+  schedule_idle_check (self);
+}
+
+static char *
+key_string (DpSystem   *self,
+            const char *group,
+            const char *key)
+{
+  return g_key_file_get_string (dp_config_get_key_file (self->config), group, key, NULL);
+}
+
+static gboolean
+key_boolean (DpSystem   *self,
+             const char *group,
+             const char *key)
+{
+  return g_key_file_get_boolean (dp_config_get_key_file (self->config), group, key, NULL);
+}
+
+static DpPlace *
+start_place (DpSystem    *self,
+             const char  *group,
+             GError     **error)
+{
+  const char *name = group + strlen ("place ");
+  g_autofree char *module = key_string (self, group, "module");
+  g_autofree char *function = key_string (self, group, "function");
+  g_autofree char *backend_name = key_string (self, group, "backend");
+  g_autoptr(DpPlace) place = NULL;
+  g_autoptr(GObject) backend = NULL;
+  GType backend_type;
+
+  if (key_boolean (self, group, "thunk"))
+    {
+      place = dp_place_from_thunk (module, function, error);
+      if (place == NULL)
+        {
+          dp_config_prefix_error (self->config, error, group, "function");
+          return NULL;
+        }
+      if (dp_place_get_name (place) == NULL || g_strcmp0 (dp_place_get_name (place), dp_place_get_function (place)) == 0)
+        dp_place_set_name (place, name);
+      return g_steal_pointer (&place);
+    }
+
+  /* Resolve the function here, so a wrong module or symbol is reported
+   * against the keyfile line that names it. */
+  if (dp_plugin_registry_lookup_symbol (dp_plugin_registry_get_default (),
+                                        module, function, error) == NULL)
+    {
+      dp_config_prefix_error (self->config, error, group,
+                              g_error_matches (*error, DP_ERROR, DP_ERROR_NOT_FOUND) &&
+                              strstr ((*error)->message, "has no symbol") != NULL
+                              ? "function" : "module");
+      return NULL;
+    }
+
+  backend_type = dp_plugin_registry_lookup_plugin (dp_plugin_registry_get_default (),
+                                                   DP_PLACE_BACKEND_EXTENSION_POINT_NAME,
+                                                   backend_name != NULL ? backend_name : "threads",
+                                                   error);
+  if (backend_type == G_TYPE_INVALID)
+    {
+      dp_config_prefix_error (self->config, error, group, "backend");
+      return NULL;
+    }
+  backend = g_object_new (backend_type, NULL);
+  if (!dp_config_apply_plugin_keys (self->config, group, backend, error))
+    return NULL;
+
+  place = g_object_new (DP_TYPE_PLACE, "module", module, "function", function,
+                        "name", name, "backend", backend_name, NULL);
+  dp_place_set_backend (place, DP_PLACE_BACKEND (backend));
+  if (!dp_place_start (place, error))
+    {
+      dp_config_prefix_error (self->config, error, group, NULL);
+      return NULL;
+    }
+
+  return g_steal_pointer (&place);
+}
+
+/* Timer actions. */
+
+static void
+action_run_free (ActionRun *run)
+{
+  run->system->n_running_actions--;
+  schedule_idle_check (run->system);
+  g_clear_object (&run->target);
+  g_object_unref (run->system);
+  g_free (run->group);
+  g_free (run);
+}
+
+static void
+print_reply (ActionRun *run,
+             GVariant  *reply)
+{
+  g_autofree char *format = key_string (run->system, run->group, "print-reply");
+  g_autofree char *shown = dp_message_to_display (reply);
+  GString *line = g_string_new (NULL);
+
+  for (const char *p = format; *p != '\0'; p++)
+    {
+      if (p[0] == '%' && p[1] == 's')
+        g_string_append (line, shown), p++;
+      else if (p[0] == '%' && p[1] == '%')
+        g_string_append_c (line, '%'), p++;
+      else
+        g_string_append_c (line, *p);
+    }
+  g_string_append_c (line, '\n');
+
+  fputs (line->str, stdout);
+  fflush (stdout);
+  g_string_free (line, TRUE);
+}
+
+static gboolean
+reply_ready_cb (DpChannel *channel,
+                gpointer   data)
+{
+  ActionRun *run = data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = dp_channel_try_get (channel, &error);
+
+  if (reply == NULL && error == NULL)
+    return G_SOURCE_CONTINUE;   /* another reader took it; wait on */
+
+  if (reply != NULL)
+    print_reply (run, reply);
+  else
+    g_warning ("%s:%u: [%s] print-reply: no reply: %s", dp_config_get_path (run->system->config),
+               dp_config_get_line (run->system->config, run->group, "print-reply"),
+               run->group, error->message);
+
+  run->step = STEP_LOG;
+  action_run_continue (run);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+place_waited_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      data)
+{
+  ActionRun *run = data;
+
+  dp_place_wait_finish (DP_PLACE (object), result, NULL);
+  run->step = STEP_EXIT;
+  action_run_continue (run);
+}
+
+static DpPlace *
+action_place (ActionRun  *run,
+              const char *key)
+{
+  g_autofree char *name = key_string (run->system, run->group, key);
+  DpPlace *place = g_hash_table_lookup (run->system->places, name);
+
+  return place != NULL ? g_object_ref (place) : NULL;
+}
+
+static void
+action_run_continue (ActionRun *run)
+{
+  DpSystem *self = run->system;
+  GKeyFile *key_file = dp_config_get_key_file (self->config);
+
+  for (;;)
+    switch (run->step)
+      {
+      case STEP_PUT:
+        run->step = STEP_PRINT_REPLY;
+        if (g_key_file_has_key (key_file, run->group, "put", NULL))
+          {
+            g_autofree char *text = key_string (self, run->group, "message");
+            g_autoptr(GVariant) message = dp_message_parse (text, NULL);
+            g_autoptr(GError) error = NULL;
+
+            run->target = action_place (run, "put");
+            if (!dp_channel_put (DP_CHANNEL (run->target), message, &error))
+              {
+                g_warning ("%s:%u: [%s] put: %s", dp_config_get_path (self->config),
+                           dp_config_get_line (self->config, run->group, "put"),
+                           run->group, error->message);
+                run->step = STEP_LOG;
+              }
+          }
+        else
+          run->step = STEP_LOG;
+        break;
+
+      case STEP_PRINT_REPLY:
+        if (g_key_file_has_key (key_file, run->group, "print-reply", NULL))
+          {
+            GSource *source = dp_channel_create_source (DP_CHANNEL (run->target));
+            g_source_set_callback (source, G_SOURCE_FUNC (reply_ready_cb), run, NULL);
+            g_source_attach (source, dp_node_get_context (self->node));
+            g_source_unref (source);
+            return;
+          }
+        run->step = STEP_LOG;
+        break;
+
+      case STEP_LOG:
+        run->step = STEP_WAIT;
+        if (g_key_file_has_key (key_file, run->group, "log", NULL))
+          {
+            g_autofree char *text = key_string (self, run->group, "log");
+            g_message ("%s", text);
+          }
+        break;
+
+      case STEP_WAIT:
+        run->step = STEP_EXIT;
+        if (g_key_file_has_key (key_file, run->group, "wait", NULL))
+          {
+            g_autoptr(DpPlace) place = action_place (run, "wait");
+            dp_place_wait_async (place, NULL, place_waited_cb, run);
+            return;
+          }
+        break;
+
+      case STEP_EXIT:
+        run->step = STEP_DONE;
+        if (g_key_file_has_key (key_file, run->group, "exit", NULL))
+          dp_node_exit (self->node,
+                        (gint) g_key_file_get_integer (key_file, run->group, "exit", NULL));
+        break;
+
+      case STEP_DONE:
+      default:
+        action_run_free (run);
+        return;
+      }
+}
+
+static void
+timer_fired (gpointer data)
+{
+  Timer *timer = data;
+  ActionRun *run = g_new0 (ActionRun, 1);
+
+  run->system = g_object_ref (timer->system);
+  run->group = g_strdup (timer->group);
+  run->step = STEP_PUT;
+  timer->system->n_running_actions++;
+  if (timer->one_shot)
+    timer->system->n_pending_timers--;
+
+  action_run_continue (run);
+}
+
+static void
+timer_free (gpointer data)
+{
+  Timer *timer = data;
+
+  g_free (timer->group);
+  g_free (timer);
+}
+
+static void
+add_timer (DpSystem   *self,
+           const char *group)
+{
+  GKeyFile *key_file = dp_config_get_key_file (self->config);
+  Timer *timer = g_new0 (Timer, 1);
+  g_autoptr(GObject) container = NULL;
+
+  /* Timers hold no reference on the system: the node owns them and the
+   * system owns the node. */
+  timer->system = self;
+  timer->group = g_strdup (group);
+
+  if (g_key_file_has_key (key_file, group, "after-seconds", NULL))
+    {
+      timer->one_shot = TRUE;
+      self->n_pending_timers++;
+      container = G_OBJECT (dp_after_seconds_new (g_key_file_get_double (key_file, group, "after-seconds", NULL),
+                                                  timer_fired, timer, timer_free));
+    }
+  else
+    container = G_OBJECT (dp_every_seconds_new (g_key_file_get_double (key_file, group, "every-seconds", NULL),
+                                                timer_fired, timer, timer_free));
+
+  dp_node_add (self->node, DP_EVENT_CONTAINER (container));
+}
+
+/**
+ * dp_system_start:
+ * @self: a system
+ * @error: return location for a #GError
+ *
+ * Starts the declared places, in file order, puts their initial messages
+ * and hands the timers to the root node. Errors are placed in the keyfile:
+ * `FILE:LINE: [place NAME] module: …`, with code %DP_ERROR_CONFIG.
+ *
+ * Returns: %TRUE if everything started
+ */
+gboolean
+dp_system_start (DpSystem  *self,
+                 GError   **error)
+{
+  GKeyFile *key_file;
+  g_auto(GStrv) places = NULL;
+  g_auto(GStrv) timers = NULL;
+
+  g_return_val_if_fail (DP_IS_SYSTEM (self), FALSE);
+  g_return_val_if_fail (!self->started, FALSE);
+
+  self->started = TRUE;
+  key_file = dp_config_get_key_file (self->config);
+  if (g_key_file_has_key (key_file, "dplaces", "exit-when-idle", NULL))
+    self->exit_when_idle = g_key_file_get_boolean (key_file, "dplaces", "exit-when-idle", NULL);
+
+  /* Places report their exit on the node's context. */
+  g_main_context_push_thread_default (dp_node_get_context (self->node));
+
+  places = dp_config_dup_group_names (self->config, "place");
+  for (guint i = 0; places[i] != NULL; i++)
+    {
+      const char *group = places[i];
+      const char *name = group + strlen ("place ");
+      g_autoptr(DpPlace) place = NULL;
+      g_autofree char *initial = NULL;
+
+      place = start_place (self, group, error);
+      if (place == NULL)
+        {
+          if (error != NULL && *error != NULL && (*error)->domain == DP_ERROR)
+            (*error)->code = DP_ERROR_CONFIG;
+          g_main_context_pop_thread_default (dp_node_get_context (self->node));
+          return FALSE;
+        }
+
+      g_hash_table_insert (self->places, g_strdup (name), g_object_ref (place));
+      dp_node_add_place (self->node, place, key_boolean (self, group, "named") ? name : NULL);
+      self->n_live_places++;
+      g_signal_connect_object (place, "exited", G_CALLBACK (place_exited_cb), self, 0);
+
+      initial = key_string (self, group, "initial-message");
+      if (initial != NULL)
+        {
+          g_autoptr(GVariant) message = dp_message_parse (initial, NULL);
+          g_autoptr(GError) put_error = NULL;
+
+          if (!dp_channel_put (DP_CHANNEL (place), message, &put_error))
+            g_warning ("%s:%u: [%s] initial-message: %s", dp_config_get_path (self->config),
+                       dp_config_get_line (self->config, group, "initial-message"),
+                       group, put_error->message);
+        }
+    }
+
+  g_main_context_pop_thread_default (dp_node_get_context (self->node));
+
+  timers = dp_config_dup_group_names (self->config, "timer");
+  for (guint i = 0; timers[i] != NULL; i++)
+    add_timer (self, timers[i]);
+
+  schedule_idle_check (self);
+  return TRUE;
+}
+
+/**
+ * dp_system_run:
+ * @self: a system
+ * @error: return location for a #GError
+ *
+ * Starts the system and runs the root node's message router until a timer
+ * exits or, with `exit-when-idle`, nothing is left to do.
+ *
+ * Returns: the exit status, or -1 with @error set if the system could not
+ *   start
+ */
+gint
+dp_system_run (DpSystem  *self,
+               GError   **error)
+{
+  g_return_val_if_fail (DP_IS_SYSTEM (self), -1);
+
+  if (!self->started && !dp_system_start (self, error))
+    return -1;
+
+  return dp_node_sync_events (self->node);
+}

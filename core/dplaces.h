@@ -1,0 +1,27 @@
+/* dplaces.h: distributed places for C, on GLib
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#define DPLACES_INSIDE
+
+#include "dp-version-macros.h"
+#include "dp-version.h"
+#include "dp-error.h"
+#include "dp-enum-types.h"
+#include "dp-message.h"
+#include "dp-channel.h"
+#include "dp-place-channel.h"
+#include "dp-typed-channel.h"
+#include "dp-event-container.h"
+#include "dp-after-seconds.h"
+#include "dp-every-seconds.h"
+#include "dp-place.h"
+#include "dp-place-backend.h"
+#include "dp-node.h"
+#include "dp-plugin-registry.h"
+#include "dp-config.h"
+#include "dp-system.h"
+
+#undef DPLACES_INSIDE

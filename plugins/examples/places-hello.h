@@ -1,0 +1,9 @@
+/* places-hello.h
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <dplaces/dplaces.h>
+
+G_MODULE_EXPORT void hello_world (DpChannel *ch);
