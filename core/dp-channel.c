@@ -575,7 +575,7 @@ dp_channel_to_variant (DpChannel *self)
   if (dp_place_channel_get_owner (endpoint) != NULL)
     dp_place_release_endpoint (dp_place_channel_get_owner (endpoint), endpoint);
 
-  return g_variant_new_handle (dp_handles_export (G_OBJECT (endpoint)));
+  return g_variant_new_handle (dp_handles_export_pinned (G_OBJECT (endpoint)));
 }
 
 /**

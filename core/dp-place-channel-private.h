@@ -45,4 +45,22 @@ gpointer  dp_place_channel_get_owner     (DpPlaceChannel *self);
 void      dp_place_channel_set_owner     (DpPlaceChannel *self,
                                           gpointer        owner);
 
+/* Where an endpoint's inbox goes once the endpoint was sent to another
+ * process; see dp_place_channel_redirect(). */
+typedef struct {
+  gboolean (*send)        (GVariant     *message,
+                           gpointer      user_data,
+                           GError      **error);
+  void     (*peer_closed) (const GError *reason,
+                           gpointer      user_data);
+} DpInboxForward;
+
+GQueue   *dp_place_channel_redirect      (DpPlaceChannel       *self,
+                                          const DpInboxForward *forward,
+                                          gpointer              forward_data,
+                                          gboolean             *out_peer_closed);
+void      dp_place_channel_unredirect    (DpPlaceChannel       *self);
+gboolean  dp_place_channel_is_linked_to  (DpPlaceChannel       *self,
+                                          gpointer              link_data);
+
 G_END_DECLS

@@ -42,6 +42,11 @@ struct _DpInbox
   gboolean closed;       /* this end closed: gets and puts fail */
   gboolean peer_closed;  /* the other end closed: puts fail, gets drain */
   GError *reason;
+
+  /* Set when the endpoint was sent to another process: what arrives goes
+   * straight to the wire instead of the queue. */
+  const DpInboxForward *forward;
+  gpointer forward_data;
 };
 
 struct _DpPlaceChannel
@@ -127,15 +132,26 @@ dp_inbox_shut (DpInbox      *inbox,
                gboolean      own_end,
                const GError *reason)
 {
+  const DpInboxForward *forward = NULL;
+  gpointer forward_data = NULL;
+
   g_mutex_lock (&inbox->mutex);
   if (own_end)
     inbox->closed = TRUE;
-  else
-    inbox->peer_closed = TRUE;
+  else if (!inbox->peer_closed)
+    {
+      inbox->peer_closed = TRUE;
+      forward = inbox->forward;
+      forward_data = inbox->forward_data;
+    }
   if (inbox->reason == NULL && reason != NULL)
     inbox->reason = g_error_copy (reason);
   dp_inbox_wake_locked (inbox, TRUE);
   g_mutex_unlock (&inbox->mutex);
+
+  /* The endpoint lives in another process now: tell it there. */
+  if (forward != NULL)
+    forward->peer_closed (reason, forward_data);
 }
 
 static void
@@ -160,6 +176,17 @@ dp_inbox_push (DpInbox   *inbox,
                GError   **error)
 {
   g_mutex_lock (&inbox->mutex);
+  if (G_UNLIKELY (inbox->forward != NULL))
+    {
+      const DpInboxForward *forward = inbox->forward;
+      gpointer data = inbox->forward_data;
+      gboolean ok;
+
+      g_mutex_unlock (&inbox->mutex);
+      ok = forward->send (message, data, error);
+      g_variant_unref (message);
+      return ok;
+    }
   if (G_UNLIKELY (inbox->closed))
     {
       set_closed_error (inbox, FALSE, error);
@@ -414,6 +441,7 @@ dp_place_channel_pop (DpPlaceChannel *self,
   DpInbox *inbox = self->inbox;
   DpPlace *place = NULL;
   GVariant *message = NULL;
+  gboolean tried_read = FALSE;
 
   g_mutex_lock (&inbox->mutex);
   for (;;)
@@ -421,6 +449,12 @@ dp_place_channel_pop (DpPlaceChannel *self,
       message = g_queue_pop_head (&inbox->queue);
       if (message != NULL)
         break;
+      if (G_UNLIKELY (inbox->forward != NULL))
+        {
+          g_set_error_literal (error, DP_ERROR, DP_ERROR_CLOSED,
+                               "The channel was sent to another process");
+          break;
+        }
       if (inbox->closed || inbox->peer_closed)
         {
           set_closed_error (inbox, TRUE, error);
@@ -449,6 +483,20 @@ dp_place_channel_pop (DpPlaceChannel *self,
           break;
         }
 
+      /* A linked endpoint may read its connection itself rather than wait
+       * for another thread to read it and wake us: one wake-up less. */
+      if (self->link != NULL && self->link->read != NULL && !tried_read)
+        {
+          gboolean progressed;
+
+          g_mutex_unlock (&inbox->mutex);
+          progressed = self->link->read (self, end_time, self->link_data);
+          g_mutex_lock (&inbox->mutex);
+          tried_read = !progressed;
+          continue;
+        }
+      tried_read = FALSE;
+
       inbox->n_blocked++;
       if (end_time < 0)
         g_cond_wait (&inbox->cond, &inbox->mutex);
@@ -471,7 +519,8 @@ dp_place_channel_is_ready (DpPlaceChannel *self)
   gboolean ready;
 
   g_mutex_lock (&inbox->mutex);
-  ready = inbox->queue.length > 0 || inbox->closed || inbox->peer_closed;
+  ready = inbox->queue.length > 0 || inbox->closed || inbox->peer_closed ||
+          inbox->forward != NULL;
   g_mutex_unlock (&inbox->mutex);
 
   return ready;
@@ -571,4 +620,50 @@ dp_place_channel_set_owner (DpPlaceChannel *self,
                             gpointer        owner)
 {
   self->owner = owner;
+}
+
+/* Sends what arrives in @self's inbox to @forward from now on, and makes
+ * local gets fail: the endpoint now lives in another process. Returns the
+ * messages queued before, oldest first, for the caller to send ahead of
+ * anything forwarded: the caller must hold the lock that orders its sends
+ * until it has sent them. If the other end had already closed, says so in
+ * @out_peer_closed. */
+GQueue *
+dp_place_channel_redirect (DpPlaceChannel        *self,
+                           const DpInboxForward  *forward,
+                           gpointer               forward_data,
+                           gboolean              *out_peer_closed)
+{
+  DpInbox *inbox = self->inbox;
+  GQueue *queued = g_queue_new ();
+
+  g_mutex_lock (&inbox->mutex);
+  *queued = inbox->queue;
+  g_queue_init (&inbox->queue);
+  inbox->forward = forward;
+  inbox->forward_data = forward_data;
+  *out_peer_closed = inbox->peer_closed;
+  dp_inbox_wake_locked (inbox, TRUE);
+  g_mutex_unlock (&inbox->mutex);
+
+  return queued;
+}
+
+/* Stops forwarding, once the far side is gone. */
+void
+dp_place_channel_unredirect (DpPlaceChannel *self)
+{
+  DpInbox *inbox = self->inbox;
+
+  g_mutex_lock (&inbox->mutex);
+  inbox->forward = NULL;
+  inbox->forward_data = NULL;
+  g_mutex_unlock (&inbox->mutex);
+}
+
+gboolean
+dp_place_channel_is_linked_to (DpPlaceChannel *self,
+                               gpointer        link_data)
+{
+  return self->link != NULL && self->link_data == link_data;
 }

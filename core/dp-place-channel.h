@@ -35,6 +35,10 @@ gboolean        dp_is_async_bi_channel      (gpointer         object);
  * @send: carries @message to the other side; called on the putting thread.
  *   Returns %FALSE with @error set when the other side cannot be reached.
  * @close: tells the other side this endpoint closed (may be %NULL)
+ * @read: (nullable): lets a thread about to sleep in a get on @endpoint
+ *   read the transport itself, with @end_time as in a get (-1 for none);
+ *   returns %TRUE if it made progress, so the get looks again, or %FALSE
+ *   if it could not read now and the get should wait to be woken
  *
  * How a linked endpoint reaches its other side, for the transports and
  * place backends that implement channels across processes and nodes.
@@ -46,8 +50,11 @@ typedef struct {
                      GError        **error);
   void     (*close) (DpPlaceChannel *endpoint,
                      gpointer        user_data);
+  gboolean (*read)  (DpPlaceChannel *endpoint,
+                     gint64          end_time,
+                     gpointer        user_data);
   /*< private >*/
-  gpointer padding[4];
+  gpointer padding[3];
 } DpChannelLinkFuncs;
 
 DP_AVAILABLE_IN_ALL

@@ -626,3 +626,25 @@ dp_plugin_get_module_path (GType type)
 {
   return g_type_get_qdata (type, module_path_quark ());
 }
+
+/**
+ * dp_distributed_launch_path:
+ *
+ * The seeds' `distributed-launch-path`: the `dplaces` host binary that
+ * starts a node, or a place of the processes backend, on this machine.
+ * `$DPLACES_LAUNCH_PATH` overrides it; a libdplaces running from the build
+ * tree uses the build's `tools/dplaces`; otherwise the installed one.
+ *
+ * Returns: (transfer full): the path
+ */
+char *
+dp_distributed_launch_path (void)
+{
+  const char *env = g_getenv ("DPLACES_LAUNCH_PATH");
+
+  if (env != NULL && env[0] != '\0')
+    return g_strdup (env);
+  if (running_from_build_tree ())
+    return g_build_filename (DP_BUILD_ROOT, "tools", "dplaces", NULL);
+  return g_build_filename (DP_BINDIR, "dplaces", NULL);
+}

@@ -57,6 +57,9 @@ DP_AVAILABLE_IN_ALL
 const char         *dp_plugin_registry_describe_extension_point (const char *extension_point);
 
 DP_AVAILABLE_IN_ALL
+char               *dp_distributed_launch_path          (void);
+
+DP_AVAILABLE_IN_ALL
 void                dp_plugin_set_description           (GType       type,
                                                          const char *description);
 DP_AVAILABLE_IN_ALL

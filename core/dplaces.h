@@ -13,6 +13,8 @@
 #include "dp-message.h"
 #include "dp-channel.h"
 #include "dp-place-channel.h"
+#include "dp-shared-vector.h"
+#include "dp-socket-connection.h"
 #include "dp-typed-channel.h"
 #include "dp-event-container.h"
 #include "dp-after-seconds.h"

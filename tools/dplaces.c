@@ -12,6 +12,7 @@
 
 #include <dplaces/dplaces.h>
 
+#include "dp-bench.h"
 #include "dp-inspect.h"
 #include "dp-log.h"
 
@@ -60,6 +61,54 @@ command_run (int    argc,
   return status;
 }
 
+typedef int (*ChildMain) (int fd, const char *module, const char *function, const char *name);
+
+/* `dplaces place-helper`: a place of the processes backend, in this
+ * process. Its creator passes the socket as --fd. */
+static int
+command_place_helper (int    argc,
+                      char **argv)
+{
+  gint fd = -1;
+  g_autofree char *module = NULL;
+  g_autofree char *function = NULL;
+  g_autofree char *name = NULL;
+  const GOptionEntry entries[] = {
+    { "fd", 0, 0, G_OPTION_ARG_INT, &fd, "The socket to the place's creator", "FD" },
+    { "module", 0, 0, G_OPTION_ARG_FILENAME, &module, "The module", "PATH" },
+    { "function", 0, 0, G_OPTION_ARG_STRING, &function, "The place function", "NAME" },
+    { "name", 0, 0, G_OPTION_ARG_STRING, &name, "The place's name", "NAME" },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new ("— run a place for the processes backend");
+  g_autoptr(GError) error = NULL;
+  DpPluginRegistry *registry = dp_plugin_registry_get_default ();
+  ChildMain child_main;
+  GType backend;
+
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error) ||
+      fd < 0 || module == NULL || function == NULL)
+    {
+      g_printerr ("dplaces place-helper: %s\n",
+                  error != NULL ? error->message : "needs --fd, --module and --function");
+      return 127;
+    }
+
+  backend = dp_plugin_registry_lookup_plugin (registry, DP_PLACE_BACKEND_EXTENSION_POINT_NAME,
+                                              "processes", &error);
+  child_main = backend == G_TYPE_INVALID ? NULL :
+    (ChildMain) dp_plugin_registry_lookup_symbol (registry, dp_plugin_get_module_path (backend),
+                                                  "dp_processes_child_main", &error);
+  if (child_main == NULL)
+    {
+      g_printerr ("dplaces place-helper: %s\n", error->message);
+      return 127;
+    }
+
+  return child_main (fd, module, function, name != NULL ? name : function);
+}
+
 static void
 print_usage (FILE *out)
 {
@@ -72,6 +121,7 @@ print_usage (FILE *out)
            "  run FILE.ini            Run the system a keyfile declares\n"
            "  inspect [PLUGIN]        List installed plugins, or one plugin's keys\n"
            "                          (--json for machine-readable output)\n"
+           "  bench SCENARIO          Measure speed against the physical floor\n"
            "\n"
            "Options:\n"
            "  -h, --help              Show this help\n"
@@ -113,6 +163,10 @@ main (int    argc,
     return command_run (argc - 1, argv + 1);
   if (g_str_equal (command, "inspect"))
     return dp_inspect_command (argc - 1, argv + 1);
+  if (g_str_equal (command, "bench"))
+    return dp_bench_command (argc - 1, argv + 1);
+  if (g_str_equal (command, "place-helper"))
+    return command_place_helper (argc - 1, argv + 1);
 
   g_printerr ("dplaces: unknown command “%s”\n\n", command);
   print_usage (stderr);

@@ -1,0 +1,1604 @@
+/* dp-socket-connection.c: channels multiplexed over one stream socket
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#define G_LOG_DOMAIN "dplaces-connection"
+
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gio/gunixfdmessage.h>
+
+#include "dp-error.h"
+#include "dp-handles-private.h"
+#include "dp-place-channel-private.h"
+#include "dp-place-private.h"
+#include "dp-shared-vector.h"
+#include "dp-socket-connection.h"
+#include "dp-wire-private.h"
+
+/**
+ * DpSocketConnection:
+ *
+ * Many channels over one stream socket: the seeds' `socket-connection%`
+ * and `place-socket-bridge%` in one. Frames (see `dp-wire-private.h` and
+ * `schemas/wire.md`) carry messages for numbered channels; each side holds
+ * a linked [class@Dp.PlaceChannel] per channel.
+ *
+ * A message is written once, from its serialized form, with one
+ * `sendmsg()`; it is read once, into a buffer that the received
+ * [struct@GLib.Variant] wraps. Received data is untrusted: frames over the
+ * size limit, malformed headers, invalid types and messages not in normal
+ * form close the connection with a logged reason, and every channel on it
+ * dies with that reason.
+ *
+ * Channels and shared vectors inside messages cross too: a channel is
+ * *exported* (its inbox is redirected to the wire under a new id, and the
+ * other side makes a linked endpoint for that id); a shared vector's memfd
+ * goes along with the frame on a Unix socket.
+ *
+ * Reading. A background thread polls the socket. A thread about to sleep in
+ * a get on one of the connection's endpoints reads the socket itself
+ * instead, so a reply wakes the thread that wants it directly rather than
+ * through the background reader; the background thread stays out of the
+ * way while gets keep coming.
+ */
+
+/* How long the background reader leaves the socket to a thread that has
+ * been reading it directly, in case it comes back for its next message. */
+#define DIRECT_READER_GRACE_USEC 1000
+
+/* Frames with payloads up to this size are read through the read buffer,
+ * several per read; bigger ones straight into their own buffer. */
+#define READ_BUFFER_SIZE (64 * 1024)
+#define BIG_FRAME_SIZE (16 * 1024)
+
+typedef struct _ChannelLink ChannelLink;
+
+struct _DpSocketConnection
+{
+  GObject parent_instance;
+
+  GSocket *socket;
+  int fd;
+  gboolean initiator;
+  gboolean unix_socket;
+  guint32 frame_limit;
+
+  DpSocketConnectionControlFunc control_handler;
+  gpointer control_data;
+  GDestroyNotify control_destroy;
+
+  GMutex write_lock;
+
+  /* Whoever holds read_lock reads; it guards the read state below. */
+  GMutex read_lock;
+  guint8 *rbuf;
+  gsize rlen;               /* bytes in rbuf */
+  gsize rpos;               /* bytes of rbuf already parsed */
+  gboolean in_big;          /* reading a big frame's payload directly */
+  DpFrameHeader big_header;
+  guint8 *big;
+  gsize big_have;
+  GArray *fds;              /* received descriptors not yet claimed by a frame */
+
+  /* Who reads. */
+  GMutex state_lock;
+  GCond state_cond;
+  gboolean started;
+  gboolean direct_reading;
+  gint64 reserved_until;    /* the background reader waits until then */
+  gboolean background_polling;
+  int wake_fd;
+  GThread *reader_thread;
+
+  gboolean closed;
+  GError *close_reason;
+
+  GMutex channels_lock;
+  GHashTable *channels;     /* id → ChannelLink* */
+  guint32 next_id;
+};
+
+struct _ChannelLink
+{
+  DpSocketConnection *connection;  /* strong for proxies, none for exports */
+  guint32 id;
+  gboolean exported;
+  DpPlaceChannel *endpoint;        /* proxies: not a reference; exports: strong */
+  gboolean remote_closed;
+};
+
+enum {
+  SIGNAL_CLOSED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+G_DEFINE_FINAL_TYPE (DpSocketConnection, dp_socket_connection, G_TYPE_OBJECT)
+
+static gboolean send_message_frame (DpSocketConnection  *self,
+                                    guint32              channel,
+                                    GVariant            *message,
+                                    GError             **error);
+static void     close_internal     (DpSocketConnection  *self,
+                                    const GError        *reason);
+
+static void
+dp_socket_connection_dispose (GObject *object)
+{
+  DpSocketConnection *self = DP_SOCKET_CONNECTION (object);
+
+  if (self->control_destroy != NULL)
+    self->control_destroy (self->control_data);
+  self->control_destroy = NULL;
+  self->control_handler = NULL;
+
+  G_OBJECT_CLASS (dp_socket_connection_parent_class)->dispose (object);
+}
+
+static void
+dp_socket_connection_finalize (GObject *object)
+{
+  DpSocketConnection *self = DP_SOCKET_CONNECTION (object);
+
+  for (guint i = 0; i < self->fds->len; i++)
+    close (g_array_index (self->fds, int, i));
+  g_array_unref (self->fds);
+  g_free (self->rbuf);
+  g_free (self->big);
+  g_clear_error (&self->close_reason);
+  g_hash_table_unref (self->channels);
+  if (self->wake_fd >= 0)
+    close (self->wake_fd);
+  g_clear_object (&self->socket);
+  g_mutex_clear (&self->write_lock);
+  g_mutex_clear (&self->read_lock);
+  g_mutex_clear (&self->state_lock);
+  g_cond_clear (&self->state_cond);
+  g_mutex_clear (&self->channels_lock);
+
+  G_OBJECT_CLASS (dp_socket_connection_parent_class)->finalize (object);
+}
+
+static void
+dp_socket_connection_class_init (DpSocketConnectionClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = dp_socket_connection_dispose;
+  object_class->finalize = dp_socket_connection_finalize;
+
+  /**
+   * DpSocketConnection::closed:
+   * @self: the connection
+   * @reason: why, as a #GError
+   *
+   * The connection is gone, and every channel on it died with @reason.
+   * Emitted once, in the thread that noticed.
+   */
+  signals[SIGNAL_CLOSED] =
+    g_signal_new ("closed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_ERROR);
+}
+
+static void
+dp_socket_connection_init (DpSocketConnection *self)
+{
+  g_mutex_init (&self->write_lock);
+  g_mutex_init (&self->read_lock);
+  g_mutex_init (&self->state_lock);
+  g_cond_init (&self->state_cond);
+  g_mutex_init (&self->channels_lock);
+  self->rbuf = g_malloc (READ_BUFFER_SIZE);
+  self->fds = g_array_new (FALSE, FALSE, sizeof (int));
+  self->channels = g_hash_table_new (NULL, NULL);
+  self->frame_limit = DP_FRAME_DEFAULT_LIMIT;
+  self->wake_fd = -1;
+  self->next_id = DP_SOCKET_CONNECTION_FIRST_CHANNEL + 1;
+}
+
+/**
+ * dp_socket_connection_new:
+ * @socket: a connected stream socket (TCP, or a Unix socket pair)
+ * @initiator: whether this side opened the connection; the two sides
+ *   number the channels they export apart by it
+ *
+ * Wraps @socket. Add channels, then call [method@Dp.SocketConnection.start].
+ *
+ * Returns: (transfer full): the connection
+ */
+DpSocketConnection *
+dp_socket_connection_new (GSocket  *socket,
+                          gboolean  initiator)
+{
+  DpSocketConnection *self;
+
+  g_return_val_if_fail (G_IS_SOCKET (socket), NULL);
+
+  self = g_object_new (DP_TYPE_SOCKET_CONNECTION, NULL);
+  self->socket = g_object_ref (socket);
+  self->fd = g_socket_get_fd (socket);
+  self->initiator = initiator;
+  self->unix_socket = g_socket_get_family (socket) == G_SOCKET_FAMILY_UNIX;
+  self->wake_fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
+  g_socket_set_blocking (socket, FALSE);
+  if (!self->unix_socket)
+    g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
+
+  return self;
+}
+
+/**
+ * dp_socket_connection_set_frame_limit:
+ * @self: a connection
+ * @limit: the largest payload accepted, in bytes
+ *
+ * A peer that announces a bigger frame is disconnected.
+ */
+void
+dp_socket_connection_set_frame_limit (DpSocketConnection *self,
+                                      guint32             limit)
+{
+  g_return_if_fail (DP_IS_SOCKET_CONNECTION (self));
+  self->frame_limit = limit;
+}
+
+/**
+ * dp_socket_connection_set_control_handler:
+ * @self: a connection
+ * @handler: (scope notified) (closure user_data) (destroy destroy): handles
+ *   frames that are not channel traffic
+ * @user_data: data for @handler
+ * @destroy: (nullable): frees @user_data
+ *
+ * Without a handler, such frames close the connection.
+ */
+void
+dp_socket_connection_set_control_handler (DpSocketConnection            *self,
+                                          DpSocketConnectionControlFunc  handler,
+                                          gpointer                       user_data,
+                                          GDestroyNotify                 destroy)
+{
+  g_return_if_fail (DP_IS_SOCKET_CONNECTION (self));
+
+  if (self->control_destroy != NULL)
+    self->control_destroy (self->control_data);
+  self->control_handler = handler;
+  self->control_data = user_data;
+  self->control_destroy = destroy;
+}
+
+GSocket *
+dp_socket_connection_get_socket (DpSocketConnection *self)
+{
+  g_return_val_if_fail (DP_IS_SOCKET_CONNECTION (self), NULL);
+  return self->socket;
+}
+
+gboolean
+dp_socket_connection_is_closed (DpSocketConnection *self)
+{
+  gboolean closed;
+
+  g_return_val_if_fail (DP_IS_SOCKET_CONNECTION (self), TRUE);
+
+  g_mutex_lock (&self->state_lock);
+  closed = self->closed;
+  g_mutex_unlock (&self->state_lock);
+
+  return closed;
+}
+
+/* Writing. */
+
+static gboolean
+wait_writable (DpSocketConnection  *self,
+               GError             **error)
+{
+  return g_socket_condition_wait (self->socket, G_IO_OUT, NULL, error);
+}
+
+/* Sends the frame described by @vectors (the first one being the header),
+ * with @fds along if any. Takes care of partial writes. */
+static gboolean
+send_vectors (DpSocketConnection  *self,
+              GOutputVector       *vectors,
+              guint                n_vectors,
+              GUnixFDList         *fds,
+              GError             **error)
+{
+  g_autoptr(GSocketControlMessage) fd_message = NULL;
+  GSocketControlMessage *messages[1];
+  gsize total = 0;
+  guint first = 0;
+
+  for (guint i = 0; i < n_vectors; i++)
+    total += vectors[i].size;
+
+  if (fds != NULL && g_unix_fd_list_get_length (fds) > 0)
+    {
+      fd_message = g_unix_fd_message_new_with_fd_list (fds);
+      messages[0] = fd_message;
+    }
+
+  while (total > 0)
+    {
+      g_autoptr(GError) local_error = NULL;
+      gssize written;
+
+      written = g_socket_send_message (self->socket, NULL, vectors + first, n_vectors - first,
+                                       fd_message != NULL ? messages : NULL,
+                                       fd_message != NULL ? 1 : 0,
+                                       G_SOCKET_MSG_NONE, NULL, &local_error);
+      if (written < 0)
+        {
+          if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+            {
+              if (!wait_writable (self, error))
+                return FALSE;
+              continue;
+            }
+          g_set_error (error, DP_ERROR, DP_ERROR_PEER_DIED, "Connection lost: %s",
+                       local_error->message);
+          return FALSE;
+        }
+
+      /* The descriptors went with the first bytes. */
+      g_clear_object (&fd_message);
+      total -= written;
+      while (written > 0)
+        {
+          if ((gsize) written >= vectors[first].size)
+            {
+              written -= vectors[first].size;
+              first++;
+            }
+          else
+            {
+              vectors[first].buffer = (const guint8 *) vectors[first].buffer + written;
+              vectors[first].size -= written;
+              written = 0;
+            }
+        }
+    }
+
+  return TRUE;
+}
+
+static gboolean
+check_open_locked (DpSocketConnection  *self,
+                   GError             **error)
+{
+  gboolean closed;
+
+  g_mutex_lock (&self->state_lock);
+  closed = self->closed;
+  if (closed)
+    {
+      if (self->close_reason != NULL)
+        g_set_error_literal (error, self->close_reason->domain, self->close_reason->code,
+                             self->close_reason->message);
+      else
+        g_set_error_literal (error, DP_ERROR, DP_ERROR_PEER_DIED, "Connection closed");
+    }
+  g_mutex_unlock (&self->state_lock);
+
+  return !closed;
+}
+
+/* Writes one frame: header, then @message (if any) laid out as the wire
+ * wants it, then @entries. The caller holds the write lock. */
+static gboolean
+send_frame_locked (DpSocketConnection   *self,
+                   guint8                kind,
+                   guint32               channel,
+                   GVariant             *message,
+                   const DpHandleEntry  *entries,
+                   guint                 n_entries,
+                   GUnixFDList          *fds,
+                   guint32               aux,
+                   GError              **error)
+{
+  static const guint8 zeros[8] = { 0 };
+  guint8 header_bytes[DP_FRAME_HEADER_SIZE];
+  DpFrameHeader header = { 0 };
+  GOutputVector vectors[5];
+  guint n_vectors = 0;
+  const char *type = NULL;
+  gsize type_length = 0, data_size = 0, payload;
+
+  if (message != NULL)
+    {
+      type = g_variant_get_type_string (message);
+      type_length = strlen (type);
+      data_size = g_variant_get_size (message);
+    }
+  payload = (type_length > 0 ? dp_align8 (type_length) : 0) + data_size +
+            n_entries * sizeof (DpHandleEntry);
+  if (payload > self->frame_limit)
+    {
+      g_set_error (error, DP_ERROR, DP_ERROR_INVALID_MESSAGE,
+                   "Message of %" G_GSIZE_FORMAT " bytes is over the frame limit of %u",
+                   payload, self->frame_limit);
+      return FALSE;
+    }
+
+  header.length = payload;
+  header.kind = kind;
+  header.flags = fds != NULL && g_unix_fd_list_get_length (fds) > 0 ? DP_FRAME_FLAG_FDS : 0;
+  header.type_length = type_length;
+  header.channel = channel;
+  header.aux = kind == DP_FRAME_DATA ? n_entries : aux;
+  dp_frame_header_encode (&header, header_bytes);
+
+  vectors[n_vectors++] = (GOutputVector) { header_bytes, DP_FRAME_HEADER_SIZE };
+  if (type_length > 0)
+    {
+      vectors[n_vectors++] = (GOutputVector) { type, type_length };
+      if (dp_align8 (type_length) > type_length)
+        vectors[n_vectors++] = (GOutputVector) { zeros, dp_align8 (type_length) - type_length };
+    }
+  if (data_size > 0)
+    vectors[n_vectors++] = (GOutputVector) { g_variant_get_data (message), data_size };
+  if (n_entries > 0)
+    vectors[n_vectors++] = (GOutputVector) { entries, n_entries * sizeof (DpHandleEntry) };
+
+  if (!check_open_locked (self, error))
+    return FALSE;
+  if (!send_vectors (self, vectors, n_vectors, fds, error))
+    {
+      /* Closing takes the write lock: the caller does it. */
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+connection_lost (DpSocketConnection *self,
+                 const GError       *error)
+{
+  g_autoptr(GError) reason = NULL;
+
+  if (error != NULL && g_error_matches (error, DP_ERROR, DP_ERROR_INVALID_MESSAGE))
+    return;   /* the message was wrong, not the connection */
+  reason = g_error_new (DP_ERROR, DP_ERROR_PEER_DIED, "Connection lost: %s",
+                        error != NULL ? error->message : "write failed");
+  close_internal (self, reason);
+}
+
+static gboolean
+send_frame (DpSocketConnection   *self,
+            guint8                kind,
+            guint32               channel,
+            GVariant             *message,
+            guint32               aux,
+            GError              **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  gboolean ok;
+
+  g_mutex_lock (&self->write_lock);
+  ok = send_frame_locked (self, kind, channel, message, NULL, 0, NULL, aux, &local_error);
+  g_mutex_unlock (&self->write_lock);
+
+  if (!ok)
+    {
+      if (!dp_socket_connection_is_closed (self))
+        connection_lost (self, local_error);
+      g_propagate_error (error, g_steal_pointer (&local_error));
+    }
+  return ok;
+}
+
+/* Channels. */
+
+static gboolean proxy_send  (DpPlaceChannel *endpoint, GVariant *message, gpointer data, GError **error);
+static void     proxy_close (DpPlaceChannel *endpoint, gpointer data);
+static gboolean proxy_read  (DpPlaceChannel *endpoint, gint64 end_time, gpointer data);
+
+static const DpChannelLinkFuncs proxy_funcs = {
+  .send = proxy_send,
+  .close = proxy_close,
+  .read = proxy_read,
+};
+
+static void
+channel_link_free (gpointer data)
+{
+  ChannelLink *link = data;
+  DpSocketConnection *self = link->connection;
+
+  g_mutex_lock (&self->channels_lock);
+  if (g_hash_table_lookup (self->channels, GUINT_TO_POINTER (link->id)) == link)
+    g_hash_table_remove (self->channels, GUINT_TO_POINTER (link->id));
+  g_mutex_unlock (&self->channels_lock);
+
+  g_object_unref (self);
+  g_free (link);
+}
+
+static DpPlaceChannel *
+open_proxy (DpSocketConnection *self,
+            guint32             id)
+{
+  ChannelLink *link = g_new0 (ChannelLink, 1);
+  DpPlaceChannel *endpoint;
+
+  link->connection = g_object_ref (self);
+  link->id = id;
+  endpoint = dp_place_channel_new_linked (&proxy_funcs, link, channel_link_free);
+  link->endpoint = endpoint;
+
+  g_mutex_lock (&self->channels_lock);
+  g_hash_table_replace (self->channels, GUINT_TO_POINTER (id), link);
+  g_mutex_unlock (&self->channels_lock);
+
+  if (dp_socket_connection_is_closed (self))
+    {
+      g_autoptr(GError) reason = g_error_new_literal (DP_ERROR, DP_ERROR_PEER_DIED, "Connection closed");
+      link->remote_closed = TRUE;
+      dp_place_channel_peer_closed (endpoint, reason);
+    }
+
+  return endpoint;
+}
+
+/**
+ * dp_socket_connection_open_channel:
+ * @self: a connection
+ * @id: a channel id both sides agreed on, such as
+ *   %DP_SOCKET_CONNECTION_FIRST_CHANNEL
+ *
+ * Returns this side's endpoint of channel @id.
+ *
+ * Returns: (transfer full): the endpoint
+ */
+DpPlaceChannel *
+dp_socket_connection_open_channel (DpSocketConnection *self,
+                                   guint32             id)
+{
+  g_return_val_if_fail (DP_IS_SOCKET_CONNECTION (self), NULL);
+  g_return_val_if_fail (id != 0, NULL);
+
+  return open_proxy (self, id);
+}
+
+static gboolean
+proxy_send (DpPlaceChannel  *endpoint,
+            GVariant        *message,
+            gpointer         data,
+            GError         **error)
+{
+  ChannelLink *link = data;
+
+  return send_message_frame (link->connection, link->id, message, error);
+}
+
+static void
+send_close (DpSocketConnection *self,
+            guint32             id,
+            const GError       *reason)
+{
+  g_autoptr(GVariant) payload = NULL;
+
+  if (dp_socket_connection_is_closed (self))
+    return;
+  payload = g_variant_ref_sink (g_variant_new_string (reason != NULL ? reason->message : ""));
+  send_frame (self, DP_FRAME_CLOSE, id, payload, 0, NULL);
+}
+
+static void
+proxy_close (DpPlaceChannel *endpoint,
+             gpointer        data)
+{
+  ChannelLink *link = data;
+  DpSocketConnection *self = link->connection;
+
+  g_mutex_lock (&self->channels_lock);
+  if (g_hash_table_lookup (self->channels, GUINT_TO_POINTER (link->id)) == link)
+    g_hash_table_remove (self->channels, GUINT_TO_POINTER (link->id));
+  g_mutex_unlock (&self->channels_lock);
+
+  if (!link->remote_closed)
+    send_close (self, link->id, NULL);
+}
+
+/* Exports: endpoints of this process sent to the other side. */
+
+static gboolean
+export_forward_send (GVariant  *message,
+                     gpointer   data,
+                     GError   **error)
+{
+  ChannelLink *link = data;
+
+  return send_message_frame (link->connection, link->id, message, error);
+}
+
+static void
+export_release (DpSocketConnection *self,
+                ChannelLink        *link)
+{
+  dp_place_channel_unredirect (link->endpoint);
+  g_object_unref (link->endpoint);
+  g_free (link);
+}
+
+static void
+export_forward_peer_closed (const GError *reason,
+                            gpointer      data)
+{
+  ChannelLink *link = data;
+  DpSocketConnection *self = link->connection;
+  gboolean ours;
+
+  /* The local other end of the exported channel went away. */
+  g_mutex_lock (&self->channels_lock);
+  ours = g_hash_table_lookup (self->channels, GUINT_TO_POINTER (link->id)) == link;
+  if (ours)
+    g_hash_table_remove (self->channels, GUINT_TO_POINTER (link->id));
+  g_mutex_unlock (&self->channels_lock);
+
+  if (ours)
+    {
+      send_close (self, link->id, reason);
+      export_release (self, link);
+    }
+}
+
+static const DpInboxForward export_forward = {
+  .send = export_forward_send,
+  .peer_closed = export_forward_peer_closed,
+};
+
+static guint32
+allocate_id_locked (DpSocketConnection *self)
+{
+  guint32 id;
+
+  do
+    {
+      id = self->next_id++ & 0x7fffffff;
+      if (!self->initiator)
+        id |= 0x80000000;
+    }
+  while (id == 0 || id == DP_SOCKET_CONNECTION_FIRST_CHANNEL ||
+         g_hash_table_contains (self->channels, GUINT_TO_POINTER (id)));
+
+  return id;
+}
+
+/* Sending messages, with the channels and vectors they name. */
+
+typedef struct {
+  DpSocketConnection *connection;
+  GArray *entries;          /* DpHandleEntry */
+  GPtrArray *exports;       /* ChannelLink*, not yet redirected */
+  GUnixFDList *fds;
+} Outgoing;
+
+static gboolean
+outgoing_map_handle (gint32    handle,
+                     gint32   *mapped,
+                     gpointer  data,
+                     GError  **error)
+{
+  Outgoing *out = data;
+  DpSocketConnection *self = out->connection;
+  g_autoptr(GObject) object = dp_handles_peek (handle);
+  DpHandleEntry entry = { 0 };
+
+  if (object == NULL)
+    {
+      g_set_error (error, DP_ERROR, DP_ERROR_INVALID_MESSAGE,
+                   "The message names handle %d, which is no channel or shared vector "
+                   "(closed, or never made with dp_channel_to_variant())", handle);
+      return FALSE;
+    }
+
+  if (DP_IS_PLACE_CHANNEL (object))
+    {
+      DpPlaceChannel *endpoint = DP_PLACE_CHANNEL (object);
+      ChannelLink *link = g_new0 (ChannelLink, 1);
+
+      link->connection = self;
+      link->exported = TRUE;
+      link->endpoint = g_object_ref (endpoint);
+      g_mutex_lock (&self->channels_lock);
+      link->id = allocate_id_locked (self);
+      g_hash_table_insert (self->channels, GUINT_TO_POINTER (link->id), link);
+      g_mutex_unlock (&self->channels_lock);
+      g_ptr_array_add (out->exports, link);
+
+      /* The endpoint belongs to the connection now, not to a place. */
+      if (dp_place_channel_get_owner (endpoint) != NULL)
+        dp_place_release_endpoint (dp_place_channel_get_owner (endpoint), endpoint);
+
+      entry.kind = GUINT32_TO_LE (DP_HANDLE_ENTRY_CHANNEL);
+      entry.id = GUINT32_TO_LE (link->id);
+    }
+  else if (DP_IS_SHARED_VECTOR (object))
+    {
+      DpSharedVector *vector = DP_SHARED_VECTOR (object);
+      gint index;
+
+      if (!self->unix_socket)
+        {
+          g_set_error_literal (error, DP_ERROR, DP_ERROR_INVALID_MESSAGE,
+                               "Shared vectors cannot cross to another node");
+          return FALSE;
+        }
+      if (out->fds == NULL)
+        out->fds = g_unix_fd_list_new ();
+      index = g_unix_fd_list_append (out->fds, dp_shared_vector_get_fd (vector), error);
+      if (index < 0)
+        return FALSE;
+      /* The message is consumed here, as a receiver in this process would. */
+      g_object_unref (dp_handles_claim (handle, DP_TYPE_SHARED_VECTOR));
+
+      entry.kind = GUINT32_TO_LE (DP_HANDLE_ENTRY_VECTOR);
+      entry.id = GUINT32_TO_LE ((guint32) index);
+      entry.extra = GUINT64_TO_LE (((guint64) dp_shared_vector_get_kind (vector) << 56) |
+                                   dp_shared_vector_get_length (vector));
+    }
+  else
+    {
+      g_set_error (error, DP_ERROR, DP_ERROR_INVALID_MESSAGE,
+                   "The message names a %s, which cannot be sent", G_OBJECT_TYPE_NAME (object));
+      return FALSE;
+    }
+
+  g_array_append_val (out->entries, entry);
+  *mapped = out->entries->len - 1;
+  return TRUE;
+}
+
+static void
+outgoing_abandon_exports (Outgoing *out)
+{
+  for (guint i = 0; i < out->exports->len; i++)
+    {
+      ChannelLink *link = g_ptr_array_index (out->exports, i);
+
+      g_mutex_lock (&out->connection->channels_lock);
+      g_hash_table_remove (out->connection->channels, GUINT_TO_POINTER (link->id));
+      g_mutex_unlock (&out->connection->channels_lock);
+      g_object_unref (link->endpoint);
+      g_free (link);
+    }
+  g_ptr_array_set_size (out->exports, 0);
+}
+
+static gboolean
+send_message_frame (DpSocketConnection  *self,
+                    guint32              channel,
+                    GVariant            *message,
+                    GError             **error)
+{
+  Outgoing out = { self, NULL, NULL, NULL };
+  g_autoptr(GVariant) mapped = NULL;
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(GPtrArray) closed_exports = NULL;
+  gboolean ok;
+
+  /* The common case: nothing to translate. */
+  if (!dp_message_has_handles (message))
+    return send_frame (self, DP_FRAME_DATA, channel, message, 0, error);
+
+  out.entries = g_array_new (FALSE, FALSE, sizeof (DpHandleEntry));
+  out.exports = g_ptr_array_new ();
+  mapped = dp_message_map_handles (message, outgoing_map_handle, &out, &local_error);
+  if (mapped == NULL)
+    {
+      outgoing_abandon_exports (&out);
+      g_array_unref (out.entries);
+      g_ptr_array_unref (out.exports);
+      g_clear_object (&out.fds);
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+
+  closed_exports = g_ptr_array_new ();
+
+  /* The message first, so the other side knows the new channel ids before
+   * any traffic on them; then what was queued on the exported endpoints,
+   * before anything forwarded to them from now on (forwarding waits for
+   * the write lock we hold). */
+  g_mutex_lock (&self->write_lock);
+  ok = send_frame_locked (self, DP_FRAME_DATA, channel, mapped,
+                          (DpHandleEntry *) out.entries->data, out.entries->len,
+                          out.fds, 0, &local_error);
+  if (!ok)
+    {
+      /* Nothing was redirected yet; a connection that failed closes
+       * anyway, so only a message too big needs this. */
+      outgoing_abandon_exports (&out);
+    }
+  for (guint i = 0; ok && i < out.exports->len; i++)
+    {
+      ChannelLink *link = g_ptr_array_index (out.exports, i);
+      gboolean peer_closed = FALSE;
+      GQueue *queued = dp_place_channel_redirect (link->endpoint, &export_forward, link, &peer_closed);
+
+      while (ok && !g_queue_is_empty (queued))
+        {
+          g_autoptr(GVariant) pending = g_queue_pop_head (queued);
+          ok = send_frame_locked (self, DP_FRAME_DATA, link->id, pending, NULL, 0, NULL, 0,
+                                  &local_error);
+        }
+      g_queue_free_full (queued, (GDestroyNotify) g_variant_unref);
+      if (peer_closed)
+        g_ptr_array_add (closed_exports, link);
+    }
+  g_mutex_unlock (&self->write_lock);
+
+  for (guint i = 0; i < closed_exports->len; i++)
+    export_forward_peer_closed (NULL, g_ptr_array_index (closed_exports, i));
+
+  g_array_unref (out.entries);
+  g_ptr_array_unref (out.exports);
+  g_clear_object (&out.fds);
+
+  if (!ok)
+    {
+      if (!dp_socket_connection_is_closed (self))
+        connection_lost (self, local_error);
+      g_propagate_error (error, g_steal_pointer (&local_error));
+    }
+  return ok;
+}
+
+/**
+ * dp_socket_connection_send_control:
+ * @self: a connection
+ * @kind: a frame kind
+ * @channel: the channel id it names, or 0
+ * @aux: a kind-specific number
+ * @payload: (transfer floating) (nullable): a message, without handles
+ * @error: return location for a #GError
+ *
+ * Sends a frame that is not channel traffic.
+ *
+ * Returns: %TRUE if it was written
+ */
+gboolean
+dp_socket_connection_send_control (DpSocketConnection  *self,
+                                   guint                kind,
+                                   guint32              channel,
+                                   guint32              aux,
+                                   GVariant            *payload,
+                                   GError             **error)
+{
+  g_autoptr(GVariant) owned = payload != NULL ? g_variant_ref_sink (payload) : NULL;
+
+  g_return_val_if_fail (DP_IS_SOCKET_CONNECTION (self), FALSE);
+  g_return_val_if_fail (kind != DP_FRAME_DATA && kind <= 255, FALSE);
+
+  return send_frame (self, kind, channel, owned, aux, error);
+}
+
+/* Receiving. */
+
+typedef struct {
+  DpSocketConnection *connection;
+  const DpHandleEntry *entries;
+  guint n_entries;
+  int *fds;
+  guint n_fds;
+} Incoming;
+
+static gboolean
+incoming_map_handle (gint32    handle,
+                     gint32   *mapped,
+                     gpointer  data,
+                     GError  **error)
+{
+  Incoming *in = data;
+  DpHandleEntry entry;
+  guint32 kind, id;
+
+  if (handle < 0 || (guint) handle >= in->n_entries)
+    {
+      g_set_error (error, DP_ERROR, DP_ERROR_PROTOCOL, "handle %d of %u in a message",
+                   handle, in->n_entries);
+      return FALSE;
+    }
+
+  memcpy (&entry, in->entries + handle, sizeof entry);
+  kind = GUINT32_FROM_LE (entry.kind);
+  id = GUINT32_FROM_LE (entry.id);
+
+  if (kind == DP_HANDLE_ENTRY_CHANNEL)
+    {
+      DpSocketConnection *self = in->connection;
+      g_autoptr(DpPlaceChannel) endpoint = NULL;
+      ChannelLink *existing;
+
+      if (id == 0 || id == DP_SOCKET_CONNECTION_FIRST_CHANNEL)
+        {
+          g_set_error (error, DP_ERROR, DP_ERROR_PROTOCOL, "channel id %u in a message", id);
+          return FALSE;
+        }
+      g_mutex_lock (&self->channels_lock);
+      existing = g_hash_table_lookup (self->channels, GUINT_TO_POINTER (id));
+      g_mutex_unlock (&self->channels_lock);
+      if (existing != NULL)
+        {
+          g_set_error (error, DP_ERROR, DP_ERROR_PROTOCOL, "channel id %u sent twice", id);
+          return FALSE;
+        }
+      endpoint = open_proxy (self, id);
+      *mapped = dp_handles_export_pinned (G_OBJECT (endpoint));
+      return TRUE;
+    }
+
+  if (kind == DP_HANDLE_ENTRY_VECTOR)
+    {
+      guint64 extra = GUINT64_FROM_LE (entry.extra);
+      g_autoptr(DpSharedVector) vector = NULL;
+      int fd;
+
+      if (id >= in->n_fds || in->fds[id] < 0)
+        {
+          g_set_error (error, DP_ERROR, DP_ERROR_PROTOCOL, "shared vector without its descriptor");
+          return FALSE;
+        }
+      fd = in->fds[id];
+      in->fds[id] = -1;
+      vector = dp_shared_vector_new_from_fd (fd, (DpSharedVectorKind) (extra >> 56),
+                                             extra & G_GUINT64_CONSTANT (0x00ffffffffffffff), error);
+      if (vector == NULL)
+        return FALSE;
+      *mapped = dp_handles_export_pending (G_OBJECT (vector));
+      return TRUE;
+    }
+
+  g_set_error (error, DP_ERROR, DP_ERROR_PROTOCOL, "handle entry of unknown kind %u", kind);
+  return FALSE;
+}
+
+/* g_variant_is_normal_form(), without visiting each element of an array of
+ * numbers: any bytes are a normal number, so such an array is normal when
+ * its size is a multiple of the element size. That keeps a 1 MiB byte
+ * string from costing a million checks. */
+static gboolean
+is_normal_form (GVariant *message)
+{
+  const char *type = g_variant_get_type_string (message);
+
+  if (type[0] == 'a' && type[1] != '\0' && type[2] == '\0' && strchr ("ynqiuxtd", type[1]) != NULL)
+    {
+      gsize element = g_variant_type_get_string_length (G_VARIANT_TYPE (type + 1)) == 1 ?
+                      (strchr ("y", type[1]) ? 1 : strchr ("nq", type[1]) ? 2 :
+                       strchr ("iu", type[1]) ? 4 : 8) : 0;
+      return element > 0 && g_variant_get_size (message) % element == 0;
+    }
+
+  return g_variant_is_normal_form (message);
+}
+
+/* Turns a frame's payload into its message: untrusted data, checked. */
+static GVariant *
+decode_message (const DpFrameHeader  *header,
+                GBytes               *payload,
+                gsize                 entries_size,
+                GError              **error)
+{
+  const guint8 *data = g_bytes_get_data (payload, NULL);
+  char type_string[256];
+  gsize offset, size;
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GVariant) message = NULL;
+
+  if (header->type_length == 0 || header->type_length >= sizeof type_string)
+    {
+      g_set_error (error, DP_ERROR, DP_ERROR_PROTOCOL, "message type of %u bytes",
+                   header->type_length);
+      return NULL;
+    }
+  memcpy (type_string, data, header->type_length);
+  type_string[header->type_length] = '\0';
+  if (!g_variant_type_string_is_valid (type_string))
+    {
+      g_set_error (error, DP_ERROR, DP_ERROR_PROTOCOL, "invalid message type “%s”", type_string);
+      return NULL;
+    }
+
+  offset = dp_align8 (header->type_length);
+  size = header->length - offset - entries_size;
+  bytes = g_bytes_new_from_bytes (payload, offset, size);
+  message = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE (type_string), bytes, FALSE));
+  if (!is_normal_form (message))
+    {
+      g_set_error (error, DP_ERROR, DP_ERROR_PROTOCOL,
+                   "message of type “%s” is not in normal form", type_string);
+      return NULL;
+    }
+
+  return g_steal_pointer (&message);
+}
+
+static ChannelLink *
+lookup_link (DpSocketConnection *self,
+             guint32             id,
+             gboolean            remove)
+{
+  ChannelLink *link;
+
+  g_mutex_lock (&self->channels_lock);
+  link = g_hash_table_lookup (self->channels, GUINT_TO_POINTER (id));
+  if (link != NULL)
+    {
+      if (link->exported)
+        g_object_ref (link->endpoint);
+      else if (!dp_place_channel_is_closed (link->endpoint))
+        g_object_ref (link->endpoint);
+      else
+        link = NULL;
+      if (link != NULL && remove)
+        g_hash_table_remove (self->channels, GUINT_TO_POINTER (id));
+    }
+  g_mutex_unlock (&self->channels_lock);
+
+  return link;
+}
+
+static gboolean
+dispatch_data (DpSocketConnection  *self,
+               const DpFrameHeader *header,
+               GBytes              *payload,
+               int                 *fds,
+               guint                n_fds,
+               GError             **error)
+{
+  gsize entries_size = (gsize) header->aux * sizeof (DpHandleEntry);
+  g_autoptr(GVariant) message = decode_message (header, payload, entries_size, error);
+  ChannelLink *link;
+
+  if (message == NULL)
+    return FALSE;
+
+  if (header->aux > 0)
+    {
+      const guint8 *data = g_bytes_get_data (payload, NULL);
+      Incoming in = {
+        self,
+        (const DpHandleEntry *) (data + header->length - entries_size),
+        header->aux,
+        fds,
+        n_fds,
+      };
+      g_autoptr(GVariant) mapped = dp_message_map_handles (message, incoming_map_handle, &in, error);
+
+      if (mapped == NULL)
+        return FALSE;
+      g_variant_unref (message);
+      message = g_steal_pointer (&mapped);
+    }
+
+  link = lookup_link (self, header->channel, FALSE);
+  if (link == NULL)
+    {
+      /* Closed here while the message was on its way. */
+      g_debug ("message for channel %u, which is gone", header->channel);
+      return TRUE;
+    }
+
+  if (link->exported)
+    {
+      g_autoptr(GError) put_error = NULL;
+
+      /* A put on the exported endpoint, on behalf of the other side. */
+      if (!dp_place_channel_push (link->endpoint, g_steal_pointer (&message), &put_error))
+        g_debug ("channel %u: %s", header->channel, put_error->message);
+    }
+  else
+    dp_place_channel_deliver (link->endpoint, message);
+
+  g_object_unref (link->endpoint);
+  return TRUE;
+}
+
+static gboolean
+dispatch_close (DpSocketConnection  *self,
+                const DpFrameHeader *header,
+                GBytes              *payload,
+                GError             **error)
+{
+  g_autoptr(GError) reason = NULL;
+  ChannelLink *link;
+
+  if (header->type_length > 0)
+    {
+      g_autoptr(GVariant) text = decode_message (header, payload, 0, error);
+
+      if (text == NULL)
+        return FALSE;
+      if (g_variant_is_of_type (text, G_VARIANT_TYPE_STRING) && g_variant_get_string (text, NULL)[0] != '\0')
+        reason = g_error_new_literal (DP_ERROR, DP_ERROR_PEER_DIED, g_variant_get_string (text, NULL));
+    }
+
+  link = lookup_link (self, header->channel, TRUE);
+  if (link == NULL)
+    return TRUE;
+
+  if (link->exported)
+    {
+      DpPlaceChannel *endpoint = link->endpoint;
+
+      /* The other side's endpoint closed: close ours, so its peer learns. */
+      dp_place_channel_unredirect (endpoint);
+      dp_place_channel_close_with_reason (endpoint, reason);
+      g_object_unref (endpoint);
+      export_release (self, link);
+    }
+  else
+    {
+      link->remote_closed = TRUE;
+      dp_place_channel_peer_closed (link->endpoint, reason);
+      g_object_unref (link->endpoint);
+    }
+
+  return TRUE;
+}
+
+static gboolean
+dispatch_frame (DpSocketConnection  *self,
+                const DpFrameHeader *header,
+                GBytes              *payload,
+                GError             **error)
+{
+  g_autofree int *fds = NULL;
+  guint n_fds = 0;
+  gboolean ok;
+
+  if (header->flags & DP_FRAME_FLAG_FDS)
+    {
+      /* The descriptors came with the frame's first bytes, in order: this
+       * frame's are the first ones not yet claimed, one per vector. */
+      gsize entries_size = (gsize) header->aux * sizeof (DpHandleEntry);
+      const guint8 *entries = (const guint8 *) g_bytes_get_data (payload, NULL) +
+                              header->length - entries_size;
+
+      for (guint i = 0; header->kind == DP_FRAME_DATA && i < header->aux; i++)
+        {
+          DpHandleEntry entry;
+          memcpy (&entry, entries + i * sizeof entry, sizeof entry);
+          if (GUINT32_FROM_LE (entry.kind) == DP_HANDLE_ENTRY_VECTOR)
+            n_fds++;
+        }
+      if (n_fds == 0 || n_fds > self->fds->len)
+        {
+          g_set_error (error, DP_ERROR, DP_ERROR_PROTOCOL,
+                       "frame wants %u descriptors, %u came", n_fds, self->fds->len);
+          return FALSE;
+        }
+      fds = g_memdup2 (self->fds->data, n_fds * sizeof (int));
+      g_array_remove_range (self->fds, 0, n_fds);
+    }
+
+  switch (header->kind)
+    {
+    case DP_FRAME_DATA:
+      ok = dispatch_data (self, header, payload, fds, n_fds, error);
+      break;
+
+    case DP_FRAME_CLOSE:
+      ok = dispatch_close (self, header, payload, error);
+      break;
+
+    default:
+      {
+        g_autoptr(GVariant) message = NULL;
+
+        if (header->type_length > 0 &&
+            (message = decode_message (header, payload, 0, error)) == NULL)
+          {
+            ok = FALSE;
+            break;
+          }
+        if (message != NULL && dp_message_has_handles (message))
+          {
+            g_set_error_literal (error, DP_ERROR, DP_ERROR_PROTOCOL, "handles in a control frame");
+            ok = FALSE;
+            break;
+          }
+        ok = self->control_handler != NULL &&
+             self->control_handler (self, header->kind, header->channel, header->aux,
+                                    message, self->control_data);
+        if (!ok && (error == NULL || *error == NULL))
+          g_set_error (error, DP_ERROR, DP_ERROR_PROTOCOL, "unexpected frame of kind %u",
+                       header->kind);
+      }
+    }
+
+  for (guint i = 0; i < n_fds; i++)
+    if (fds[i] >= 0)
+      close (fds[i]);
+
+  return ok;
+}
+
+/* Reads what the socket has without blocking, and dispatches every
+ * complete frame. Called with read_lock held. Returns %FALSE once the
+ * connection is closed. */
+static gboolean
+drain (DpSocketConnection *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  for (;;)
+    {
+      GInputVector vector;
+      GSocketControlMessage **messages = NULL;
+      gint n_messages = 0;
+      gint flags = 0;
+      gssize received;
+
+      /* Parse what is buffered. */
+      while (!self->in_big && self->rlen - self->rpos >= DP_FRAME_HEADER_SIZE)
+        {
+          DpFrameHeader header;
+          gsize available;
+          g_autoptr(GBytes) payload = NULL;
+
+          dp_frame_header_decode (self->rbuf + self->rpos, &header);
+          if (!dp_frame_header_check (&header, self->frame_limit, &error))
+            goto protocol_error;
+
+          available = self->rlen - self->rpos - DP_FRAME_HEADER_SIZE;
+          if (available >= header.length)
+            {
+              payload = g_bytes_new (self->rbuf + self->rpos + DP_FRAME_HEADER_SIZE, header.length);
+              self->rpos += DP_FRAME_HEADER_SIZE + header.length;
+              if (!dispatch_frame (self, &header, payload, &error))
+                goto protocol_error;
+              continue;
+            }
+
+          if (header.length >= BIG_FRAME_SIZE ||
+              DP_FRAME_HEADER_SIZE + header.length > READ_BUFFER_SIZE)
+            {
+              /* Read the rest straight into the payload's own buffer. */
+              self->big_header = header;
+              self->big = g_malloc (MAX (header.length, 1));
+              memcpy (self->big, self->rbuf + self->rpos + DP_FRAME_HEADER_SIZE, available);
+              self->big_have = available;
+              self->rpos = self->rlen = 0;
+              self->in_big = TRUE;
+            }
+          break;
+        }
+
+      if (self->in_big && self->big_have == self->big_header.length)
+        {
+          g_autoptr(GBytes) payload = g_bytes_new_take (self->big, self->big_header.length);
+          DpFrameHeader header = self->big_header;
+
+          self->big = NULL;
+          self->in_big = FALSE;
+          if (!dispatch_frame (self, &header, payload, &error))
+            goto protocol_error;
+          continue;
+        }
+
+      if (!self->in_big)
+        {
+          /* Keep the unparsed tail at the start of the buffer. */
+          if (self->rpos > 0)
+            {
+              memmove (self->rbuf, self->rbuf + self->rpos, self->rlen - self->rpos);
+              self->rlen -= self->rpos;
+              self->rpos = 0;
+            }
+          vector.buffer = self->rbuf + self->rlen;
+          vector.size = READ_BUFFER_SIZE - self->rlen;
+        }
+      else
+        {
+          vector.buffer = self->big + self->big_have;
+          vector.size = self->big_header.length - self->big_have;
+        }
+
+      received = g_socket_receive_message (self->socket, NULL, &vector, 1,
+                                           self->unix_socket ? &messages : NULL,
+                                           self->unix_socket ? &n_messages : NULL,
+                                           &flags, NULL, &error);
+      for (gint i = 0; i < n_messages; i++)
+        {
+          if (G_IS_UNIX_FD_MESSAGE (messages[i]))
+            {
+              gint n;
+              g_autofree gint *stolen = g_unix_fd_message_steal_fds (G_UNIX_FD_MESSAGE (messages[i]), &n);
+              g_array_append_vals (self->fds, stolen, n);
+            }
+          g_object_unref (messages[i]);
+        }
+      g_free (messages);
+
+      if (received < 0)
+        {
+          if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+            return TRUE;
+          goto lost;
+        }
+      if (received == 0)
+        {
+          if (self->in_big || self->rlen > self->rpos)
+            g_set_error_literal (&error, DP_ERROR, DP_ERROR_PROTOCOL, "connection closed in the middle of a frame");
+          else
+            g_set_error_literal (&error, DP_ERROR, DP_ERROR_PEER_DIED, "connection closed by peer");
+          goto lost;
+        }
+      if (self->in_big)
+        self->big_have += received;
+      else
+        self->rlen += received;
+    }
+
+protocol_error:
+  g_warning ("Closing connection: %s", error->message);
+lost:
+  {
+    g_autoptr(GError) reason = NULL;
+
+    if (g_error_matches (error, DP_ERROR, DP_ERROR_PROTOCOL))
+      reason = g_error_new (DP_ERROR, DP_ERROR_PEER_DIED, "Connection closed: peer broke the protocol: %s",
+                            error->message);
+    else
+      reason = g_error_new (DP_ERROR, DP_ERROR_PEER_DIED, "%s", error->message);
+    close_internal (self, reason);
+  }
+  return FALSE;
+}
+
+static void
+wake_background (DpSocketConnection *self)
+{
+  guint64 one = 1;
+
+  if (write (self->wake_fd, &one, sizeof one) < 0 && errno != EAGAIN)
+    g_warning ("Cannot wake the reader: %s", g_strerror (errno));
+}
+
+/* A getter about to sleep on one of our endpoints reads the socket itself.
+ * Returns %TRUE if it may have progressed (the get looks again), %FALSE if
+ * another thread reads already (the get waits to be woken). */
+static gboolean
+proxy_read (DpPlaceChannel *endpoint,
+            gint64          end_time,
+            gpointer        data)
+{
+  ChannelLink *link = data;
+  DpSocketConnection *self = link->connection;
+  DpPlace *place = dp_place_get_current ();
+  gboolean progressed = FALSE;
+
+  g_mutex_lock (&self->state_lock);
+  if (self->closed || self->direct_reading || !self->started)
+    {
+      g_mutex_unlock (&self->state_lock);
+      return FALSE;
+    }
+  self->direct_reading = TRUE;
+  if (self->background_polling)
+    wake_background (self);
+  g_mutex_unlock (&self->state_lock);
+
+  g_mutex_lock (&self->read_lock);
+  for (;;)
+    {
+      struct pollfd pfd = { self->fd, POLLIN, 0 };
+      gint64 now;
+      int timeout_ms = 100;
+
+      if (!drain (self) || dp_place_channel_is_ready (endpoint))
+        {
+          progressed = TRUE;
+          break;
+        }
+      now = g_get_monotonic_time ();
+      if (end_time >= 0)
+        {
+          if (now >= end_time)
+            {
+              progressed = TRUE;
+              break;
+            }
+          timeout_ms = MIN (timeout_ms, (end_time - now + 999) / 1000);
+        }
+      /* Wake now and then to notice a kill. */
+      if (place != NULL && dp_place_is_killed (place))
+        {
+          progressed = TRUE;
+          break;
+        }
+      if (poll (&pfd, 1, timeout_ms) < 0 && errno != EINTR)
+        break;
+    }
+  g_mutex_unlock (&self->read_lock);
+
+  g_mutex_lock (&self->state_lock);
+  self->direct_reading = FALSE;
+  self->reserved_until = g_get_monotonic_time () + DIRECT_READER_GRACE_USEC;
+  g_cond_broadcast (&self->state_cond);
+  g_mutex_unlock (&self->state_lock);
+
+  return progressed;
+}
+
+static gpointer
+background_reader (gpointer data)
+{
+  DpSocketConnection *self = data;
+
+  for (;;)
+    {
+      struct pollfd pfds[2] = {
+        { self->fd, POLLIN, 0 },
+        { self->wake_fd, POLLIN, 0 },
+      };
+
+      g_mutex_lock (&self->state_lock);
+      for (;;)
+        {
+          gint64 now = g_get_monotonic_time ();
+
+          if (self->closed)
+            break;
+          if (self->direct_reading)
+            g_cond_wait (&self->state_cond, &self->state_lock);
+          else if (self->reserved_until > now)
+            g_cond_wait_until (&self->state_cond, &self->state_lock, self->reserved_until);
+          else
+            break;
+        }
+      if (self->closed)
+        {
+          g_mutex_unlock (&self->state_lock);
+          break;
+        }
+      self->background_polling = TRUE;
+      g_mutex_unlock (&self->state_lock);
+
+      if (poll (pfds, 2, -1) < 0 && errno != EINTR)
+        {
+          g_warning ("poll: %s", g_strerror (errno));
+          break;
+        }
+
+      g_mutex_lock (&self->state_lock);
+      self->background_polling = FALSE;
+      g_mutex_unlock (&self->state_lock);
+
+      if (pfds[1].revents & POLLIN)
+        {
+          guint64 count;
+          if (read (self->wake_fd, &count, sizeof count) < 0 && errno != EAGAIN)
+            g_warning ("eventfd: %s", g_strerror (errno));
+        }
+      if (pfds[0].revents != 0 && g_mutex_trylock (&self->read_lock))
+        {
+          gboolean open = drain (self);
+          g_mutex_unlock (&self->read_lock);
+          if (!open)
+            break;
+        }
+    }
+
+  g_object_unref (self);
+  return NULL;
+}
+
+/**
+ * dp_socket_connection_start:
+ * @self: a connection
+ *
+ * Starts reading. Open the channels the two sides agreed on first, so no
+ * message for them arrives before they exist.
+ */
+void
+dp_socket_connection_start (DpSocketConnection *self)
+{
+  g_return_if_fail (DP_IS_SOCKET_CONNECTION (self));
+
+  g_mutex_lock (&self->state_lock);
+  if (!self->started)
+    {
+      self->started = TRUE;
+      self->reader_thread = g_thread_new ("dp-connection", background_reader, g_object_ref (self));
+      g_thread_unref (self->reader_thread);
+    }
+  g_mutex_unlock (&self->state_lock);
+}
+
+static void
+close_internal (DpSocketConnection *self,
+                const GError       *reason)
+{
+  g_autoptr(GPtrArray) links = NULL;
+  g_autoptr(GError) owned_reason = NULL;
+  GHashTableIter iter;
+  gpointer value;
+
+  g_mutex_lock (&self->state_lock);
+  if (self->closed)
+    {
+      g_mutex_unlock (&self->state_lock);
+      return;
+    }
+  self->closed = TRUE;
+  if (reason == NULL)
+    reason = owned_reason = g_error_new_literal (DP_ERROR, DP_ERROR_PEER_DIED, "Connection closed");
+  self->close_reason = g_error_copy (reason);
+  g_cond_broadcast (&self->state_cond);
+  g_mutex_unlock (&self->state_lock);
+
+  g_debug ("connection closed: %s", reason->message);
+
+  /* Wake every reader: the background one in poll(), direct ones too. */
+  g_socket_shutdown (self->socket, TRUE, TRUE, NULL);
+  wake_background (self);
+
+  g_object_ref (self);
+
+  links = g_ptr_array_new ();
+  g_mutex_lock (&self->channels_lock);
+  g_hash_table_iter_init (&iter, self->channels);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      ChannelLink *link = value;
+      g_object_ref (link->endpoint);
+      g_ptr_array_add (links, link);
+    }
+  g_hash_table_remove_all (self->channels);
+  g_mutex_unlock (&self->channels_lock);
+
+  for (guint i = 0; i < links->len; i++)
+    {
+      ChannelLink *link = g_ptr_array_index (links, i);
+      DpPlaceChannel *endpoint = link->endpoint;
+
+      if (link->exported)
+        {
+          dp_place_channel_unredirect (endpoint);
+          dp_place_channel_close_with_reason (endpoint, reason);
+          g_object_unref (endpoint);
+          export_release (self, link);
+        }
+      else
+        {
+          link->remote_closed = TRUE;
+          dp_place_channel_peer_closed (endpoint, reason);
+          g_object_unref (endpoint);
+        }
+    }
+
+  g_signal_emit (self, signals[SIGNAL_CLOSED], 0, reason);
+  g_object_unref (self);
+}
+
+/**
+ * dp_socket_connection_close:
+ * @self: a connection
+ * @reason: (nullable): why, for the channels that die with it
+ *
+ * Closes the connection: every channel on it dies with @reason.
+ */
+void
+dp_socket_connection_close (DpSocketConnection *self,
+                            const GError       *reason)
+{
+  g_return_if_fail (DP_IS_SOCKET_CONNECTION (self));
+
+  close_internal (self, reason);
+}

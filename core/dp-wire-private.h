@@ -1,0 +1,116 @@
+/* dp-wire-private.h: frames on the wire between processes and nodes
+ *
+ * Every frame is a 16-byte header and a payload of at most the
+ * connection's frame limit:
+ *
+ *   offset  size  field
+ *        0     4  payload length (little-endian), not counting the header
+ *        4     1  kind (DpFrameKind)
+ *        5     1  flags (DP_FRAME_FLAG_*)
+ *        6     2  length of the GVariant type string in the payload, or 0
+ *        8     4  channel id the frame is about, or 0
+ *       12     4  aux: DATA frames — how many handle entries follow the
+ *                 message; other kinds — kind-specific
+ *
+ * A payload that carries a message is laid out as
+ *
+ *   type string | pad to 8 | message data (GVariant serialized form) |
+ *   handle entries (16 bytes each)
+ *
+ * so the receiver can wrap the data in a GVariant without copying it. A
+ * handle entry turns a `h` value in the message (an index into the entries)
+ * into a channel (its id on this connection) or a shared vector (a file
+ * descriptor passed alongside, for Unix sockets). schemas/wire.md documents
+ * the protocol for people.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define DP_FRAME_HEADER_SIZE 16
+#define DP_WIRE_VERSION 1
+#define DP_WIRE_MAGIC "DPLACES"
+
+/* 64 MiB unless a connection says otherwise. */
+#define DP_FRAME_DEFAULT_LIMIT (64u * 1024 * 1024)
+
+typedef enum {
+  /* Handshake, before anything else. */
+  DP_FRAME_HELLO          = 1,   /* (magic, version, nonce, node name) */
+  DP_FRAME_AUTH           = 2,   /* HMAC of the peer's nonce */
+  DP_FRAME_WELCOME        = 3,   /* authentication passed */
+
+  /* Channels. */
+  DP_FRAME_DATA           = 10,  /* a message on channel id */
+  DP_FRAME_CLOSE          = 11,  /* channel id's other side is gone; payload: reason (s) */
+
+  /* The message router's requests (distributed places). */
+  DP_FRAME_NEW_PLACE      = 20,
+  DP_FRAME_NEW_CONNECTION = 21,
+  DP_FRAME_PLACE_DIED     = 22,
+  DP_FRAME_LOG            = 23,
+  DP_FRAME_EXIT           = 24,
+  DP_FRAME_SPAWN_PROCESS  = 25,
+  DP_FRAME_NEW_NODE       = 26,
+  DP_FRAME_SET_OWNER      = 27,
+  DP_FRAME_NEW_CHANNEL    = 28,
+  DP_FRAME_REPLY          = 29,
+} DpFrameKind;
+
+typedef enum {
+  DP_FRAME_FLAG_FDS = 1 << 0,    /* file descriptors came with the frame */
+} DpFrameFlags;
+
+typedef struct {
+  guint32 length;
+  guint8 kind;
+  guint8 flags;
+  guint16 type_length;
+  guint32 channel;
+  guint32 aux;
+} DpFrameHeader;
+
+typedef enum {
+  DP_HANDLE_ENTRY_CHANNEL = 1,   /* id: channel id on this connection */
+  DP_HANDLE_ENTRY_VECTOR  = 2,   /* id: index of the fd; extra: kind << 56 | length */
+} DpHandleEntryKind;
+
+typedef struct {
+  guint32 kind;
+  guint32 id;
+  guint64 extra;
+} DpHandleEntry;
+
+void      dp_frame_header_encode (const DpFrameHeader *header,
+                                  guint8               out[DP_FRAME_HEADER_SIZE]);
+void      dp_frame_header_decode (const guint8         in[DP_FRAME_HEADER_SIZE],
+                                  DpFrameHeader       *header);
+gboolean  dp_frame_header_check  (const DpFrameHeader *header,
+                                  guint32              limit,
+                                  GError             **error);
+
+gboolean  dp_message_has_handles (GVariant            *message);
+
+/* Calls @map for every handle in @message, depth first, and returns a
+ * message with each handle replaced by what @map returned (or @message
+ * itself, referenced, when nothing changed). */
+typedef gboolean (*DpHandleMapFunc) (gint32    handle,
+                                     gint32   *mapped,
+                                     gpointer  user_data,
+                                     GError  **error);
+GVariant *dp_message_map_handles (GVariant            *message,
+                                  DpHandleMapFunc      map,
+                                  gpointer             user_data,
+                                  GError             **error);
+
+static inline gsize
+dp_align8 (gsize n)
+{
+  return (n + 7) & ~(gsize) 7;
+}
+
+G_END_DECLS
