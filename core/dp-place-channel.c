@@ -61,6 +61,7 @@ struct _DpPlaceChannel
   GDestroyNotify link_destroy;
 
   gpointer owner;        /* DpPlace*, not a reference; see dp_place_adopt_endpoint() */
+  gint wanted;           /* atomic: link->want was called */
   guint async_bi : 1;
 };
 
@@ -433,6 +434,16 @@ dp_place_channel_push (DpPlaceChannel *self,
   }
 }
 
+/* A linked endpoint hears once that someone reads it. */
+static inline void
+dp_place_channel_ensure_wanted (DpPlaceChannel *self)
+{
+  if (G_UNLIKELY (self->link != NULL && self->link->want != NULL &&
+                  !g_atomic_int_get (&self->wanted) &&
+                  g_atomic_int_compare_and_exchange (&self->wanted, FALSE, TRUE)))
+    self->link->want (self, self->link_data);
+}
+
 GVariant *
 dp_place_channel_pop (DpPlaceChannel *self,
                       gint64          end_time,
@@ -442,6 +453,8 @@ dp_place_channel_pop (DpPlaceChannel *self,
   DpPlace *place = NULL;
   GVariant *message = NULL;
   gboolean tried_read = FALSE;
+
+  dp_place_channel_ensure_wanted (self);
 
   g_mutex_lock (&inbox->mutex);
   for (;;)
@@ -557,6 +570,8 @@ dp_place_channel_add_waiter (DpPlaceChannel *self,
                              DpWaiter       *waiter)
 {
   DpInbox *inbox = self->inbox;
+
+  dp_place_channel_ensure_wanted (self);
 
   g_mutex_lock (&inbox->mutex);
   if (inbox->waiters == NULL)

@@ -39,6 +39,8 @@ gboolean        dp_is_async_bi_channel      (gpointer         object);
  *   read the transport itself, with @end_time as in a get (-1 for none);
  *   returns %TRUE if it made progress, so the get looks again, or %FALSE
  *   if it could not read now and the get should wait to be woken
+ * @want: (nullable): called once, the first time anyone gets from
+ *   @endpoint or waits on it: a transport may then ask for the messages
  *
  * How a linked endpoint reaches its other side, for the transports and
  * place backends that implement channels across processes and nodes.
@@ -53,8 +55,10 @@ typedef struct {
   gboolean (*read)  (DpPlaceChannel *endpoint,
                      gint64          end_time,
                      gpointer        user_data);
+  void     (*want)  (DpPlaceChannel *endpoint,
+                     gpointer        user_data);
   /*< private >*/
-  gpointer padding[3];
+  gpointer padding[2];
 } DpChannelLinkFuncs;
 
 DP_AVAILABLE_IN_ALL

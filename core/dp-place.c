@@ -779,11 +779,16 @@ dp_place_report_exit (DpPlace    *place,
   for (guint i = 0; i < owned->len; i++)
     {
       DpPlaceChannel *endpoint = g_ptr_array_index (owned, i);
-      if (dp_place_channel_get_owner (endpoint) == place)
-        {
-          dp_place_channel_set_owner (endpoint, NULL);
-          dp_place_channel_close_with_reason (endpoint, death);
-        }
+
+      if (dp_place_channel_get_owner (endpoint) != place)
+        continue;
+      dp_place_channel_set_owner (endpoint, NULL);
+      /* Close what only this place held (our reference in @owned and the
+       * handle table's): its other end would wait forever. A channel
+       * others hold too — a place descriptor shared among workers — lives
+       * on. */
+      if (G_OBJECT (endpoint)->ref_count <= 2)
+        dp_place_channel_close_with_reason (endpoint, death);
     }
 
   for (GList *l = tasks; l != NULL; l = l->next)

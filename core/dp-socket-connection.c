@@ -76,6 +76,10 @@ struct _DpSocketConnection
   gpointer control_data;
   GDestroyNotify control_destroy;
 
+  DpSocketConnectionReasonFunc reason_func;
+  gpointer reason_data;
+  GDestroyNotify reason_destroy;
+
   GMutex write_lock;
 
   /* Whoever holds read_lock reads; it guards the read state below. */
@@ -104,6 +108,7 @@ struct _DpSocketConnection
 
   GMutex channels_lock;
   GHashTable *channels;     /* id → ChannelLink* */
+  GHashTable *exports;      /* DpPlaceChannel* → its export ChannelLink* */
   guint32 next_id;
 };
 
@@ -113,7 +118,9 @@ struct _ChannelLink
   guint32 id;
   gboolean exported;
   DpPlaceChannel *endpoint;        /* proxies: not a reference; exports: strong */
-  gboolean remote_closed;
+  gboolean remote_closed;          /* proxies: the other side closed */
+  gboolean needs_take;             /* proxies: ask for the inbox before reading */
+  gboolean taken;                  /* exports: the inbox is redirected here */
 };
 
 enum {
@@ -141,6 +148,10 @@ dp_socket_connection_dispose (GObject *object)
     self->control_destroy (self->control_data);
   self->control_destroy = NULL;
   self->control_handler = NULL;
+  if (self->reason_destroy != NULL)
+    self->reason_destroy (self->reason_data);
+  self->reason_destroy = NULL;
+  self->reason_func = NULL;
 
   G_OBJECT_CLASS (dp_socket_connection_parent_class)->dispose (object);
 }
@@ -157,6 +168,7 @@ dp_socket_connection_finalize (GObject *object)
   g_free (self->big);
   g_clear_error (&self->close_reason);
   g_hash_table_unref (self->channels);
+  g_hash_table_unref (self->exports);
   if (self->wake_fd >= 0)
     close (self->wake_fd);
   g_clear_object (&self->socket);
@@ -201,6 +213,7 @@ dp_socket_connection_init (DpSocketConnection *self)
   self->rbuf = g_malloc (READ_BUFFER_SIZE);
   self->fds = g_array_new (FALSE, FALSE, sizeof (int));
   self->channels = g_hash_table_new (NULL, NULL);
+  self->exports = g_hash_table_new (NULL, NULL);
   self->frame_limit = DP_FRAME_DEFAULT_LIMIT;
   self->wake_fd = -1;
   self->next_id = DP_SOCKET_CONNECTION_FIRST_CHANNEL + 1;
@@ -275,6 +288,31 @@ dp_socket_connection_set_control_handler (DpSocketConnection            *self,
   self->control_handler = handler;
   self->control_data = user_data;
   self->control_destroy = destroy;
+}
+
+/**
+ * dp_socket_connection_set_reason_func:
+ * @self: a connection
+ * @func: (scope notified) (closure user_data) (destroy destroy): says why
+ *   the connection closed
+ * @user_data: data for @func
+ * @destroy: (nullable): frees @user_data
+ *
+ * Sets who may give a better reason when the connection closes.
+ */
+void
+dp_socket_connection_set_reason_func (DpSocketConnection           *self,
+                                      DpSocketConnectionReasonFunc  func,
+                                      gpointer                      user_data,
+                                      GDestroyNotify                destroy)
+{
+  g_return_if_fail (DP_IS_SOCKET_CONNECTION (self));
+
+  if (self->reason_destroy != NULL)
+    self->reason_destroy (self->reason_data);
+  self->reason_func = func;
+  self->reason_data = user_data;
+  self->reason_destroy = destroy;
 }
 
 GSocket *
@@ -499,16 +537,31 @@ send_frame (DpSocketConnection   *self,
   return ok;
 }
 
-/* Channels. */
+/* Channels.
+ *
+ * A channel id names one channel with an endpoint on each side. On the
+ * side that received it in a message, or that opened an agreed id, the
+ * endpoint is a *proxy*: a linked endpoint whose puts become DATA frames.
+ * On the side that sent it, the endpoint is an *export*: a local endpoint
+ * the other side's puts are put on.
+ *
+ * An export stays usable where it is until the other side wants to read
+ * from it: then its proxy sends TAKE, and from then on what arrives in the
+ * export's inbox goes over the wire. A place descriptor sent to many
+ * places so they can put to it (Racket's all-to-all pattern) thus keeps
+ * working for its creator, while a channel handed off for good (the
+ * buyer/seller pattern) moves to its new reader. */
 
 static gboolean proxy_send  (DpPlaceChannel *endpoint, GVariant *message, gpointer data, GError **error);
 static void     proxy_close (DpPlaceChannel *endpoint, gpointer data);
 static gboolean proxy_read  (DpPlaceChannel *endpoint, gint64 end_time, gpointer data);
+static void     proxy_want  (DpPlaceChannel *endpoint, gpointer data);
 
 static const DpChannelLinkFuncs proxy_funcs = {
   .send = proxy_send,
   .close = proxy_close,
   .read = proxy_read,
+  .want = proxy_want,
 };
 
 static void
@@ -528,13 +581,15 @@ channel_link_free (gpointer data)
 
 static DpPlaceChannel *
 open_proxy (DpSocketConnection *self,
-            guint32             id)
+            guint32             id,
+            gboolean            needs_take)
 {
   ChannelLink *link = g_new0 (ChannelLink, 1);
   DpPlaceChannel *endpoint;
 
   link->connection = g_object_ref (self);
   link->id = id;
+  link->needs_take = needs_take;
   endpoint = dp_place_channel_new_linked (&proxy_funcs, link, channel_link_free);
   link->endpoint = endpoint;
 
@@ -569,7 +624,7 @@ dp_socket_connection_open_channel (DpSocketConnection *self,
   g_return_val_if_fail (DP_IS_SOCKET_CONNECTION (self), NULL);
   g_return_val_if_fail (id != 0, NULL);
 
-  return open_proxy (self, id);
+  return open_proxy (self, id, FALSE);
 }
 
 static gboolean
@@ -612,7 +667,22 @@ proxy_close (DpPlaceChannel *endpoint,
     send_close (self, link->id, NULL);
 }
 
-/* Exports: endpoints of this process sent to the other side. */
+/* Someone wants to read from a proxy of a sent channel: ask the sender to
+ * hand over the channel's inbox. */
+static void
+proxy_want (DpPlaceChannel *endpoint,
+            gpointer        data)
+{
+  ChannelLink *link = data;
+
+  if (link->needs_take && !link->remote_closed)
+    {
+      link->needs_take = FALSE;
+      send_frame (link->connection, DP_FRAME_TAKE, link->id, NULL, 0, NULL);
+    }
+}
+
+/* Exports. */
 
 static gboolean
 export_forward_send (GVariant  *message,
@@ -624,13 +694,35 @@ export_forward_send (GVariant  *message,
   return send_message_frame (link->connection, link->id, message, error);
 }
 
+/* Forgets an export; the caller removed it from the table. */
 static void
 export_release (DpSocketConnection *self,
                 ChannelLink        *link)
 {
-  dp_place_channel_unredirect (link->endpoint);
+  g_mutex_lock (&self->channels_lock);
+  if (g_hash_table_lookup (self->exports, link->endpoint) == link)
+    g_hash_table_remove (self->exports, link->endpoint);
+  g_mutex_unlock (&self->channels_lock);
+
+  if (link->taken)
+    dp_place_channel_unredirect (link->endpoint);
   g_object_unref (link->endpoint);
   g_free (link);
+}
+
+static gboolean
+take_export_link (DpSocketConnection *self,
+                  ChannelLink        *link)
+{
+  gboolean ours;
+
+  g_mutex_lock (&self->channels_lock);
+  ours = g_hash_table_lookup (self->channels, GUINT_TO_POINTER (link->id)) == link;
+  if (ours)
+    g_hash_table_remove (self->channels, GUINT_TO_POINTER (link->id));
+  g_mutex_unlock (&self->channels_lock);
+
+  return ours;
 }
 
 static void
@@ -639,16 +731,9 @@ export_forward_peer_closed (const GError *reason,
 {
   ChannelLink *link = data;
   DpSocketConnection *self = link->connection;
-  gboolean ours;
 
   /* The local other end of the exported channel went away. */
-  g_mutex_lock (&self->channels_lock);
-  ours = g_hash_table_lookup (self->channels, GUINT_TO_POINTER (link->id)) == link;
-  if (ours)
-    g_hash_table_remove (self->channels, GUINT_TO_POINTER (link->id));
-  g_mutex_unlock (&self->channels_lock);
-
-  if (ours)
+  if (take_export_link (self, link))
     {
       send_close (self, link->id, reason);
       export_release (self, link);
@@ -677,14 +762,85 @@ allocate_id_locked (DpSocketConnection *self)
   return id;
 }
 
+/* The other side wants to read channel @id: what arrives in the export's
+ * inbox goes there from now on, after what is queued. Runs on the reading
+ * thread. */
+static gboolean
+dispatch_take (DpSocketConnection  *self,
+               const DpFrameHeader *header,
+               GError             **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  ChannelLink *link;
+  GQueue *queued;
+  gboolean peer_closed = FALSE;
+  gboolean ok = TRUE;
+
+  g_mutex_lock (&self->channels_lock);
+  link = g_hash_table_lookup (self->channels, GUINT_TO_POINTER (header->channel));
+  if (link != NULL && (!link->exported || link->taken))
+    link = NULL;
+  if (link != NULL)
+    link->taken = TRUE;
+  g_mutex_unlock (&self->channels_lock);
+
+  if (link == NULL)
+    return TRUE;    /* closed meanwhile, or taken already */
+
+  /* Queued messages go before forwarded ones: both need the write lock,
+   * and we hold it until the queued ones are out. */
+  g_mutex_lock (&self->write_lock);
+  queued = dp_place_channel_redirect (link->endpoint, &export_forward, link, &peer_closed);
+  while (ok && !g_queue_is_empty (queued))
+    {
+      g_autoptr(GVariant) message = g_queue_pop_head (queued);
+      ok = send_frame_locked (self, DP_FRAME_DATA, link->id, message, NULL, 0, NULL, 0,
+                              &local_error);
+    }
+  g_mutex_unlock (&self->write_lock);
+  g_queue_free_full (queued, (GDestroyNotify) g_variant_unref);
+
+  if (!ok)
+    connection_lost (self, local_error);
+  else if (peer_closed)
+    export_forward_peer_closed (NULL, link);
+
+  return TRUE;
+}
+
 /* Sending messages, with the channels and vectors they name. */
 
 typedef struct {
   DpSocketConnection *connection;
   GArray *entries;          /* DpHandleEntry */
-  GPtrArray *exports;       /* ChannelLink*, not yet redirected */
   GUnixFDList *fds;
 } Outgoing;
+
+/* Returns the export id of @endpoint on this connection, making one. */
+static guint32
+export_endpoint (DpSocketConnection *self,
+                 DpPlaceChannel     *endpoint)
+{
+  ChannelLink *link;
+  guint32 id;
+
+  g_mutex_lock (&self->channels_lock);
+  link = g_hash_table_lookup (self->exports, endpoint);
+  if (link == NULL)
+    {
+      link = g_new0 (ChannelLink, 1);
+      link->connection = self;
+      link->exported = TRUE;
+      link->endpoint = g_object_ref (endpoint);
+      link->id = allocate_id_locked (self);
+      g_hash_table_insert (self->channels, GUINT_TO_POINTER (link->id), link);
+      g_hash_table_insert (self->exports, endpoint, link);
+    }
+  id = link->id;
+  g_mutex_unlock (&self->channels_lock);
+
+  return id;
+}
 
 static gboolean
 outgoing_map_handle (gint32    handle,
@@ -707,24 +863,8 @@ outgoing_map_handle (gint32    handle,
 
   if (DP_IS_PLACE_CHANNEL (object))
     {
-      DpPlaceChannel *endpoint = DP_PLACE_CHANNEL (object);
-      ChannelLink *link = g_new0 (ChannelLink, 1);
-
-      link->connection = self;
-      link->exported = TRUE;
-      link->endpoint = g_object_ref (endpoint);
-      g_mutex_lock (&self->channels_lock);
-      link->id = allocate_id_locked (self);
-      g_hash_table_insert (self->channels, GUINT_TO_POINTER (link->id), link);
-      g_mutex_unlock (&self->channels_lock);
-      g_ptr_array_add (out->exports, link);
-
-      /* The endpoint belongs to the connection now, not to a place. */
-      if (dp_place_channel_get_owner (endpoint) != NULL)
-        dp_place_release_endpoint (dp_place_channel_get_owner (endpoint), endpoint);
-
       entry.kind = GUINT32_TO_LE (DP_HANDLE_ENTRY_CHANNEL);
-      entry.id = GUINT32_TO_LE (link->id);
+      entry.id = GUINT32_TO_LE (export_endpoint (self, DP_PLACE_CHANNEL (object)));
     }
   else if (DP_IS_SHARED_VECTOR (object))
     {
@@ -742,8 +882,6 @@ outgoing_map_handle (gint32    handle,
       index = g_unix_fd_list_append (out->fds, dp_shared_vector_get_fd (vector), error);
       if (index < 0)
         return FALSE;
-      /* The message is consumed here, as a receiver in this process would. */
-      g_object_unref (dp_handles_claim (handle, DP_TYPE_SHARED_VECTOR));
 
       entry.kind = GUINT32_TO_LE (DP_HANDLE_ENTRY_VECTOR);
       entry.id = GUINT32_TO_LE ((guint32) index);
@@ -762,32 +900,15 @@ outgoing_map_handle (gint32    handle,
   return TRUE;
 }
 
-static void
-outgoing_abandon_exports (Outgoing *out)
-{
-  for (guint i = 0; i < out->exports->len; i++)
-    {
-      ChannelLink *link = g_ptr_array_index (out->exports, i);
-
-      g_mutex_lock (&out->connection->channels_lock);
-      g_hash_table_remove (out->connection->channels, GUINT_TO_POINTER (link->id));
-      g_mutex_unlock (&out->connection->channels_lock);
-      g_object_unref (link->endpoint);
-      g_free (link);
-    }
-  g_ptr_array_set_size (out->exports, 0);
-}
-
 static gboolean
 send_message_frame (DpSocketConnection  *self,
                     guint32              channel,
                     GVariant            *message,
                     GError             **error)
 {
-  Outgoing out = { self, NULL, NULL, NULL };
+  Outgoing out = { self, NULL, NULL };
   g_autoptr(GVariant) mapped = NULL;
   g_autoptr(GError) local_error = NULL;
-  g_autoptr(GPtrArray) closed_exports = NULL;
   gboolean ok;
 
   /* The common case: nothing to translate. */
@@ -795,65 +916,26 @@ send_message_frame (DpSocketConnection  *self,
     return send_frame (self, DP_FRAME_DATA, channel, message, 0, error);
 
   out.entries = g_array_new (FALSE, FALSE, sizeof (DpHandleEntry));
-  out.exports = g_ptr_array_new ();
-  mapped = dp_message_map_handles (message, outgoing_map_handle, &out, &local_error);
-  if (mapped == NULL)
+  mapped = dp_message_map_handles (message, outgoing_map_handle, &out, error);
+  if (mapped != NULL)
     {
-      outgoing_abandon_exports (&out);
-      g_array_unref (out.entries);
-      g_ptr_array_unref (out.exports);
-      g_clear_object (&out.fds);
-      g_propagate_error (error, g_steal_pointer (&local_error));
-      return FALSE;
-    }
-
-  closed_exports = g_ptr_array_new ();
-
-  /* The message first, so the other side knows the new channel ids before
-   * any traffic on them; then what was queued on the exported endpoints,
-   * before anything forwarded to them from now on (forwarding waits for
-   * the write lock we hold). */
-  g_mutex_lock (&self->write_lock);
-  ok = send_frame_locked (self, DP_FRAME_DATA, channel, mapped,
-                          (DpHandleEntry *) out.entries->data, out.entries->len,
-                          out.fds, 0, &local_error);
-  if (!ok)
-    {
-      /* Nothing was redirected yet; a connection that failed closes
-       * anyway, so only a message too big needs this. */
-      outgoing_abandon_exports (&out);
-    }
-  for (guint i = 0; ok && i < out.exports->len; i++)
-    {
-      ChannelLink *link = g_ptr_array_index (out.exports, i);
-      gboolean peer_closed = FALSE;
-      GQueue *queued = dp_place_channel_redirect (link->endpoint, &export_forward, link, &peer_closed);
-
-      while (ok && !g_queue_is_empty (queued))
+      g_mutex_lock (&self->write_lock);
+      ok = send_frame_locked (self, DP_FRAME_DATA, channel, mapped,
+                              (DpHandleEntry *) out.entries->data, out.entries->len,
+                              out.fds, 0, &local_error);
+      g_mutex_unlock (&self->write_lock);
+      if (!ok)
         {
-          g_autoptr(GVariant) pending = g_queue_pop_head (queued);
-          ok = send_frame_locked (self, DP_FRAME_DATA, link->id, pending, NULL, 0, NULL, 0,
-                                  &local_error);
+          if (!dp_socket_connection_is_closed (self))
+            connection_lost (self, local_error);
+          g_propagate_error (error, g_steal_pointer (&local_error));
         }
-      g_queue_free_full (queued, (GDestroyNotify) g_variant_unref);
-      if (peer_closed)
-        g_ptr_array_add (closed_exports, link);
     }
-  g_mutex_unlock (&self->write_lock);
-
-  for (guint i = 0; i < closed_exports->len; i++)
-    export_forward_peer_closed (NULL, g_ptr_array_index (closed_exports, i));
+  else
+    ok = FALSE;
 
   g_array_unref (out.entries);
-  g_ptr_array_unref (out.exports);
   g_clear_object (&out.fds);
-
-  if (!ok)
-    {
-      if (!dp_socket_connection_is_closed (self))
-        connection_lost (self, local_error);
-      g_propagate_error (error, g_steal_pointer (&local_error));
-    }
   return ok;
 }
 
@@ -930,13 +1012,14 @@ incoming_map_handle (gint32    handle,
         }
       g_mutex_lock (&self->channels_lock);
       existing = g_hash_table_lookup (self->channels, GUINT_TO_POINTER (id));
-      g_mutex_unlock (&self->channels_lock);
       if (existing != NULL)
-        {
-          g_set_error (error, DP_ERROR, DP_ERROR_PROTOCOL, "channel id %u sent twice", id);
-          return FALSE;
-        }
-      endpoint = open_proxy (self, id);
+        endpoint = g_object_ref (existing->endpoint);
+      g_mutex_unlock (&self->channels_lock);
+
+      /* A channel sent again is the same channel; our own export coming
+       * back is the endpoint itself. */
+      if (endpoint == NULL)
+        endpoint = open_proxy (self, id, TRUE);
       *mapped = dp_handles_export_pinned (G_OBJECT (endpoint));
       return TRUE;
     }
@@ -1097,9 +1180,20 @@ dispatch_data (DpSocketConnection  *self,
     {
       g_autoptr(GError) put_error = NULL;
 
-      /* A put on the exported endpoint, on behalf of the other side. */
+      /* A put on the exported endpoint, on behalf of the other side. If
+       * it fails, the channel is dead here: tell the other side, so its
+       * next put fails rather than vanish. */
       if (!dp_place_channel_push (link->endpoint, g_steal_pointer (&message), &put_error))
-        g_debug ("channel %u: %s", header->channel, put_error->message);
+        {
+          g_debug ("channel %u: %s", header->channel, put_error->message);
+          if (take_export_link (self, link))
+            {
+              send_close (self, link->id, put_error);
+              g_object_unref (link->endpoint);
+              export_release (self, link);
+              return TRUE;
+            }
+        }
     }
   else
     dp_place_channel_deliver (link->endpoint, message);
@@ -1135,9 +1229,15 @@ dispatch_close (DpSocketConnection  *self,
     {
       DpPlaceChannel *endpoint = link->endpoint;
 
-      /* The other side's endpoint closed: close ours, so its peer learns. */
-      dp_place_channel_unredirect (endpoint);
-      dp_place_channel_close_with_reason (endpoint, reason);
+      /* The other side's endpoint closed. If it had taken the channel,
+       * ours goes with it, so its peer learns; if it only put to it, the
+       * channel lives on here. */
+      if (link->taken)
+        {
+          link->taken = FALSE;
+          dp_place_channel_unredirect (endpoint);
+          dp_place_channel_close_with_reason (endpoint, reason);
+        }
       g_object_unref (endpoint);
       export_release (self, link);
     }
@@ -1194,6 +1294,10 @@ dispatch_frame (DpSocketConnection  *self,
 
     case DP_FRAME_CLOSE:
       ok = dispatch_close (self, header, payload, error);
+      break;
+
+    case DP_FRAME_TAKE:
+      ok = dispatch_take (self, header, error);
       break;
 
     default:
@@ -1539,6 +1643,15 @@ close_internal (DpSocketConnection *self,
   self->closed = TRUE;
   if (reason == NULL)
     reason = owned_reason = g_error_new_literal (DP_ERROR, DP_ERROR_PEER_DIED, "Connection closed");
+  if (self->reason_func != NULL)
+    {
+      GError *better = self->reason_func (self, reason, self->reason_data);
+      if (better != NULL)
+        {
+          g_clear_error (&owned_reason);
+          reason = owned_reason = better;
+        }
+    }
   self->close_reason = g_error_copy (reason);
   g_cond_broadcast (&self->state_cond);
   g_mutex_unlock (&self->state_lock);
@@ -1570,8 +1683,12 @@ close_internal (DpSocketConnection *self,
 
       if (link->exported)
         {
-          dp_place_channel_unredirect (endpoint);
-          dp_place_channel_close_with_reason (endpoint, reason);
+          if (link->taken)
+            {
+              link->taken = FALSE;
+              dp_place_channel_unredirect (endpoint);
+              dp_place_channel_close_with_reason (endpoint, reason);
+            }
           g_object_unref (endpoint);
           export_release (self, link);
         }

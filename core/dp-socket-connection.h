@@ -49,6 +49,23 @@ typedef gboolean (*DpSocketConnectionControlFunc) (DpSocketConnection *connectio
                                                    GVariant           *payload,
                                                    gpointer            user_data);
 
+/**
+ * DpSocketConnectionReasonFunc:
+ * @connection: the connection
+ * @reason: why it closed, as far as the connection knows
+ * @user_data: data given with the function
+ *
+ * Lets the connection's owner say better why it closed — a place
+ * backend knows the process died of a signal — before every channel on it
+ * dies with that reason. Called on the thread that noticed; may wait a
+ * little for the answer.
+ *
+ * Returns: (transfer full) (nullable): a better reason, or %NULL
+ */
+typedef GError * (*DpSocketConnectionReasonFunc) (DpSocketConnection *connection,
+                                                  const GError       *reason,
+                                                  gpointer            user_data);
+
 DP_AVAILABLE_IN_ALL
 DpSocketConnection *dp_socket_connection_new              (GSocket            *socket,
                                                            gboolean            initiator);
@@ -60,6 +77,11 @@ void                dp_socket_connection_set_control_handler (DpSocketConnection
                                                               DpSocketConnectionControlFunc handler,
                                                               gpointer            user_data,
                                                               GDestroyNotify      destroy);
+DP_AVAILABLE_IN_ALL
+void                dp_socket_connection_set_reason_func  (DpSocketConnection *self,
+                                                           DpSocketConnectionReasonFunc func,
+                                                           gpointer            user_data,
+                                                           GDestroyNotify      destroy);
 DP_AVAILABLE_IN_ALL
 void                dp_socket_connection_start            (DpSocketConnection *self);
 DP_AVAILABLE_IN_ALL

@@ -47,6 +47,7 @@ typedef enum {
   /* Channels. */
   DP_FRAME_DATA           = 10,  /* a message on channel id */
   DP_FRAME_CLOSE          = 11,  /* channel id's other side is gone; payload: reason (s) */
+  DP_FRAME_TAKE           = 12,  /* the receiver of channel id reads it: send its inbox */
 
   /* The message router's requests (distributed places). */
   DP_FRAME_NEW_PLACE      = 20,

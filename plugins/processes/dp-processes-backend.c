@@ -50,14 +50,15 @@ G_DEFINE_DYNAMIC_TYPE_EXTENDED (DpProcessesBackend, dp_processes_backend, G_TYPE
 typedef struct {
   gatomicrefcount ref_count;
   GMutex lock;
+  GCond exited_cond;
   DpPlace *place;
-  DpSocketConnection *connection;
   GPid pid;
   gboolean killed;
   gboolean exited;          /* the process has ended */
   gboolean disconnected;    /* the connection has delivered all and closed */
   gint status;
   char *reason;
+  char *name;
 } ChildPlace;
 
 static GQuark
@@ -80,8 +81,9 @@ child_place_unref (ChildPlace *child)
     return;
 
   g_spawn_close_pid (child->pid);
-  g_clear_object (&child->connection);
   g_free (child->reason);
+  g_free (child->name);
+  g_cond_clear (&child->exited_cond);
   g_mutex_clear (&child->lock);
   g_free (child);
 }
@@ -174,10 +176,34 @@ child_exited_cb (GPid     pid,
       child->status = 1;
       child->reason = g_strdup ("ended");
     }
+  g_cond_broadcast (&child->exited_cond);
   g_mutex_unlock (&child->lock);
 
   g_debug ("place process %d %s", pid, child->reason);
   child_place_maybe_report (child);
+}
+
+/* The connection closes when the child dies: its channels should die with
+ * the child's fate ("killed by signal SIGABRT"), not with "connection
+ * closed". The exit status follows the closed socket closely. */
+static GError *
+connection_reason_cb (DpSocketConnection *connection,
+                      const GError       *reason,
+                      gpointer            data)
+{
+  ChildPlace *child = data;
+  gint64 end_time = g_get_monotonic_time () + 2 * G_USEC_PER_SEC;
+  GError *better = NULL;
+
+  g_mutex_lock (&child->lock);
+  while (!child->exited)
+    if (!g_cond_wait_until (&child->exited_cond, &child->lock, end_time))
+      break;
+  if (child->exited)
+    better = g_error_new (DP_ERROR, DP_ERROR_PEER_DIED, "Place “%s” %s", child->name, child->reason);
+  g_mutex_unlock (&child->lock);
+
+  return better;
 }
 
 static void
@@ -217,6 +243,7 @@ dp_processes_backend_launch (DpPlaceBackend  *backend,
   g_auto(GStrv) env = NULL;
   g_autoptr(GSocket) socket = NULL;
   g_autoptr(DpPlaceChannel) endpoint = NULL;
+  g_autoptr(DpSocketConnection) connection = NULL;
   const char *argv[12];
   gint source_fds[1], target_fds[1];
   int sv[2];
@@ -281,17 +308,23 @@ dp_processes_backend_launch (DpPlaceBackend  *backend,
   child = g_new0 (ChildPlace, 1);
   g_atomic_ref_count_init (&child->ref_count);
   g_mutex_init (&child->lock);
+  g_cond_init (&child->exited_cond);
   child->place = g_object_ref (place);
+  child->name = g_strdup (dp_place_get_name (place));
   child->pid = pid;
-  child->connection = dp_socket_connection_new (socket, TRUE);
 
-  endpoint = dp_socket_connection_open_channel (child->connection, DP_SOCKET_CONNECTION_FIRST_CHANNEL);
+  /* The place's endpoint holds the connection, and the connection the
+   * child record: no cycle. */
+  connection = dp_socket_connection_new (socket, TRUE);
+  endpoint = dp_socket_connection_open_channel (connection, DP_SOCKET_CONNECTION_FIRST_CHANNEL);
   dp_place_set_endpoint (place, endpoint);
-  g_signal_connect_data (child->connection, "closed", G_CALLBACK (connection_closed_cb),
+  dp_socket_connection_set_reason_func (connection, connection_reason_cb,
+                                        child_place_ref (child), (GDestroyNotify) child_place_unref);
+  g_signal_connect_data (connection, "closed", G_CALLBACK (connection_closed_cb),
                          child_place_ref (child), child_place_unref_closure, 0);
   g_object_set_qdata_full (G_OBJECT (place), child_place_quark (), child_place_ref (child),
                            (GDestroyNotify) child_place_unref);
-  dp_socket_connection_start (child->connection);
+  dp_socket_connection_start (connection);
 
   watch = g_child_watch_source_new (pid);
   g_source_set_callback (watch, G_SOURCE_FUNC (child_exited_cb), child, (GDestroyNotify) child_place_unref);
