@@ -14,7 +14,7 @@ endif
 DEBIAN_PACKAGES = build-essential pkg-config meson ninja-build \
 	libglib2.0-dev libjson-glib-dev libsoup-3.0-dev \
 	gobject-introspection libgirepository1.0-dev \
-	valgrind
+	valgrind openssh-server openssh-client
 
 .PHONY: all deps build check demo clean
 
@@ -43,7 +43,7 @@ check: build
 	meson test -C $(BUILD) --print-errorlogs
 
 demo: build
-	meson devenv -C $(BUILD) -w $(CURDIR) dplaces run data/examples/places-hello.ini
+	meson devenv -C $(BUILD) -w $(CURDIR) dplaces run data/examples/hello-world.ini
 
 clean:
 	rm -rf build build-sanitize

@@ -60,7 +60,7 @@ typedef gboolean (*DpChannelSourceFunc) (DpChannel *channel,
 
 /**
  * DpSyncHandler:
- * @channel: (nullable) (transfer full): a channel that became ready
+ * @channel: (transfer none): the channel that became ready
  * @message: (nullable) (transfer none): the message received from it, or
  *   %NULL with @error set when the channel is closed
  * @error: (nullable): why @channel has no message

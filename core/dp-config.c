@@ -253,9 +253,32 @@ dp_config_init (DpConfig *self)
 
 /* Problems found, one line each. */
 typedef struct {
+  guint line;
+  guint order;
+  char *text;
+} Problem;
+
+typedef struct {
   DpConfig *config;
-  GString *errors;
+  GArray *problems;     /* Problem, reported in line order */
 } Check;
+
+static void
+problem_clear (gpointer data)
+{
+  g_free (((Problem *) data)->text);
+}
+
+static gint
+problem_compare (gconstpointer a,
+                 gconstpointer b)
+{
+  const Problem *pa = a, *pb = b;
+
+  if (pa->line != pb->line)
+    return pa->line < pb->line ? -1 : 1;
+  return pa->order < pb->order ? -1 : pa->order > pb->order;
+}
 
 G_GNUC_PRINTF (5, 6)
 static void
@@ -267,99 +290,117 @@ check_fail (Check      *check,
             ...)
 {
   g_autofree char *message = NULL;
+  GString *text = g_string_new (NULL);
+  Problem problem;
   va_list args;
 
   va_start (args, format);
   message = g_strdup_vprintf (format, args);
   va_end (args);
 
-  g_string_append_printf (check->errors, "%s:%u: ", check->config->path, line);
+  g_string_append_printf (text, "%s:%u: ", check->config->path, line);
   if (group != NULL && key != NULL)
-    g_string_append_printf (check->errors, "[%s] %s: ", group, key);
+    g_string_append_printf (text, "[%s] %s: ", group, key);
   else if (group != NULL)
-    g_string_append_printf (check->errors, "[%s]: ", group);
-  g_string_append_printf (check->errors, "%s\n", message);
+    g_string_append_printf (text, "[%s]: ", group);
+  g_string_append (text, message);
+
+  problem.line = line;
+  problem.order = check->problems->len;
+  problem.text = g_string_free (text, FALSE);
+  g_array_append_val (check->problems, problem);
 }
 
 /* Records where every group and key is, and finds the lines GKeyFile would
- * reject, since its own errors carry no line number. */
+ * reject, since its own errors carry no line number. Appends to @clean the
+ * text with those lines blanked out (a duplicate or broken group with all
+ * its keys), so that GKeyFile can still load the rest and every other
+ * problem is reported too, all at once. */
 static void
 scan_lines (Check      *check,
             const char *data,
-            gsize       length)
+            gsize       length,
+            GString    *clean)
 {
   DpConfig *self = check->config;
   g_auto(GStrv) lines = NULL;
+  g_auto(GStrv) originals = NULL;
   g_autofree char *text = g_strndup (data, length);
   GroupLines *current = NULL;
   const char *current_name = NULL;
+  gboolean in_bad_group = FALSE;
 
   lines = g_strsplit (text, "\n", -1);
+  originals = g_strsplit (text, "\n", -1);
   for (guint i = 0; lines[i] != NULL; i++)
     {
       guint number = i + 1;
       char *line = g_strchug (lines[i]);
       char *equals;
+      gboolean keep = FALSE;
 
       g_strchomp (line);
       if (line[0] == '\0' || line[0] == '#')
-        continue;
-
-      if (line[0] == '[')
+        keep = TRUE;
+      else if (line[0] == '[')
         {
           char *end = strchr (line, ']');
           g_autofree char *name = NULL;
 
-          if (end == NULL || end[1] != '\0' || end == line + 1)
+          in_bad_group = TRUE;
+          current = NULL;
+          current_name = NULL;
+          if (end == NULL || end[1] != '\0' || end == line + 1 ||
+              memchr (line + 1, '[', end - line - 1) != NULL)
+            check_fail (check, number, NULL, NULL,
+                        "expected a group header like [place NAME], got “%s”", line);
+          else if (g_hash_table_contains (self->lines,
+                                          (name = g_strndup (line + 1, end - line - 1))))
+            check_fail (check, number, name, NULL, "group given twice (first on line %u)",
+                        ((GroupLines *) g_hash_table_lookup (self->lines, name))->line);
+          else
             {
-              check_fail (check, number, NULL, NULL,
-                          "expected a group header like [place NAME], got “%s”", line);
-              current = NULL;
-              current_name = NULL;
-              continue;
+              current = g_new0 (GroupLines, 1);
+              current->line = number;
+              current->keys = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+              g_ptr_array_add (self->groups, g_strdup (name));
+              current_name = self->groups->pdata[self->groups->len - 1];
+              g_hash_table_insert (self->lines, g_steal_pointer (&name), current);
+              in_bad_group = FALSE;
+              keep = TRUE;
             }
-          name = g_strndup (line + 1, end - line - 1);
-          if (g_hash_table_contains (self->lines, name))
-            {
-              check_fail (check, number, name, NULL, "group given twice (first on line %u)",
-                          ((GroupLines *) g_hash_table_lookup (self->lines, name))->line);
-              current = NULL;
-              current_name = NULL;
-              continue;
-            }
-          current = g_new0 (GroupLines, 1);
-          current->line = number;
-          current->keys = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-          g_ptr_array_add (self->groups, g_strdup (name));
-          current_name = self->groups->pdata[self->groups->len - 1];
-          g_hash_table_insert (self->lines, g_steal_pointer (&name), current);
-          continue;
         }
-
-      equals = strchr (line, '=');
-      if (equals == NULL || equals == line)
+      else if ((equals = strchr (line, '=')) == NULL || equals == line)
+        check_fail (check, number, NULL, NULL,
+                    "expected key=value, a [group] or a # comment, got “%s”", line);
+      else if (current == NULL)
         {
-          check_fail (check, number, NULL, NULL,
-                      "expected key=value, a [group] or a # comment, got “%s”", line);
-          continue;
-        }
-      if (current == NULL)
-        {
-          if (current_name == NULL && self->groups->len == 0)
+          /* The keys of a broken or duplicate group go with it. */
+          if (!in_bad_group)
             check_fail (check, number, NULL, NULL, "key=value before the first [group]");
-          continue;
+        }
+      else
+        {
+          g_autofree char *key = g_strndup (line, equals - line);
+
+          g_strchomp (key);
+          if (strpbrk (key, "[]") != NULL)
+            check_fail (check, number, current_name, key,
+                        "expected a key name without [ or ]");
+          else if (g_hash_table_contains (current->keys, key))
+            check_fail (check, number, current_name, key, "key given twice (first on line %u)",
+                        GPOINTER_TO_UINT (g_hash_table_lookup (current->keys, key)));
+          else
+            {
+              g_hash_table_insert (current->keys, g_steal_pointer (&key), GUINT_TO_POINTER (number));
+              keep = TRUE;
+            }
         }
 
-      {
-        g_autofree char *key = g_strndup (line, equals - line);
-
-        g_strchomp (key);
-        if (g_hash_table_contains (current->keys, key))
-          check_fail (check, number, current_name, key, "key given twice (first on line %u)",
-                      GPOINTER_TO_UINT (g_hash_table_lookup (current->keys, key)));
-        else
-          g_hash_table_insert (current->keys, g_steal_pointer (&key), GUINT_TO_POINTER (number));
-      }
+      if (keep)
+        g_string_append (clean, originals[i]);
+      if (lines[i + 1] != NULL)
+        g_string_append_c (clean, '\n');
     }
 }
 
@@ -405,6 +446,22 @@ format_is_valid (const char *format)
         return FALSE;
     }
   return n_placeholders <= 1;
+}
+
+/* GVariant's parse errors start with the byte range they concern ("11:"
+ * or "0-11:" or "0-3,5-7:"). A keyfile report is one line: say the column
+ * instead of printing the context. */
+static char *
+describe_parse_error (const GError *error)
+{
+  const char *message = error->message;
+  const char *colon = strchr (message, ':');
+
+  if (g_error_matches (error, G_VARIANT_PARSE_ERROR, error->code) &&
+      g_ascii_isdigit (message[0]) && colon != NULL)
+    return g_strdup_printf ("%s (at column %" G_GUINT64_FORMAT ")", colon + 1,
+                            g_ascii_strtoull (message, NULL, 10) + 1);
+  return g_strdup (message);
 }
 
 static void
@@ -459,11 +516,16 @@ check_schema_value (Check      *check,
   else if (g_str_equal (key->type, "variant"))
     {
       g_autoptr(GError) error = NULL;
-      g_autoptr(GVariant) message = value != NULL ? dp_message_parse (value, &error) : NULL;
+      g_autoptr(GVariant) message = value != NULL ? g_variant_parse (NULL, value, NULL, NULL, &error)
+                                                  : NULL;
 
       if (message == NULL)
-        check_fail (check, line, group, key->name, "expected a message, %s",
-                    error != NULL ? error->message : "got nothing");
+        {
+          g_autofree char *reason = error != NULL ? describe_parse_error (error) : NULL;
+          check_fail (check, line, group, key->name,
+                      "expected a message in GVariant text form, got “%s”: %s",
+                      raw, reason != NULL ? reason : "not text");
+        }
     }
   else if (g_str_equal (key->type, "enum"))
     {
@@ -480,6 +542,14 @@ check_schema_value (Check      *check,
       if (target == NULL || !g_hash_table_contains (self->lines, target))
         check_fail (check, line, group, key->name,
                     "expected the NAME of a [place NAME] group, but there is no [place %s]", raw);
+    }
+  else if (g_str_equal (key->type, "node-ref"))
+    {
+      g_autofree char *target = value != NULL ? g_strconcat ("node ", value, NULL) : NULL;
+
+      if (target == NULL || !g_hash_table_contains (self->lines, target))
+        check_fail (check, line, group, key->name,
+                    "expected the NAME of a [node NAME] group, but there is no [node %s]", raw);
     }
   else if (g_str_equal (key->type, "format"))
     {
@@ -577,6 +647,12 @@ value_from_key_file (GKeyFile    *key_file,
     }
   else if (type == G_TYPE_STRING)
     g_value_set_string (value, text);
+  else if (type == G_TYPE_STRV)
+    {
+      /* A list, separated by ; as GKeyFile lists are. */
+      g_auto(GStrv) list = g_key_file_get_string_list (key_file, group, key, NULL, NULL);
+      g_value_set_boxed (value, list);
+    }
   else if (G_TYPE_IS_ENUM (type))
     {
       GEnumClass *enum_class = G_PARAM_SPEC_ENUM (pspec)->enum_class;
@@ -748,17 +824,21 @@ dp_config_load (DpConfig    *self,
                 GError     **error)
 {
   g_autoptr(GError) parse_error = NULL;
-  Check check = { self, g_string_new (NULL) };
-  g_autofree char *errors = NULL;
+  g_autoptr(GString) clean = g_string_new (NULL);
+  g_autoptr(GArray) problems = g_array_new (FALSE, FALSE, sizeof (Problem));
+  Check check = { self, problems };
+
+  g_array_set_clear_func (problems, problem_clear);
 
   load_schema ();
-  scan_lines (&check, data, length);
+  scan_lines (&check, data, length, clean);
 
-  if (check.errors->len == 0 &&
-      !g_key_file_load_from_data (self->key_file, data, length, G_KEY_FILE_NONE, &parse_error))
+  /* The lines scan_lines() rejected are blanked out of clean: what is left
+   * loads, and is checked too. */
+  if (!g_key_file_load_from_data (self->key_file, clean->str, clean->len, G_KEY_FILE_NONE,
+                                  &parse_error))
     check_fail (&check, 1, NULL, NULL, "%s", parse_error->message);
-
-  if (check.errors->len == 0)
+  else
     {
       /* Plugin directories first: the other groups' plugin keys need them. */
       if (g_hash_table_contains (self->lines, "dplaces"))
@@ -776,11 +856,16 @@ dp_config_load (DpConfig    *self,
         check_group (&check, g_ptr_array_index (self->groups, i));
     }
 
-  errors = g_string_free (check.errors, FALSE);
-  if (errors[0] != '\0')
+  if (problems->len > 0)
     {
-      g_strchomp (errors);
-      g_set_error_literal (error, DP_ERROR, DP_ERROR_CONFIG, errors);
+      g_autoptr(GString) errors = g_string_new (NULL);
+
+      /* One line each, in the order of the file. */
+      g_array_sort (problems, problem_compare);
+      for (guint i = 0; i < problems->len; i++)
+        g_string_append_printf (errors, "%s%s", i > 0 ? "\n" : "",
+                                g_array_index (problems, Problem, i).text);
+      g_set_error_literal (error, DP_ERROR, DP_ERROR_CONFIG, errors->str);
       return FALSE;
     }
 

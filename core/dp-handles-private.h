@@ -25,6 +25,8 @@ gpointer  dp_handles_claim          (gint32   handle,
                                      GType    type);
 GObject  *dp_handles_peek           (gint32   handle);
 void      dp_handles_forget         (GObject *object);
+void      dp_handles_unpin          (GObject *object);
+gboolean  dp_handles_holds          (GObject *object);
 guint     dp_handles_count          (void);
 
 G_END_DECLS

@@ -240,3 +240,48 @@ dp_handles_count (void)
 
   return n;
 }
+
+/* Stops pinning @object: the table keeps it only while messages hold it
+ * pending, and otherwise names it only while someone else holds it. */
+void
+dp_handles_unpin (GObject *object)
+{
+  GObject *released = NULL;
+  gint32 handle;
+  Entry *entry;
+
+  g_mutex_lock (&handles_lock);
+  ensure_table ();
+  handle = GPOINTER_TO_INT (g_object_get_qdata (object, handle_quark ()));
+  entry = handle != 0 ? g_hash_table_lookup (handles, GINT_TO_POINTER (handle)) : NULL;
+  if (entry != NULL && entry->pinned)
+    {
+      entry->pinned = FALSE;
+      if (!entry_holds (entry))
+        {
+          released = entry->object;
+          g_object_weak_ref (entry->object, object_finalized, GINT_TO_POINTER (entry->handle));
+        }
+    }
+  g_mutex_unlock (&handles_lock);
+
+  g_clear_object (&released);
+}
+
+/* Whether the table holds a reference on @object. */
+gboolean
+dp_handles_holds (GObject *object)
+{
+  gboolean holds = FALSE;
+  gint32 handle;
+  Entry *entry;
+
+  g_mutex_lock (&handles_lock);
+  ensure_table ();
+  handle = GPOINTER_TO_INT (g_object_get_qdata (object, handle_quark ()));
+  entry = handle != 0 ? g_hash_table_lookup (handles, GINT_TO_POINTER (handle)) : NULL;
+  holds = entry != NULL && entry_holds (entry);
+  g_mutex_unlock (&handles_lock);
+
+  return holds;
+}

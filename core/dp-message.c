@@ -35,7 +35,9 @@ dp_message_parse (const char  *text,
       return NULL;
     }
 
-  return g_variant_ref_sink (value);
+  /* g_variant_parse() returns a full, non-floating reference already:
+   * sinking it again would add a reference nobody drops. */
+  return value;
 }
 
 /**

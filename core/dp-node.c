@@ -6,7 +6,22 @@
 
 #include "config.h"
 
-#include "dp-node.h"
+#include <stdio.h>
+#include <unistd.h>
+
+#include "dp-auth-private.h"
+#include "dp-connection.h"
+#include "dp-error.h"
+#include "dp-node-private.h"
+#include "dp-remote-node-private.h"
+#include "dp-place-private.h"
+#include "dp-place-channel-private.h"
+#include "dp-plugin-registry.h"
+#include "dp-relay-private.h"
+#include "dp-remote-connection-private.h"
+#include "dp-transport.h"
+#include "dp-wire-private.h"
+#include "dp-worker-private.h"
 
 /**
  * DpNode:
@@ -16,6 +31,16 @@
  * there on the sources of every [iface@Dp.EventContainer] added to it:
  * timers, places, connections. It keeps the places started on it, by name
  * when they are named.
+ *
+ * Once it listens ([method@Dp.Node.listen]) it is reachable by other
+ * nodes: they authenticate with the shared cookie, then ask it to start
+ * places (which it bridges to their channels without a thread in
+ * between), to connect them to named places, to log, or to exit. The
+ * connection that spawned it is its *owner*: logs go there, and when it
+ * goes away the node exits.
+ *
+ * Every process has a default node ([func@Dp.node_get_default]): the one
+ * `dplaces node` or `dplaces run` runs, or one made on first use.
  */
 
 struct _DpNode
@@ -26,11 +51,19 @@ struct _DpNode
   GMainContext *context;
   GMainLoop *loop;
   GPtrArray *containers;      /* DpEventContainer* */
+
+  GMutex lock;
   GPtrArray *places;          /* DpPlace* */
   GHashTable *named_places;   /* name → DpPlace* */
   gint exit_status;
   gboolean exit_requested;
-  GMutex lock;
+
+  DpTransport *transport;     /* when listening */
+  GPtrArray *incoming;        /* DpSocketConnection* that connected to us */
+  GHashTable *peers;          /* "host:port" → DpRemoteNode* we connected to */
+  GPtrArray *spawned;         /* DpRemoteNode* we spawned */
+  DpSocketConnection *owner;
+  GHashTable *named_connections; /* DpSocketConnection* → GPtrArray of DpConnection* */
 };
 
 enum {
@@ -41,6 +74,9 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
+static GMutex default_lock;
+static DpNode *default_node;
+
 G_DEFINE_FINAL_TYPE (DpNode, dp_node, G_TYPE_OBJECT)
 
 static void
@@ -48,6 +84,14 @@ dp_node_finalize (GObject *object)
 {
   DpNode *self = DP_NODE (object);
 
+  if (self->transport != NULL)
+    dp_transport_stop (self->transport);
+  g_clear_object (&self->transport);
+  g_ptr_array_unref (self->incoming);
+  g_hash_table_unref (self->peers);
+  g_ptr_array_unref (self->spawned);
+  g_hash_table_unref (self->named_connections);
+  g_clear_object (&self->owner);
   g_ptr_array_unref (self->containers);
   g_ptr_array_unref (self->places);
   g_hash_table_unref (self->named_places);
@@ -106,12 +150,13 @@ dp_node_class_init (DpNodeClass *klass)
   /**
    * DpNode:listen-port:
    *
-   * The TCP port the node's router listens on for other nodes; 0 for a
-   * node that does not listen.
+   * The TCP port the node's router listens on for other nodes; 0 before
+   * [method@Dp.Node.listen] picks one, or for a node that does not listen.
    */
   properties[PROP_LISTEN_PORT] =
     g_param_spec_uint ("listen-port", NULL, NULL, 0, 65535, 0,
-                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_EXPLICIT_NOTIFY |
+                       G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -125,6 +170,11 @@ dp_node_init (DpNode *self)
   self->containers = g_ptr_array_new_with_free_func (g_object_unref);
   self->places = g_ptr_array_new_with_free_func (g_object_unref);
   self->named_places = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  self->incoming = g_ptr_array_new_with_free_func (g_object_unref);
+  self->peers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  self->spawned = g_ptr_array_new_with_free_func (g_object_unref);
+  self->named_connections = g_hash_table_new_full (NULL, NULL, g_object_unref,
+                                                   (GDestroyNotify) g_ptr_array_unref);
 }
 
 /**
@@ -139,6 +189,42 @@ dp_node_new (guint listen_port)
   g_return_val_if_fail (listen_port <= 65535, NULL);
 
   return g_object_new (DP_TYPE_NODE, "listen-port", listen_port, NULL);
+}
+
+/**
+ * dp_node_get_default:
+ *
+ * Returns: (transfer none): this process's node, made on first use
+ */
+DpNode *
+dp_node_get_default (void)
+{
+  DpNode *node;
+
+  g_mutex_lock (&default_lock);
+  if (default_node == NULL)
+    default_node = dp_node_new (0);
+  node = default_node;
+  g_mutex_unlock (&default_lock);
+
+  return node;
+}
+
+/**
+ * dp_node_set_default:
+ * @node: the node this process runs
+ *
+ * Makes @node the process's node: requests from other nodes, logs and
+ * connections from places go through it.
+ */
+void
+dp_node_set_default (DpNode *node)
+{
+  g_return_if_fail (DP_IS_NODE (node));
+
+  g_mutex_lock (&default_lock);
+  g_set_object (&default_node, node);
+  g_mutex_unlock (&default_lock);
 }
 
 guint
@@ -206,6 +292,8 @@ dp_node_add (DpNode           *self,
 gint
 dp_node_sync_events (DpNode *self)
 {
+  gboolean exit_requested;
+
   g_return_val_if_fail (DP_IS_NODE (self), 1);
 
   g_main_context_push_thread_default (self->context);
@@ -215,17 +303,24 @@ dp_node_sync_events (DpNode *self)
     register_container (self, g_ptr_array_index (self->containers, i));
 
   g_mutex_lock (&self->lock);
-  if (!self->exit_requested)
-    {
-      g_mutex_unlock (&self->lock);
-      g_main_loop_run (self->loop);
-    }
-  else
-    g_mutex_unlock (&self->lock);
+  exit_requested = self->exit_requested;
+  g_mutex_unlock (&self->lock);
+  if (!exit_requested)
+    g_main_loop_run (self->loop);
 
   g_main_context_pop_thread_default (self->context);
 
   return self->exit_status;
+}
+
+static GPtrArray *
+copy_objects (GPtrArray *array)
+{
+  GPtrArray *copy = g_ptr_array_new_full (array->len, g_object_unref);
+
+  for (guint i = 0; i < array->len; i++)
+    g_ptr_array_add (copy, g_object_ref (g_ptr_array_index (array, i)));
+  return copy;
 }
 
 static gboolean
@@ -242,21 +337,30 @@ quit_cb (gpointer data)
  * @self: a node
  * @status: the status [method@Dp.Node.sync_events] returns
  *
- * Stops the node's loop. Safe from any thread; the first status wins.
+ * Stops the node's loop, and tells the nodes it spawned to exit too. Safe
+ * from any thread; the first status wins.
  */
 void
 dp_node_exit (DpNode *self,
               gint    status)
 {
+  g_autoptr(GPtrArray) spawned = NULL;
+
   g_return_if_fail (DP_IS_NODE (self));
 
   g_mutex_lock (&self->lock);
-  if (!self->exit_requested)
+  if (self->exit_requested)
     {
-      self->exit_requested = TRUE;
-      self->exit_status = status;
+      g_mutex_unlock (&self->lock);
+      return;
     }
+  self->exit_requested = TRUE;
+  self->exit_status = status;
+  spawned = copy_objects (self->spawned);
   g_mutex_unlock (&self->lock);
+
+  for (guint i = 0; i < spawned->len; i++)
+    dp_remote_node_send_exit (g_ptr_array_index (spawned, i));
 
   g_main_context_invoke_full (self->context, G_PRIORITY_HIGH, quit_cb,
                               g_object_ref (self), g_object_unref);
@@ -275,7 +379,8 @@ dp_node_is_running (DpNode *self)
  * @place: a place running on this node
  * @name: (nullable): its public name, or %NULL for a private place
  *
- * Keeps @place on @self; a named place can be found by its name.
+ * Keeps @place on @self; a named place can be found by its name, and
+ * other nodes can connect to it.
  */
 void
 dp_node_add_place (DpNode     *self,
@@ -332,17 +437,868 @@ dp_node_list_places (DpNode *self)
   g_return_val_if_fail (DP_IS_NODE (self), NULL);
 
   g_mutex_lock (&self->lock);
-  places = g_ptr_array_new_full (self->places->len, g_object_unref);
-  for (guint i = 0; i < self->places->len; i++)
-    g_ptr_array_add (places, g_object_ref (g_ptr_array_index (self->places, i)));
+  places = copy_objects (self->places);
   g_mutex_unlock (&self->lock);
 
   return places;
 }
 
 /**
+ * dp_node_list_spawned_nodes:
+ * @self: a node
+ *
+ * Returns: (transfer container) (element-type DpRemoteNode): the nodes
+ *   @self spawned
+ */
+GPtrArray *
+dp_node_list_spawned_nodes (DpNode *self)
+{
+  GPtrArray *nodes;
+
+  g_return_val_if_fail (DP_IS_NODE (self), NULL);
+
+  g_mutex_lock (&self->lock);
+  nodes = copy_objects (self->spawned);
+  g_mutex_unlock (&self->lock);
+
+  return nodes;
+}
+
+/* Identity. */
+
+/* How this process calls itself to other nodes. */
+char *
+dp_node_describe_self (void)
+{
+  DpNode *node = dp_node_get_default ();
+
+  if (node->listen_port != 0)
+    return g_strdup_printf ("%s:%u", g_get_host_name (), node->listen_port);
+  return g_strdup_printf ("%s/%d", g_get_host_name (), (int) getpid ());
+}
+
+/* Logging to the root. */
+
+static const char *const severity_names[] = { "fatal", "error", "warning", "info", "debug" };
+
+static GLogLevelFlags
+severity_level (const char *severity)
+{
+  if (g_strcmp0 (severity, "fatal") == 0 || g_strcmp0 (severity, "error") == 0)
+    return G_LOG_LEVEL_CRITICAL;
+  if (g_strcmp0 (severity, "warning") == 0)
+    return G_LOG_LEVEL_WARNING;
+  if (g_strcmp0 (severity, "debug") == 0)
+    return G_LOG_LEVEL_DEBUG;
+  if (g_strcmp0 (severity, "info") == 0)
+    return G_LOG_LEVEL_INFO;
+  return G_LOG_LEVEL_MESSAGE;
+}
+
+/* A log line for the root: pass it up to our owner, or, at the root, log
+ * it with the prefix of the node it came from. */
+void
+dp_node_log_from_child (const char *severity,
+                        const char *message,
+                        const char *prefix)
+{
+  DpNode *node = dp_node_get_default ();
+  g_autoptr(DpSocketConnection) owner = NULL;
+  g_autofree char *line = prefix != NULL ? g_strdup_printf ("%s: %s", prefix, message)
+                                         : g_strdup (message);
+
+  g_mutex_lock (&node->lock);
+  if (node->owner != NULL && !dp_socket_connection_is_closed (node->owner))
+    owner = g_object_ref (node->owner);
+  g_mutex_unlock (&node->lock);
+
+  if (owner != NULL &&
+      dp_socket_connection_send_control (owner, DP_FRAME_LOG, 0, 0,
+                                         g_variant_new (DP_LOG_TYPE, severity, line), NULL))
+    return;
+
+  g_log_structured ("dplaces", severity_level (severity), "MESSAGE", "%s", line);
+}
+
+/* A place of the processes backend: the connection to its creator. */
+static DpSocketConnection *parent_connection;
+
+/**
+ * dp_node_set_parent_connection:
+ * @connection: (nullable): the connection to the process that created this
+ *   one, or %NULL
+ *
+ * Says that this process is a place of another process — a child of the
+ * `processes` backend, with no node and no cookie of its own — and
+ * @connection the way to its creator. [func@Dp.log_message] and
+ * [func@Dp.connect_to_named_place_at] then ask the creator, which answers
+ * with [func@Dp.Node.handle_child_request]. For place backends; the
+ * `processes` backend calls it in its child.
+ */
+void
+dp_node_set_parent_connection (DpSocketConnection *connection)
+{
+  g_return_if_fail (connection == NULL || DP_IS_SOCKET_CONNECTION (connection));
+
+  g_mutex_lock (&default_lock);
+  g_set_object (&parent_connection, connection);
+  g_mutex_unlock (&default_lock);
+}
+
+static DpSocketConnection *
+dup_parent_connection (void)
+{
+  DpSocketConnection *connection = NULL;
+
+  g_mutex_lock (&default_lock);
+  if (parent_connection != NULL && !dp_socket_connection_is_closed (parent_connection))
+    connection = g_object_ref (parent_connection);
+  g_mutex_unlock (&default_lock);
+
+  return connection;
+}
+
+/* A log line on its way to the root: up to our creator if we are a
+ * processes place, else as dp_node_log_from_child() does. */
+static void
+log_upwards (const char *severity,
+             const char *message,
+             const char *prefix)
+{
+  g_autoptr(DpSocketConnection) parent = dup_parent_connection ();
+
+  if (parent != NULL)
+    {
+      g_autofree char *line = prefix != NULL ? g_strdup_printf ("%s: %s", prefix, message)
+                                             : g_strdup (message);
+
+      if (dp_socket_connection_send_control (parent, DP_FRAME_LOG, 0, 0,
+                                             g_variant_new (DP_LOG_TYPE, severity, line), NULL))
+        return;
+    }
+
+  dp_node_log_from_child (severity, message, prefix);
+}
+
+/**
+ * dp_log_message:
+ * @severity: how grave
+ * @message: the text
+ *
+ * Logs @message at the root node (the seeds' `log-message`): a place on
+ * any node calls it, the root prints it. In a place of the `processes`
+ * backend the line goes to the place's creator first, which passes it
+ * on, prefixed with `place NAME`.
+ */
+void
+dp_log_message (DpLogSeverity  severity,
+                const char    *message)
+{
+  g_return_if_fail (severity <= DP_LOG_DEBUG);
+  g_return_if_fail (message != NULL);
+
+  log_upwards (severity_names[severity], message, NULL);
+}
+
+typedef struct {
+  DpPlaceChannel *channel;   /* our end of what is bound to the child's channel */
+  char *host;
+  guint16 port;
+  char *name;
+} ChildConnect;
+
+static gpointer
+child_connect_thread (gpointer data)
+{
+  ChildConnect *request = data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DpRemoteConnection) remote = NULL;
+
+  remote = dp_connect_to_named_place_at (request->host, request->port, request->name, &error);
+  if (remote == NULL)
+    dp_place_channel_close_with_reason (request->channel, error);
+  else
+    {
+      /* The relay keeps itself until one side closes. */
+      DpRelay *relay = dp_relay_new (DP_CHANNEL (request->channel), DP_CHANNEL (remote),
+                                     dp_worker_context ());
+      dp_relay_unref (relay);
+    }
+
+  g_object_unref (request->channel);
+  g_free (request->host);
+  g_free (request->name);
+  g_free (request);
+  return NULL;
+}
+
+/**
+ * dp_node_handle_child_request:
+ * @connection: the connection to a place of this process that runs in a
+ *   process of its own
+ * @kind: the frame kind
+ * @channel: the channel id it names, or 0
+ * @aux: the frame's kind-specific number
+ * @payload: (nullable): the frame's message
+ * @prefix: (nullable): what to put in front of the place's log lines, such
+ *   as `place NAME`
+ *
+ * Serves what a child place asks its creator, as a
+ * [callback@Dp.SocketConnectionControlFunc] of the creator's end would: a
+ * log line for the root (passed on, prefixed with @prefix), or a
+ * connection to a named place on some node, which this process makes — it
+ * has the node and the cookie the child lacks — and relays to the channel
+ * the child opened. For place backends; see
+ * [func@Dp.Node.set_parent_connection] for the child's side.
+ *
+ * Returns: %FALSE if @kind is not such a request (or is malformed): the
+ *   connection then closes
+ */
+gboolean
+dp_node_handle_child_request (DpSocketConnection *connection,
+                              guint               kind,
+                              guint32             channel,
+                              guint32             aux,
+                              GVariant           *payload,
+                              const char         *prefix)
+{
+  g_return_val_if_fail (DP_IS_SOCKET_CONNECTION (connection), FALSE);
+
+  switch (kind)
+    {
+    case DP_FRAME_LOG:
+      {
+        const char *severity, *text;
+
+        if (payload == NULL || !g_variant_is_of_type (payload, G_VARIANT_TYPE (DP_LOG_TYPE)))
+          return FALSE;
+        g_variant_get (payload, "(&s&s)", &severity, &text);
+        log_upwards (severity, text, prefix);
+        return TRUE;
+      }
+
+    case DP_FRAME_CONNECT_TO:
+      {
+        g_autoptr(DpPlaceChannel) child_end = NULL;
+        g_autoptr(DpPlaceChannel) our_end = NULL;
+        g_autoptr(GError) error = NULL;
+        ChildConnect *request;
+        const char *host, *name;
+        guint16 port;
+
+        if (payload == NULL || !g_variant_is_of_type (payload, G_VARIANT_TYPE (DP_CONNECT_TO_TYPE)) ||
+            channel == 0)
+          return FALSE;
+        g_variant_get (payload, "(&sq&s)", &host, &port, &name);
+
+        /* Bound now, on the reading thread: what the child puts right
+         * behind its request waits here until the connection is made. */
+        dp_place_channel_new_pair (&child_end, &our_end);
+        if (!dp_socket_connection_bind_channel (connection, channel, child_end, &error))
+          return FALSE;
+
+        /* Connecting blocks: not on the reading thread. */
+        request = g_new0 (ChildConnect, 1);
+        request->channel = g_steal_pointer (&our_end);
+        request->host = g_strdup (host);
+        request->port = port;
+        request->name = g_strdup (name);
+        g_thread_unref (g_thread_new ("dp-child-connect", child_connect_thread, request));
+        return TRUE;
+      }
+
+    default:
+      return FALSE;
+    }
+}
+
+/* Other nodes. */
+
+static char *
+peer_key (const char *host,
+          guint       port)
+{
+  return g_strdup_printf ("%s:%u", host, port);
+}
+
+/**
+ * dp_node_connect_to:
+ * @self: a node
+ * @host: another node's host
+ * @port: its port
+ * @error: return location for a #GError
+ *
+ * Returns the connection to the node at @host:@port, connecting once.
+ *
+ * Returns: (transfer full): the node, or %NULL with @error set
+ */
+DpRemoteNode *
+dp_node_connect_to (DpNode      *self,
+                    const char  *host,
+                    guint        port,
+                    GError     **error)
+{
+  g_autofree char *key = peer_key (host, port);
+  g_autoptr(DpRemoteNode) peer = NULL;
+
+  g_return_val_if_fail (DP_IS_NODE (self), NULL);
+
+  g_mutex_lock (&self->lock);
+  peer = g_hash_table_lookup (self->peers, key);
+  if (peer != NULL && dp_remote_node_is_alive (peer))
+    g_object_ref (peer);
+  else
+    peer = NULL;
+  g_mutex_unlock (&self->lock);
+
+  if (peer != NULL)
+    return g_steal_pointer (&peer);
+
+  peer = g_object_new (DP_TYPE_REMOTE_NODE, "host", host, "listen-port", port,
+                       "retry-times", 3, "delay", 0.2, NULL);
+  if (!dp_remote_node_connect (peer, error))
+    return NULL;
+
+  g_mutex_lock (&self->lock);
+  g_hash_table_replace (self->peers, g_steal_pointer (&key), g_object_ref (peer));
+  g_mutex_unlock (&self->lock);
+
+  return g_steal_pointer (&peer);
+}
+
+/**
+ * dp_connect_to_named_place_at:
+ * @host: the node's host
+ * @port: its port
+ * @name: a named place there
+ * @error: return location for a #GError
+ *
+ * Connects to a named place by address, from anywhere — a place on any
+ * node included (the seeds' `mr-connect-to` and
+ * `send-new-place-channel-to-named-dest`, without the message router
+ * channel). In a place of the `processes` backend, the place's creator
+ * connects and relays: then a node that cannot be reached shows as the
+ * first get failing, with the reason.
+ *
+ * Returns: (transfer full): the connection, or %NULL with @error set
+ */
+DpRemoteConnection *
+dp_connect_to_named_place_at (const char  *host,
+                              guint        port,
+                              const char  *name,
+                              GError     **error)
+{
+  g_autoptr(DpRemoteNode) peer = NULL;
+  g_autoptr(DpSocketConnection) parent = NULL;
+
+  g_return_val_if_fail (host != NULL && name != NULL, NULL);
+  g_return_val_if_fail (port <= 65535, NULL);
+
+  /* A processes place has no node and no cookie: its creator connects for
+   * it, and relays. An unreachable node then shows at the first get. */
+  parent = dup_parent_connection ();
+  if (parent != NULL)
+    {
+      g_autoptr(DpPlaceChannel) endpoint = NULL;
+      guint32 id;
+
+      endpoint = dp_socket_connection_open_new_channel (parent, &id);
+      if (!dp_socket_connection_send_control (parent, DP_FRAME_CONNECT_TO, id, 0,
+                                              g_variant_new (DP_CONNECT_TO_TYPE, host, (guint16) port, name),
+                                              error))
+        return NULL;
+      peer = dp_remote_node_new (host, port);
+      return dp_remote_connection_new (peer, endpoint, id, name);
+    }
+
+  peer = dp_node_connect_to (dp_node_get_default (), host, port, error);
+  if (peer == NULL)
+    return NULL;
+  return dp_remote_node_remote_connect (peer, name, error);
+}
+
+/* The mesh: every node of a system knows every other. */
+void
+dp_node_add_spawned_node (DpNode       *self,
+                          DpRemoteNode *node)
+{
+  g_autoptr(GPtrArray) others = NULL;
+  gboolean solo = FALSE;
+
+  g_object_get (node, "solo", &solo, NULL);
+
+  g_mutex_lock (&self->lock);
+  others = copy_objects (self->spawned);
+  g_ptr_array_add (self->spawned, g_object_ref (node));
+  g_hash_table_replace (self->peers,
+                        peer_key (dp_remote_node_get_host (node), dp_remote_node_get_listen_port (node)),
+                        g_object_ref (node));
+  g_mutex_unlock (&self->lock);
+
+  if (solo)
+    return;
+
+  /* Introduce the newcomer to the others: it connects to each. */
+  for (guint i = 0; i < others->len; i++)
+    {
+      DpRemoteNode *other = g_ptr_array_index (others, i);
+      gboolean other_solo = FALSE;
+
+      g_object_get (other, "solo", &other_solo, NULL);
+      if (other_solo || !dp_remote_node_is_alive (other))
+        continue;
+      dp_remote_node_send_control (node, DP_FRAME_NEW_NODE, 0, 0,
+                                   g_variant_new (DP_NEW_NODE_TYPE, dp_remote_node_get_host (other),
+                                                  (guint16) dp_remote_node_get_listen_port (other),
+                                                  FALSE),
+                                   NULL);
+    }
+}
+
+/* Requests from other nodes. They are handled on the thread that reads
+ * the connection, in order: a message for a place that a NEW_PLACE just
+ * before it starts finds the place bound. */
+
+typedef struct {
+  DpSocketConnection *connection;
+  guint32 channel;
+} PlaceBinding;
+
+static void
+place_binding_free (gpointer  data,
+                    GClosure *closure)
+{
+  PlaceBinding *binding = data;
+
+  g_object_unref (binding->connection);
+  g_free (binding);
+}
+
+static void
+bound_place_exited_cb (DpPlace      *place,
+                       gint          status,
+                       PlaceBinding *binding)
+{
+  const char *reason = dp_place_get_exit_reason (place);
+
+  dp_socket_connection_send_control (binding->connection, DP_FRAME_PLACE_DIED, binding->channel, 0,
+                                     g_variant_new (DP_PLACE_DIED_TYPE, status,
+                                                    reason != NULL ? reason : ""),
+                                     NULL);
+}
+
+static void
+refuse_channel (DpSocketConnection *connection,
+                guint32             channel,
+                const char         *reason)
+{
+  g_message ("Refused a request: %s", reason);
+  dp_socket_connection_send_control (connection, DP_FRAME_PLACE_DIED, channel, 0,
+                                     g_variant_new (DP_PLACE_DIED_TYPE, 1, reason), NULL);
+  dp_socket_connection_send_control (connection, DP_FRAME_CLOSE, channel, 0,
+                                     g_variant_new_string (reason), NULL);
+}
+
+/* A peer may only name modules that lie in our plugin directories. */
+static gboolean
+module_allowed (const char  *module,
+                GError     **error)
+{
+  g_autofree char *path = NULL;
+
+  path = dp_plugin_registry_find_module (dp_plugin_registry_get_default (), module, error);
+  if (path == NULL)
+    return FALSE;
+  if (!dp_plugin_registry_contains_path (dp_plugin_registry_get_default (), path))
+    {
+      g_set_error (error, DP_ERROR, DP_ERROR_REFUSED,
+                   "Module %s is outside this node's plugin directories", path);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+handle_new_place (DpNode             *self,
+                  DpSocketConnection *connection,
+                  guint32             channel,
+                  GVariant           *payload)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DpPlace) place = NULL;
+  g_autofree char *reason = NULL;
+  g_autofree char *self_name = NULL;
+  const char *module, *function, *name, *backend;
+  guint32 exec;
+  PlaceBinding *binding;
+
+  g_variant_get (payload, "(u&s&s&s&s)", &exec, &module, &function, &name, &backend);
+
+  if (!module_allowed (module, &error))
+    goto refused;
+
+  if (exec == DP_PLACE_EXEC_PLACE)
+    {
+      place = dp_place_from_thunk (module, function, &error);
+      if (place == NULL)
+        goto refused;
+    }
+  else
+    {
+      place = g_object_new (DP_TYPE_PLACE, "module", module, "function", function,
+                            "name", name[0] != '\0' ? name : NULL,
+                            "backend", exec == DP_PLACE_EXEC_THREAD || backend[0] == '\0'
+                                       ? "threads" : backend,
+                            NULL);
+      /* Its exit is reported on the node's loop. */
+      dp_place_set_creator_context (place, self->context);
+      if (!dp_place_start (place, &error))
+        goto refused;
+    }
+  if (name[0] != '\0')
+    dp_place_set_name (place, name);
+
+  binding = g_new0 (PlaceBinding, 1);
+  binding->connection = g_object_ref (connection);
+  binding->channel = channel;
+  g_signal_connect_data (place, "exited", G_CALLBACK (bound_place_exited_cb), binding,
+                         place_binding_free, 0);
+
+  if (!dp_socket_connection_bind_channel (connection, channel, dp_channel_get_endpoint (DP_CHANNEL (place)),
+                                          &error))
+    {
+      g_warning ("Cannot bind place %s: %s", dp_place_get_name (place), error->message);
+      dp_place_kill (place);
+      return;
+    }
+
+  dp_node_add_place (self, place, name[0] != '\0' ? name : NULL);
+  g_debug ("started place %s (%s:%s) for a peer on channel %u", dp_place_get_name (place),
+           module, function, channel);
+  return;
+
+refused:
+  self_name = dp_node_describe_self ();
+  reason = g_strdup_printf ("Cannot start place %s:%s on node %s: %s", module, function,
+                            self_name, error->message);
+  refuse_channel (connection, channel, reason);
+}
+
+static void
+handle_new_connection (DpNode             *self,
+                       DpSocketConnection *connection,
+                       guint32             channel,
+                       GVariant           *payload)
+{
+  g_autoptr(DpPlace) place = NULL;
+  g_autoptr(DpConnection) named = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) src_id = NULL;
+  const char *name, *mode;
+  GPtrArray *kept;
+
+  g_variant_get (payload, "(&s&s@v)", &name, &mode, &src_id);
+  place = dp_node_lookup_place (self, name);
+  if (place == NULL)
+    {
+      g_autofree char *self_name = dp_node_describe_self ();
+      g_autofree char *reason = g_strdup_printf ("No place named “%s” on node %s", name, self_name);
+      refuse_channel (connection, channel, reason);
+      return;
+    }
+
+  if (g_str_equal (mode, DP_CONNECTION_MODE_CHANNEL))
+    {
+      g_autoptr(DpPlaceChannel) ours = NULL;
+      g_autoptr(DpPlaceChannel) theirs = NULL;
+
+      /* Racket's 'channel-connect: the named place gets a plain channel,
+       * announced once, and the wire channel is bound to its other end.
+       * The announcement goes first: an answer the place puts at once
+       * waits in our end's inbox, which binding sends on first. */
+      dp_place_channel_new_pair (&ours, &theirs);
+      if (!dp_channel_put (DP_CHANNEL (place),
+                           g_variant_new ("(s@v@h)", "channel-connect", src_id,
+                                          dp_channel_to_variant (DP_CHANNEL (theirs))),
+                           &error))
+        {
+          g_autofree char *reason = g_strdup_printf ("Cannot open a channel to %s: %s", name,
+                                                     error->message);
+          dp_channel_close (DP_CHANNEL (theirs));
+          refuse_channel (connection, channel, reason);
+          return;
+        }
+      if (!dp_socket_connection_bind_channel (connection, channel, ours, &error))
+        {
+          g_warning ("Cannot open a channel to %s: %s", name, error->message);
+          dp_place_channel_close_with_reason (theirs, error);
+        }
+      return;
+    }
+  if (!g_str_equal (mode, DP_CONNECTION_MODE_CONNECT))
+    {
+      g_autofree char *reason = g_strdup_printf ("Unknown connection mode “%s” for %s", mode, name);
+      refuse_channel (connection, channel, reason);
+      return;
+    }
+
+  named = dp_connection_new (DP_CHANNEL (place), name);
+  if (!dp_socket_connection_bind_channel (connection, channel,
+                                          dp_channel_get_endpoint (DP_CHANNEL (named)), &error))
+    {
+      g_warning ("Cannot connect to %s: %s", name, error->message);
+      return;
+    }
+
+  /* Kept while the peer's connection lives. */
+  g_mutex_lock (&self->lock);
+  kept = g_hash_table_lookup (self->named_connections, connection);
+  if (kept == NULL)
+    {
+      kept = g_ptr_array_new_with_free_func (g_object_unref);
+      g_hash_table_insert (self->named_connections, g_object_ref (connection), kept);
+    }
+  g_ptr_array_add (kept, g_steal_pointer (&named));
+  g_mutex_unlock (&self->lock);
+}
+
+static gpointer
+join_peer_thread (gpointer data)
+{
+  GVariant *payload = data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DpRemoteNode) peer = NULL;
+  const char *host;
+  guint16 port;
+  gboolean solo;
+
+  g_variant_get (payload, "(&sqb)", &host, &port, &solo);
+  peer = dp_node_connect_to (dp_node_get_default (), host, port, &error);
+  if (peer == NULL)
+    g_warning ("Cannot join node %s:%u: %s", host, port, error->message);
+  g_variant_unref (payload);
+  return NULL;
+}
+
+/* Handles a router request that came on @connection. Returns %FALSE for a
+ * frame no node understands: the connection then closes. */
+gboolean
+dp_node_handle_request (DpNode             *self,
+                        DpSocketConnection *connection,
+                        guint               kind,
+                        guint32             channel,
+                        guint32             aux,
+                        GVariant           *payload)
+{
+  switch (kind)
+    {
+    case DP_FRAME_NEW_PLACE:
+      if (payload == NULL || !g_variant_is_of_type (payload, G_VARIANT_TYPE (DP_NEW_PLACE_TYPE)) ||
+          channel == 0)
+        return FALSE;
+      handle_new_place (self, connection, channel, payload);
+      return TRUE;
+
+    case DP_FRAME_NEW_CONNECTION:
+      if (payload == NULL || !g_variant_is_of_type (payload, G_VARIANT_TYPE (DP_NEW_CONNECTION_TYPE)) ||
+          channel == 0)
+        return FALSE;
+      handle_new_connection (self, connection, channel, payload);
+      return TRUE;
+
+    case DP_FRAME_SET_OWNER:
+      g_mutex_lock (&self->lock);
+      g_set_object (&self->owner, connection);
+      g_mutex_unlock (&self->lock);
+      return TRUE;
+
+    case DP_FRAME_EXIT:
+      g_debug ("told to exit");
+      dp_node_exit (self, (gint) aux);
+      return TRUE;
+
+    case DP_FRAME_LOG:
+      {
+        const char *severity, *text;
+
+        if (payload == NULL || !g_variant_is_of_type (payload, G_VARIANT_TYPE (DP_LOG_TYPE)))
+          return FALSE;
+        g_variant_get (payload, "(&s&s)", &severity, &text);
+        dp_node_log_from_child (severity, text, NULL);
+        return TRUE;
+      }
+
+    case DP_FRAME_NEW_NODE:
+      if (payload == NULL || !g_variant_is_of_type (payload, G_VARIANT_TYPE (DP_NEW_NODE_TYPE)))
+        return FALSE;
+      /* Connecting blocks: not on the reading thread. */
+      g_thread_unref (g_thread_new ("dp-join", join_peer_thread, g_variant_ref (payload)));
+      return TRUE;
+
+    default:
+      return FALSE;
+    }
+}
+
+static gboolean
+incoming_request_cb (DpSocketConnection *connection,
+                     guint               kind,
+                     guint32             channel,
+                     guint32             aux,
+                     GVariant           *payload,
+                     gpointer            data)
+{
+  return dp_node_handle_request (DP_NODE (data), connection, kind, channel, aux, payload);
+}
+
+static void
+incoming_closed_cb (DpSocketConnection *connection,
+                    GError             *reason,
+                    gpointer            data)
+{
+  DpNode *self = data;
+  gboolean was_owner;
+
+  g_mutex_lock (&self->lock);
+  was_owner = self->owner == connection;
+  g_hash_table_remove (self->named_connections, connection);
+  g_mutex_unlock (&self->lock);
+
+  if (was_owner)
+    {
+      g_debug ("the node's owner is gone (%s): exiting", reason->message);
+      dp_node_exit (self, 1);
+    }
+}
+
+static void
+handshake_thread (GTask        *task,
+                  gpointer      source,
+                  gpointer      data,
+                  GCancellable *cancellable)
+{
+  GSocketConnection *stream = data;
+  g_autoptr(GBytes) cookie = dp_cookie_get_process ();
+  g_autofree char *own_name = dp_node_describe_self ();
+  g_autofree char *peer_name = NULL;
+  GError *error = NULL;
+
+  if (cookie == NULL)
+    {
+      g_task_return_new_error (task, DP_ERROR, DP_ERROR_AUTH, "this node has no cookie");
+      return;
+    }
+  if (!dp_auth_handshake (g_socket_connection_get_socket (stream), cookie, FALSE, own_name,
+                          &peer_name, &error))
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, g_steal_pointer (&peer_name), g_free);
+}
+
+static void
+handshake_done_cb (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      data)
+{
+  DpNode *self = DP_NODE (source);
+  GSocketConnection *stream = data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *peer_name = g_task_propagate_pointer (G_TASK (result), &error);
+  g_autoptr(DpSocketConnection) connection = NULL;
+  g_autoptr(GSocketAddress) address = g_socket_connection_get_remote_address (stream, NULL);
+  g_autofree char *address_text = address != NULL
+    ? g_socket_connectable_to_string (G_SOCKET_CONNECTABLE (address)) : g_strdup ("?");
+
+  if (peer_name == NULL)
+    {
+      g_warning ("Refused connection from %s: %s", address_text, error->message);
+      g_io_stream_close (G_IO_STREAM (stream), NULL, NULL);
+      g_object_unref (stream);
+      return;
+    }
+
+  g_debug ("node %s connected from %s", peer_name, address_text);
+  connection = dp_socket_connection_new (g_socket_connection_get_socket (stream), FALSE);
+  /* The stream owns the socket: keep it as long as the connection. */
+  g_object_set_data_full (G_OBJECT (connection), "dp-stream", stream, g_object_unref);
+  dp_socket_connection_set_control_handler (connection, incoming_request_cb, self, NULL);
+  g_signal_connect_object (connection, "closed", G_CALLBACK (incoming_closed_cb), self, 0);
+
+  g_mutex_lock (&self->lock);
+  g_ptr_array_add (self->incoming, g_object_ref (connection));
+  g_mutex_unlock (&self->lock);
+
+  dp_socket_connection_start (connection);
+}
+
+static void
+accept_cb (DpTransport       *transport,
+           GSocketConnection *stream,
+           gpointer           data)
+{
+  DpNode *self = data;
+  g_autoptr(GTask) task = g_task_new (self, NULL, handshake_done_cb, g_object_ref (stream));
+
+  /* The handshake blocks (with a timeout): not on the loop. */
+  g_task_set_task_data (task, g_object_ref (stream), g_object_unref);
+  g_task_run_in_thread (task, handshake_thread);
+}
+
+/**
+ * dp_node_listen:
+ * @self: a node
+ * @error: return location for a #GError
+ *
+ * Listens on [property@Dp.Node:listen-port] (a port the system picks if
+ * it is 0) for other nodes, with the `tcp` transport. Call it before the
+ * loop runs, or from the loop's thread.
+ *
+ * Returns: %TRUE if listening
+ */
+gboolean
+dp_node_listen (DpNode  *self,
+                GError **error)
+{
+  g_autoptr(DpTransport) transport = NULL;
+  guint port = 0;
+  gboolean ok;
+
+  g_return_val_if_fail (DP_IS_NODE (self), FALSE);
+  g_return_val_if_fail (self->transport == NULL, FALSE);
+
+  if (dp_cookie_get_process () == NULL)
+    {
+      g_autoptr(GBytes) cookie = dp_cookie_load (NULL, error);
+      if (cookie == NULL)
+        return FALSE;
+      dp_cookie_set_process (cookie);
+    }
+
+  transport = dp_plugin_registry_create (dp_plugin_registry_get_default (),
+                                         DP_TRANSPORT_EXTENSION_POINT_NAME, "tcp", error);
+  if (transport == NULL)
+    return FALSE;
+
+  /* Incoming connections are announced in the node's context. */
+  g_main_context_push_thread_default (self->context);
+  ok = dp_transport_listen (transport, self->listen_port, accept_cb, self, NULL, &port, error);
+  g_main_context_pop_thread_default (self->context);
+  if (!ok)
+    return FALSE;
+
+  self->transport = g_steal_pointer (&transport);
+  if (self->listen_port != port)
+    {
+      self->listen_port = port;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LISTEN_PORT]);
+    }
+  g_debug ("listening on port %u", port);
+  return TRUE;
+}
+
+/**
  * dp_message_routerv:
- * @node: (nullable): the node to run, or %NULL for a new one
+ * @node: (nullable): the node to run, or %NULL for the process's default
  * @containers: (array length=n_containers): what to wait on
  * @n_containers: how many
  *
@@ -356,10 +1312,8 @@ dp_message_routerv (DpNode            *node,
                     DpEventContainer **containers,
                     guint              n_containers)
 {
-  g_autoptr(DpNode) owned = NULL;
-
   if (node == NULL)
-    node = owned = dp_node_new (0);
+    node = dp_node_get_default ();
 
   for (guint i = 0; i < n_containers; i++)
     dp_node_add (node, containers[i]);
@@ -369,7 +1323,7 @@ dp_message_routerv (DpNode            *node,
 
 /**
  * dp_message_router:
- * @node: (nullable): the node to run, or %NULL for a new one
+ * @node: (nullable): the node to run, or %NULL for the process's default
  * @first: (nullable): the first container to wait on
  * @...: more containers, then %NULL
  *

@@ -11,6 +11,8 @@
 #include "dp-version-macros.h"
 #include "dp-event-container.h"
 #include "dp-place.h"
+#include "dp-remote-node.h"
+#include "dp-socket-connection.h"
 
 G_BEGIN_DECLS
 
@@ -53,6 +55,58 @@ DpPlace      *dp_node_lookup_place        (DpNode           *self,
                                            const char       *name);
 DP_AVAILABLE_IN_ALL
 GPtrArray    *dp_node_list_places         (DpNode           *self);
+
+/**
+ * DpLogSeverity:
+ * @DP_LOG_FATAL: `'fatal`
+ * @DP_LOG_ERROR: `'error`
+ * @DP_LOG_WARNING: `'warning`
+ * @DP_LOG_INFO: `'info`
+ * @DP_LOG_DEBUG: `'debug`
+ *
+ * Severities of [func@Dp.log_message].
+ */
+typedef enum {
+  DP_LOG_FATAL,
+  DP_LOG_ERROR,
+  DP_LOG_WARNING,
+  DP_LOG_INFO,
+  DP_LOG_DEBUG,
+} DpLogSeverity;
+
+DP_AVAILABLE_IN_ALL
+DpNode       *dp_node_get_default         (void);
+DP_AVAILABLE_IN_ALL
+void          dp_node_set_default         (DpNode           *node);
+DP_AVAILABLE_IN_ALL
+gboolean      dp_node_listen              (DpNode           *self,
+                                           GError          **error);
+DP_AVAILABLE_IN_ALL
+DpRemoteNode *dp_node_connect_to          (DpNode           *self,
+                                           const char       *host,
+                                           guint             port,
+                                           GError          **error);
+DP_AVAILABLE_IN_ALL
+GPtrArray    *dp_node_list_spawned_nodes  (DpNode           *self);
+DP_AVAILABLE_IN_ALL
+DpRemoteConnection *dp_connect_to_named_place_at (const char *host,
+                                                  guint       port,
+                                                  const char *name,
+                                                  GError    **error);
+DP_AVAILABLE_IN_ALL
+void          dp_log_message              (DpLogSeverity     severity,
+                                           const char       *message);
+
+/* For place backends whose places are processes of their own. */
+DP_AVAILABLE_IN_ALL
+void          dp_node_set_parent_connection (DpSocketConnection *connection);
+DP_AVAILABLE_IN_ALL
+gboolean      dp_node_handle_child_request  (DpSocketConnection *connection,
+                                             guint               kind,
+                                             guint32             channel,
+                                             guint32             aux,
+                                             GVariant           *payload,
+                                             const char         *prefix);
 
 DP_AVAILABLE_IN_ALL
 gint          dp_message_router           (DpNode           *node,

@@ -37,6 +37,8 @@ guint     dp_place_channel_n_pending     (DpPlaceChannel *self);
 
 void      dp_place_channel_close_with_reason (DpPlaceChannel *self,
                                               const GError   *reason);
+void      dp_place_channel_set_close_reason  (DpPlaceChannel *self,
+                                              const GError   *reason);
 gboolean  dp_place_channel_is_closed     (DpPlaceChannel *self);
 
 /* The place that received this endpoint in a message and closes it when it
@@ -62,5 +64,26 @@ GQueue   *dp_place_channel_redirect      (DpPlaceChannel       *self,
 void      dp_place_channel_unredirect    (DpPlaceChannel       *self);
 gboolean  dp_place_channel_is_linked_to  (DpPlaceChannel       *self,
                                           gpointer              link_data);
+
+void      dp_place_channel_new_reply_pair (const DpChannelLinkFuncs  *funcs,
+                                           gpointer                   user_data,
+                                           GDestroyNotify             destroy,
+                                           DpPlaceChannel           **out_client,
+                                           DpPlaceChannel           **out_reply);
+
+/* Reads the connection that fills @waiting's inbox, as a getter about to
+ * sleep; the same contract as DpChannelLinkFuncs.read. */
+typedef gboolean (*DpInboxReadFunc) (DpPlaceChannel *waiting,
+                                     gint64          end_time,
+                                     gpointer        reader_data);
+
+void      dp_place_channel_set_peer_reader (DpPlaceChannel  *self,
+                                            DpInboxReadFunc  reader,
+                                            GObject         *reader_data);
+
+int       dp_place_channel_begin_poll    (DpPlaceChannel *self);
+void      dp_place_channel_end_poll      (DpPlaceChannel *self);
+gboolean  dp_place_channel_begin_block   (DpPlaceChannel *self);
+void      dp_place_channel_end_block     (DpPlaceChannel *self);
 
 G_END_DECLS

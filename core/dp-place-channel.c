@@ -6,6 +6,10 @@
 
 #include "config.h"
 
+#include <errno.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
 #include "dp-error.h"
 #include "dp-handles-private.h"
 #include "dp-place-channel-private.h"
@@ -47,6 +51,22 @@ struct _DpInbox
    * straight to the wire instead of the queue. */
   const DpInboxForward *forward;
   gpointer forward_data;
+
+  /* Set when what fills this inbox comes from a connection a getter may
+   * read itself (see dp_place_channel_set_peer_reader()). */
+  DpInboxReadFunc reader;
+  GObject *reader_data;
+
+  /* A reader polling its connection also polls this, so that a message
+   * from anywhere else wakes it (see dp_place_channel_begin_poll()). */
+  int wake_fd;
+  gboolean reader_polling;
+
+  /* A reader blocked in a read of that connection cannot be woken; a
+   * message from elsewhere meanwhile marks the inbox mixed, and from then
+   * on readers poll. */
+  gboolean reader_blocking;
+  gboolean mixed;
 };
 
 struct _DpPlaceChannel
@@ -61,6 +81,7 @@ struct _DpPlaceChannel
   GDestroyNotify link_destroy;
 
   gpointer owner;        /* DpPlace*, not a reference; see dp_place_adopt_endpoint() */
+  GError *close_reason;  /* what the other end hears when this one closes */
   gint wanted;           /* atomic: link->want was called */
   guint async_bi : 1;
 };
@@ -77,6 +98,7 @@ dp_inbox_new (void)
   DpInbox *inbox = g_new0 (DpInbox, 1);
 
   g_atomic_ref_count_init (&inbox->ref_count);
+  inbox->wake_fd = -1;
   g_mutex_init (&inbox->mutex);
   g_cond_init (&inbox->cond);
   g_queue_init (&inbox->queue);
@@ -99,6 +121,9 @@ dp_inbox_unref (DpInbox *inbox)
 
   g_queue_clear_full (&inbox->queue, (GDestroyNotify) g_variant_unref);
   g_clear_pointer (&inbox->waiters, g_ptr_array_unref);
+  g_clear_object (&inbox->reader_data);
+  if (inbox->wake_fd >= 0)
+    close (inbox->wake_fd);
   g_clear_error (&inbox->reason);
   g_cond_clear (&inbox->cond);
   g_mutex_clear (&inbox->mutex);
@@ -110,6 +135,15 @@ static void
 dp_inbox_wake_locked (DpInbox *inbox,
                       gboolean everyone)
 {
+  if (inbox->reader_blocking)
+    inbox->mixed = TRUE;
+  if (inbox->reader_polling)
+    {
+      guint64 one = 1;
+      if (write (inbox->wake_fd, &one, sizeof one) < 0 && errno != EAGAIN)
+        g_warning ("Cannot wake a reader: %s", g_strerror (errno));
+    }
+
   if (inbox->n_blocked > 0)
     {
       if (everyone)
@@ -221,6 +255,7 @@ dp_place_channel_finalize (GObject *object)
 
   if (self->link_destroy != NULL)
     self->link_destroy (self->link_data);
+  g_clear_error (&self->close_reason);
   g_clear_pointer (&self->inbox, dp_inbox_unref);
   g_clear_pointer (&self->peer_inbox, dp_inbox_unref);
 
@@ -391,6 +426,15 @@ dp_place_channel_push (DpPlaceChannel *self,
                        GError        **error)
 {
   DpInbox *inbox = self->inbox;
+  DpPlace *current = dp_place_get_current ();
+
+  /* A killed place's channel operations fail, puts included. */
+  if (G_UNLIKELY (current != NULL && dp_place_is_killed (current)))
+    {
+      g_variant_unref (message);
+      g_set_error_literal (error, DP_ERROR, DP_ERROR_KILLED, "This place was killed");
+      return FALSE;
+    }
 
   if (self->peer_inbox != NULL)
     {
@@ -456,6 +500,13 @@ dp_place_channel_pop (DpPlaceChannel *self,
 
   dp_place_channel_ensure_wanted (self);
 
+  if (G_UNLIKELY ((place = dp_place_get_current ()) != NULL && dp_place_is_killed (place)))
+    {
+      g_set_error_literal (error, DP_ERROR, DP_ERROR_KILLED, "This place was killed");
+      return NULL;
+    }
+  place = NULL;
+
   g_mutex_lock (&inbox->mutex);
   for (;;)
     {
@@ -496,14 +547,26 @@ dp_place_channel_pop (DpPlaceChannel *self,
           break;
         }
 
-      /* A linked endpoint may read its connection itself rather than wait
-       * for another thread to read it and wake us: one wake-up less. */
-      if (self->link != NULL && self->link->read != NULL && !tried_read)
+      /* An endpoint fed by a connection may read it itself rather than
+       * wait for another thread to read it and wake us: one wake-up less. */
+      if (!tried_read && self->link != NULL && self->link->read != NULL)
         {
           gboolean progressed;
 
           g_mutex_unlock (&inbox->mutex);
           progressed = self->link->read (self, end_time, self->link_data);
+          g_mutex_lock (&inbox->mutex);
+          tried_read = !progressed;
+          continue;
+        }
+      if (!tried_read && inbox->reader != NULL)
+        {
+          DpInboxReadFunc reader = inbox->reader;
+          g_autoptr(GObject) reader_data = g_object_ref (inbox->reader_data);
+          gboolean progressed;
+
+          g_mutex_unlock (&inbox->mutex);
+          progressed = reader (self, end_time, reader_data);
           g_mutex_lock (&inbox->mutex);
           tried_read = !progressed;
           continue;
@@ -611,6 +674,9 @@ dp_place_channel_close_with_reason (DpPlaceChannel *self,
    * reference while we still work here. */
   g_object_ref (self);
 
+  if (reason == NULL)
+    reason = self->close_reason;
+
   dp_inbox_shut (inbox, TRUE, NULL);
   if (self->peer_inbox != NULL)
     dp_inbox_shut (self->peer_inbox, FALSE, reason);
@@ -652,6 +718,10 @@ dp_place_channel_redirect (DpPlaceChannel        *self,
   DpInbox *inbox = self->inbox;
   GQueue *queued = g_queue_new ();
 
+  /* Someone reads it now, elsewhere: a linked endpoint asks its own side
+   * for the messages (a channel passed on through this process). */
+  dp_place_channel_ensure_wanted (self);
+
   g_mutex_lock (&inbox->mutex);
   *queued = inbox->queue;
   g_queue_init (&inbox->queue);
@@ -681,4 +751,117 @@ dp_place_channel_is_linked_to (DpPlaceChannel *self,
                                gpointer        link_data)
 {
   return self->link != NULL && self->link_data == link_data;
+}
+
+/* A pair whose first end sends through @funcs, while what the second end
+ * puts lands in the first end's inbox: a connection to a named place,
+ * where the client's puts are wrapped for the named place and the named
+ * place answers on the second end. */
+void
+dp_place_channel_new_reply_pair (const DpChannelLinkFuncs  *funcs,
+                                 gpointer                   user_data,
+                                 GDestroyNotify             destroy,
+                                 DpPlaceChannel           **out_client,
+                                 DpPlaceChannel           **out_reply)
+{
+  DpPlaceChannel *client = dp_place_channel_new_linked (funcs, user_data, destroy);
+  DpPlaceChannel *reply = g_object_new (DP_TYPE_PLACE_CHANNEL, NULL);
+
+  reply->peer_inbox = dp_inbox_ref (client->inbox);
+  *out_client = client;
+  *out_reply = reply;
+}
+
+/* @self is bound to a connection: what its local other end gets comes from
+ * there, so a thread waiting on that other end may read the connection
+ * directly with @reader. %NULL removes it. */
+void
+dp_place_channel_set_peer_reader (DpPlaceChannel  *self,
+                                  DpInboxReadFunc  reader,
+                                  GObject         *reader_data)
+{
+  DpInbox *inbox = self->peer_inbox;
+
+  if (inbox == NULL)
+    return;
+
+  g_mutex_lock (&inbox->mutex);
+  inbox->reader = reader;
+  g_set_object (&inbox->reader_data, reader_data);
+  g_mutex_unlock (&inbox->mutex);
+}
+
+/* A reader about to poll the connection that feeds @self's inbox also
+ * polls the returned descriptor, which becomes readable when a message
+ * arrives from elsewhere. Returns -1 if @self is ready already. */
+int
+dp_place_channel_begin_poll (DpPlaceChannel *self)
+{
+  DpInbox *inbox = self->inbox;
+  int fd;
+
+  g_mutex_lock (&inbox->mutex);
+  if (inbox->queue.length > 0 || inbox->closed || inbox->peer_closed || inbox->forward != NULL)
+    {
+      g_mutex_unlock (&inbox->mutex);
+      return -1;
+    }
+  if (inbox->wake_fd < 0)
+    inbox->wake_fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
+  inbox->reader_polling = TRUE;
+  fd = inbox->wake_fd;
+  g_mutex_unlock (&inbox->mutex);
+
+  return fd;
+}
+
+void
+dp_place_channel_end_poll (DpPlaceChannel *self)
+{
+  DpInbox *inbox = self->inbox;
+  guint64 count;
+
+  g_mutex_lock (&inbox->mutex);
+  inbox->reader_polling = FALSE;
+  if (inbox->wake_fd >= 0 && read (inbox->wake_fd, &count, sizeof count) < 0 && errno != EAGAIN)
+    g_warning ("Cannot drain a wake-up: %s", g_strerror (errno));
+  g_mutex_unlock (&inbox->mutex);
+}
+
+/* A reader about to block in a read of the connection that feeds @self's
+ * inbox: allowed while nothing else has fed it during such a read. Returns
+ * %FALSE if the reader should poll instead (or @self is ready). */
+gboolean
+dp_place_channel_begin_block (DpPlaceChannel *self)
+{
+  DpInbox *inbox = self->inbox;
+  gboolean block;
+
+  g_mutex_lock (&inbox->mutex);
+  block = !inbox->mixed && inbox->queue.length == 0 && !inbox->closed &&
+          !inbox->peer_closed && inbox->forward == NULL;
+  inbox->reader_blocking = block;
+  g_mutex_unlock (&inbox->mutex);
+
+  return block;
+}
+
+void
+dp_place_channel_end_block (DpPlaceChannel *self)
+{
+  DpInbox *inbox = self->inbox;
+
+  g_mutex_lock (&inbox->mutex);
+  inbox->reader_blocking = FALSE;
+  g_mutex_unlock (&inbox->mutex);
+}
+
+/* What the other end hears when @self closes without a reason of its own:
+ * the fate of the place that held it. */
+void
+dp_place_channel_set_close_reason (DpPlaceChannel *self,
+                                   const GError   *reason)
+{
+  g_clear_error (&self->close_reason);
+  self->close_reason = reason != NULL ? g_error_copy (reason) : NULL;
 }

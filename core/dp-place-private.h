@@ -26,5 +26,7 @@ void     dp_place_release_endpoint   (DpPlace        *self,
 
 void     dp_place_set_backend        (DpPlace        *self,
                                       DpPlaceBackend *backend);
+void     dp_place_set_creator_context (DpPlace       *self,
+                                       GMainContext  *context);
 
 G_END_DECLS

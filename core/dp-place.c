@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "dp-error.h"
+#include "dp-handles-private.h"
 #include "dp-place-channel-private.h"
 #include "dp-place-private.h"
 #include "dp-plugin-registry.h"
@@ -304,7 +305,8 @@ dp_place_start (DpPlace  *self,
         return FALSE;
     }
 
-  self->creator_context = g_main_context_ref_thread_default ();
+  if (self->creator_context == NULL)
+    self->creator_context = g_main_context_ref_thread_default ();
 
   if (!dp_place_backend_launch (self->backend, self, error))
     {
@@ -750,6 +752,13 @@ dp_place_report_exit (DpPlace    *place,
       return;
     }
   place->exited = TRUE;
+  /* A killed place's completion value is 1, whoever reports first (the
+   * place's own thread may, woken by the kill). */
+  if (g_atomic_int_get (&place->killed))
+    {
+      status = 1;
+      reason = "killed";
+    }
   place->exit_status = status;
   place->exit_reason = reason != NULL ? g_strdup (reason)
                                       : g_strdup_printf ("exited with status %d", status);
@@ -786,9 +795,15 @@ dp_place_report_exit (DpPlace    *place,
       /* Close what only this place held (our reference in @owned and the
        * handle table's): its other end would wait forever. A channel
        * others hold too — a place descriptor shared among workers — lives
-       * on. */
-      if (G_OBJECT (endpoint)->ref_count <= 2)
+       * on until they let go: the table stops pinning it, so the last
+       * holder's unref closes it. */
+      if (G_OBJECT (endpoint)->ref_count <= 1 + (guint) dp_handles_holds (G_OBJECT (endpoint)))
         dp_place_channel_close_with_reason (endpoint, death);
+      else
+        {
+          dp_place_channel_set_close_reason (endpoint, death);
+          dp_handles_unpin (G_OBJECT (endpoint));
+        }
     }
 
   for (GList *l = tasks; l != NULL; l = l->next)
@@ -900,4 +915,12 @@ dp_place_set_backend (DpPlace        *self,
                       DpPlaceBackend *backend)
 {
   g_set_object (&self->backend, backend);
+}
+
+void
+dp_place_set_creator_context (DpPlace      *self,
+                              GMainContext *context)
+{
+  g_clear_pointer (&self->creator_context, g_main_context_unref);
+  self->creator_context = g_main_context_ref (context);
 }

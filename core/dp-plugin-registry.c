@@ -12,7 +12,9 @@
 #include <string.h>
 
 #include "dp-error.h"
+#include "dp-launcher.h"
 #include "dp-place-backend.h"
+#include "dp-transport.h"
 #include "dp-plugin-registry.h"
 
 /**
@@ -46,8 +48,8 @@ G_DEFINE_FINAL_TYPE (DpPluginRegistry, dp_plugin_registry, G_TYPE_OBJECT)
 
 static const char * const extension_points[] = {
   DP_PLACE_BACKEND_EXTENSION_POINT_NAME,
-  "dplaces-transport",
-  "dplaces-launcher",
+  DP_TRANSPORT_EXTENSION_POINT_NAME,
+  DP_LAUNCHER_EXTENSION_POINT_NAME,
   "dplaces-restart-strategy",
   "dplaces-service",
   NULL
@@ -100,6 +102,10 @@ dp_plugin_registry_class_init (DpPluginRegistryClass *klass)
       GIOExtensionPoint *point = g_io_extension_point_register (extension_points[i]);
       if (g_str_equal (extension_points[i], DP_PLACE_BACKEND_EXTENSION_POINT_NAME))
         g_io_extension_point_set_required_type (point, DP_TYPE_PLACE_BACKEND);
+      else if (g_str_equal (extension_points[i], DP_TRANSPORT_EXTENSION_POINT_NAME))
+        g_io_extension_point_set_required_type (point, DP_TYPE_TRANSPORT);
+      else if (g_str_equal (extension_points[i], DP_LAUNCHER_EXTENSION_POINT_NAME))
+        g_io_extension_point_set_required_type (point, DP_TYPE_LAUNCHER);
     }
 }
 

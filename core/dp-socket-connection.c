@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -60,6 +61,13 @@
 #define READ_BUFFER_SIZE (64 * 1024)
 #define BIG_FRAME_SIZE (16 * 1024)
 
+/* A blocking read returns this often, so a killed place notices, and a
+ * message that reached a place's channel another way waits at most this. */
+#define RECEIVE_TIMEOUT_MS 20
+
+/* The most descriptors one read takes in. */
+#define MAX_FDS_PER_READ 64
+
 typedef struct _ChannelLink ChannelLink;
 
 struct _DpSocketConnection
@@ -92,6 +100,7 @@ struct _DpSocketConnection
   guint8 *big;
   gsize big_have;
   GArray *fds;              /* received descriptors not yet claimed by a frame */
+  char last_type[256];      /* the last message type found valid */
 
   /* Who reads. */
   GMutex state_lock;
@@ -100,6 +109,7 @@ struct _DpSocketConnection
   gboolean direct_reading;
   gint64 reserved_until;    /* the background reader waits until then */
   gboolean background_polling;
+  gboolean background_waiting;  /* for a direct reader to finish */
   int wake_fd;
   GThread *reader_thread;
 
@@ -138,6 +148,10 @@ static gboolean send_message_frame (DpSocketConnection  *self,
                                     GError             **error);
 static void     close_internal     (DpSocketConnection  *self,
                                     const GError        *reason);
+static void     export_forward_peer_closed (const GError *reason,
+                                            gpointer      data);
+static const DpInboxForward export_forward;
+static guint32  allocate_id_locked (DpSocketConnection  *self);
 
 static void
 dp_socket_connection_dispose (GObject *object)
@@ -243,9 +257,22 @@ dp_socket_connection_new (GSocket  *socket,
   self->initiator = initiator;
   self->unix_socket = g_socket_get_family (socket) == G_SOCKET_FAMILY_UNIX;
   self->wake_fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
-  g_socket_set_blocking (socket, FALSE);
   if (!self->unix_socket)
     g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
+
+  /* We read and write the descriptor ourselves, with sendmsg() and
+   * recvmsg(), rather than through GSocket: GSocket keeps descriptors
+   * non-blocking and emulates blocking with poll(), three system calls
+   * where a thread waiting for its reply needs one. So the descriptor is
+   * blocking; reads that must not block say MSG_DONTWAIT, and blocking
+   * reads give up every RECEIVE_TIMEOUT_MS to notice a kill. */
+  {
+    struct timeval timeout = { 0, RECEIVE_TIMEOUT_MS * 1000 };
+    int flags = fcntl (self->fd, F_GETFL);
+
+    fcntl (self->fd, F_SETFL, flags & ~O_NONBLOCK);
+    setsockopt (self->fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  }
 
   return self;
 }
@@ -338,15 +365,9 @@ dp_socket_connection_is_closed (DpSocketConnection *self)
 
 /* Writing. */
 
-static gboolean
-wait_writable (DpSocketConnection  *self,
-               GError             **error)
-{
-  return g_socket_condition_wait (self->socket, G_IO_OUT, NULL, error);
-}
-
 /* Sends the frame described by @vectors (the first one being the header),
- * with @fds along if any. Takes care of partial writes. */
+ * with @fds along if any, blocking while the socket is full: that is the
+ * back-pressure on a sender faster than its receiver. */
 static gboolean
 send_vectors (DpSocketConnection  *self,
               GOutputVector       *vectors,
@@ -354,56 +375,77 @@ send_vectors (DpSocketConnection  *self,
               GUnixFDList         *fds,
               GError             **error)
 {
-  g_autoptr(GSocketControlMessage) fd_message = NULL;
-  GSocketControlMessage *messages[1];
+  struct iovec iov[8];
+  union {
+    struct cmsghdr header;
+    char buffer[CMSG_SPACE (sizeof (int) * MAX_FDS_PER_READ)];
+  } control;
+  struct msghdr message = { 0 };
   gsize total = 0;
   guint first = 0;
 
+  g_assert (n_vectors <= G_N_ELEMENTS (iov));
   for (guint i = 0; i < n_vectors; i++)
-    total += vectors[i].size;
+    {
+      iov[i].iov_base = (void *) vectors[i].buffer;
+      iov[i].iov_len = vectors[i].size;
+      total += vectors[i].size;
+    }
 
   if (fds != NULL && g_unix_fd_list_get_length (fds) > 0)
     {
-      fd_message = g_unix_fd_message_new_with_fd_list (fds);
-      messages[0] = fd_message;
+      gint n_fds = g_unix_fd_list_get_length (fds);
+      struct cmsghdr *cmsg;
+
+      if (n_fds > MAX_FDS_PER_READ)
+        {
+          g_set_error (error, DP_ERROR, DP_ERROR_INVALID_MESSAGE,
+                       "A message may carry at most %d shared vectors", MAX_FDS_PER_READ);
+          return FALSE;
+        }
+      memset (&control, 0, sizeof control);
+      message.msg_control = control.buffer;
+      message.msg_controllen = CMSG_SPACE (sizeof (int) * n_fds);
+      cmsg = CMSG_FIRSTHDR (&message);
+      cmsg->cmsg_level = SOL_SOCKET;
+      cmsg->cmsg_type = SCM_RIGHTS;
+      cmsg->cmsg_len = CMSG_LEN (sizeof (int) * n_fds);
+      memcpy (CMSG_DATA (cmsg), g_unix_fd_list_peek_fds (fds, NULL), sizeof (int) * n_fds);
     }
 
   while (total > 0)
     {
-      g_autoptr(GError) local_error = NULL;
-      gssize written;
+      ssize_t written;
 
-      written = g_socket_send_message (self->socket, NULL, vectors + first, n_vectors - first,
-                                       fd_message != NULL ? messages : NULL,
-                                       fd_message != NULL ? 1 : 0,
-                                       G_SOCKET_MSG_NONE, NULL, &local_error);
+      message.msg_iov = iov + first;
+      message.msg_iovlen = n_vectors - first;
+      written = sendmsg (self->fd, &message, MSG_NOSIGNAL);
       if (written < 0)
         {
-          if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-            {
-              if (!wait_writable (self, error))
-                return FALSE;
-              continue;
-            }
+          int saved_errno = errno;
+
+          if (saved_errno == EINTR)
+            continue;
           g_set_error (error, DP_ERROR, DP_ERROR_PEER_DIED, "Connection lost: %s",
-                       local_error->message);
+                       g_strerror (saved_errno));
           return FALSE;
         }
 
       /* The descriptors went with the first bytes. */
-      g_clear_object (&fd_message);
+      message.msg_control = NULL;
+      message.msg_controllen = 0;
       total -= written;
       while (written > 0)
         {
-          if ((gsize) written >= vectors[first].size)
+          if ((gsize) written >= iov[first].iov_len)
             {
-              written -= vectors[first].size;
+              written -= iov[first].iov_len;
               first++;
             }
           else
             {
-              vectors[first].buffer = (const guint8 *) vectors[first].buffer + written;
-              vectors[first].size -= written;
+              iov[first].iov_base = (guint8 *) iov[first].iov_base + written;
+              iov[first].iov_len -= written;
               written = 0;
             }
         }
@@ -513,6 +555,26 @@ connection_lost (DpSocketConnection *self,
   close_internal (self, reason);
 }
 
+/* A send failed: say why the way the channels say it, with the
+ * connection's close reason (a place's fate, a node's death) when the
+ * connection is gone. */
+static void
+report_send_error (DpSocketConnection  *self,
+                   GError             **error,
+                   GError              *local_error)
+{
+  g_mutex_lock (&self->state_lock);
+  if (self->closed && self->close_reason != NULL &&
+      !g_error_matches (local_error, DP_ERROR, DP_ERROR_INVALID_MESSAGE))
+    {
+      g_clear_error (&local_error);
+      local_error = g_error_copy (self->close_reason);
+    }
+  g_mutex_unlock (&self->state_lock);
+
+  g_propagate_error (error, local_error);
+}
+
 static gboolean
 send_frame (DpSocketConnection   *self,
             guint8                kind,
@@ -532,7 +594,7 @@ send_frame (DpSocketConnection   *self,
     {
       if (!dp_socket_connection_is_closed (self))
         connection_lost (self, local_error);
-      g_propagate_error (error, g_steal_pointer (&local_error));
+      report_send_error (self, error, g_steal_pointer (&local_error));
     }
   return ok;
 }
@@ -555,6 +617,7 @@ send_frame (DpSocketConnection   *self,
 static gboolean proxy_send  (DpPlaceChannel *endpoint, GVariant *message, gpointer data, GError **error);
 static void     proxy_close (DpPlaceChannel *endpoint, gpointer data);
 static gboolean proxy_read  (DpPlaceChannel *endpoint, gint64 end_time, gpointer data);
+static gboolean bound_peer_read (DpPlaceChannel *waiting, gint64 end_time, gpointer data);
 static void     proxy_want  (DpPlaceChannel *endpoint, gpointer data);
 
 static const DpChannelLinkFuncs proxy_funcs = {
@@ -625,6 +688,100 @@ dp_socket_connection_open_channel (DpSocketConnection *self,
   g_return_val_if_fail (id != 0, NULL);
 
   return open_proxy (self, id, FALSE);
+}
+
+/**
+ * dp_socket_connection_open_new_channel:
+ * @self: a connection
+ * @out_id: (out): the new channel's id, to tell the other side
+ *
+ * Opens a channel with a fresh id from this side's numbering. The other
+ * side binds an endpoint of its own to it with
+ * [method@Dp.SocketConnection.bind_channel] when it hears of the id.
+ *
+ * Returns: (transfer full): this side's endpoint
+ */
+DpPlaceChannel *
+dp_socket_connection_open_new_channel (DpSocketConnection *self,
+                                       guint32            *out_id)
+{
+  guint32 id;
+
+  g_return_val_if_fail (DP_IS_SOCKET_CONNECTION (self), NULL);
+  g_return_val_if_fail (out_id != NULL, NULL);
+
+  g_mutex_lock (&self->channels_lock);
+  id = allocate_id_locked (self);
+  g_mutex_unlock (&self->channels_lock);
+
+  *out_id = id;
+  return open_proxy (self, id, FALSE);
+}
+
+/**
+ * dp_socket_connection_bind_channel:
+ * @self: a connection
+ * @id: a channel id the other side opened
+ * @endpoint: an endpoint of this process
+ * @error: return location for a #GError
+ *
+ * Connects @endpoint to channel @id: what the other side puts on @id is
+ * put on @endpoint, what arrives in @endpoint's inbox goes to the other
+ * side — the seeds' `place-socket-bridge%`, without a thread in between.
+ *
+ * Returns: %TRUE if bound; %FALSE if @id is in use
+ */
+gboolean
+dp_socket_connection_bind_channel (DpSocketConnection  *self,
+                                   guint32              id,
+                                   DpPlaceChannel      *endpoint,
+                                   GError             **error)
+{
+  ChannelLink *link;
+  GQueue *queued;
+  gboolean peer_closed = FALSE;
+  gboolean ok = TRUE;
+  g_autoptr(GError) local_error = NULL;
+
+  g_return_val_if_fail (DP_IS_SOCKET_CONNECTION (self), FALSE);
+  g_return_val_if_fail (DP_IS_PLACE_CHANNEL (endpoint), FALSE);
+
+  link = g_new0 (ChannelLink, 1);
+  link->connection = self;
+  link->exported = TRUE;
+  link->taken = TRUE;
+  link->id = id;
+  link->endpoint = g_object_ref (endpoint);
+
+  g_mutex_lock (&self->channels_lock);
+  if (id == 0 || g_hash_table_contains (self->channels, GUINT_TO_POINTER (id)))
+    {
+      g_mutex_unlock (&self->channels_lock);
+      g_object_unref (link->endpoint);
+      g_free (link);
+      g_set_error (error, DP_ERROR, DP_ERROR_PROTOCOL, "channel id %u is in use", id);
+      return FALSE;
+    }
+  g_hash_table_insert (self->channels, GUINT_TO_POINTER (id), link);
+  g_mutex_unlock (&self->channels_lock);
+
+  g_mutex_lock (&self->write_lock);
+  queued = dp_place_channel_redirect (endpoint, &export_forward, link, &peer_closed);
+  while (ok && !g_queue_is_empty (queued))
+    {
+      g_autoptr(GVariant) message = g_queue_pop_head (queued);
+      ok = send_frame_locked (self, DP_FRAME_DATA, id, message, NULL, 0, NULL, 0, &local_error);
+    }
+  g_mutex_unlock (&self->write_lock);
+  dp_place_channel_set_peer_reader (endpoint, bound_peer_read, G_OBJECT (self));
+  g_queue_free_full (queued, (GDestroyNotify) g_variant_unref);
+
+  if (!ok)
+    connection_lost (self, local_error);
+  else if (peer_closed)
+    export_forward_peer_closed (NULL, link);
+
+  return TRUE;
 }
 
 static gboolean
@@ -706,6 +863,7 @@ export_release (DpSocketConnection *self,
 
   if (link->taken)
     dp_place_channel_unredirect (link->endpoint);
+  dp_place_channel_set_peer_reader (link->endpoint, NULL, NULL);
   g_object_unref (link->endpoint);
   g_free (link);
 }
@@ -882,6 +1040,9 @@ outgoing_map_handle (gint32    handle,
       index = g_unix_fd_list_append (out->fds, dp_shared_vector_get_fd (vector), error);
       if (index < 0)
         return FALSE;
+      /* The message leaves this process: it settles the hold its handle
+       * had here, as a receiver here would. */
+      g_object_unref (dp_handles_claim (handle, DP_TYPE_SHARED_VECTOR));
 
       entry.kind = GUINT32_TO_LE (DP_HANDLE_ENTRY_VECTOR);
       entry.id = GUINT32_TO_LE ((guint32) index);
@@ -928,7 +1089,7 @@ send_message_frame (DpSocketConnection  *self,
         {
           if (!dp_socket_connection_is_closed (self))
             connection_lost (self, local_error);
-          g_propagate_error (error, g_steal_pointer (&local_error));
+          report_send_error (self, error, g_steal_pointer (&local_error));
         }
     }
   else
@@ -1069,15 +1230,19 @@ is_normal_form (GVariant *message)
   return g_variant_is_normal_form (message);
 }
 
-/* Turns a frame's payload into its message: untrusted data, checked. */
+/* Turns a frame's payload into its message: untrusted data, checked.
+ * @payload_bytes holds @payload when it is a big frame's own buffer, which
+ * the message then wraps; a small frame's value is copied out of the read
+ * buffer. Called with read_lock held. */
 static GVariant *
-decode_message (const DpFrameHeader  *header,
-                GBytes               *payload,
+decode_message (DpSocketConnection   *self,
+                const DpFrameHeader  *header,
+                const guint8         *payload,
+                GBytes               *payload_bytes,
                 gsize                 entries_size,
                 GError              **error)
 {
-  const guint8 *data = g_bytes_get_data (payload, NULL);
-  char type_string[256];
+  char type_string[sizeof self->last_type];
   gsize offset, size;
   g_autoptr(GBytes) bytes = NULL;
   g_autoptr(GVariant) message = NULL;
@@ -1088,17 +1253,24 @@ decode_message (const DpFrameHeader  *header,
                    header->type_length);
       return NULL;
     }
-  memcpy (type_string, data, header->type_length);
+  memcpy (type_string, payload, header->type_length);
   type_string[header->type_length] = '\0';
-  if (!g_variant_type_string_is_valid (type_string))
+
+  /* A channel's messages mostly share a type: check a new one only. */
+  if (strcmp (type_string, self->last_type) != 0)
     {
-      g_set_error (error, DP_ERROR, DP_ERROR_PROTOCOL, "invalid message type “%s”", type_string);
-      return NULL;
+      if (!g_variant_type_string_is_valid (type_string))
+        {
+          g_set_error (error, DP_ERROR, DP_ERROR_PROTOCOL, "invalid message type “%s”", type_string);
+          return NULL;
+        }
+      memcpy (self->last_type, type_string, header->type_length + 1);
     }
 
   offset = dp_align8 (header->type_length);
   size = header->length - offset - entries_size;
-  bytes = g_bytes_new_from_bytes (payload, offset, size);
+  bytes = payload_bytes != NULL ? g_bytes_new_from_bytes (payload_bytes, offset, size)
+                                : g_bytes_new (payload + offset, size);
   message = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE (type_string), bytes, FALSE));
   if (!is_normal_form (message))
     {
@@ -1138,13 +1310,14 @@ lookup_link (DpSocketConnection *self,
 static gboolean
 dispatch_data (DpSocketConnection  *self,
                const DpFrameHeader *header,
-               GBytes              *payload,
+               const guint8        *payload,
+               GBytes              *payload_bytes,
                int                 *fds,
                guint                n_fds,
                GError             **error)
 {
   gsize entries_size = (gsize) header->aux * sizeof (DpHandleEntry);
-  g_autoptr(GVariant) message = decode_message (header, payload, entries_size, error);
+  g_autoptr(GVariant) message = decode_message (self, header, payload, payload_bytes, entries_size, error);
   ChannelLink *link;
 
   if (message == NULL)
@@ -1152,10 +1325,9 @@ dispatch_data (DpSocketConnection  *self,
 
   if (header->aux > 0)
     {
-      const guint8 *data = g_bytes_get_data (payload, NULL);
       Incoming in = {
         self,
-        (const DpHandleEntry *) (data + header->length - entries_size),
+        (const DpHandleEntry *) (payload + header->length - entries_size),
         header->aux,
         fds,
         n_fds,
@@ -1205,7 +1377,7 @@ dispatch_data (DpSocketConnection  *self,
 static gboolean
 dispatch_close (DpSocketConnection  *self,
                 const DpFrameHeader *header,
-                GBytes              *payload,
+                const guint8        *payload,
                 GError             **error)
 {
   g_autoptr(GError) reason = NULL;
@@ -1213,7 +1385,7 @@ dispatch_close (DpSocketConnection  *self,
 
   if (header->type_length > 0)
     {
-      g_autoptr(GVariant) text = decode_message (header, payload, 0, error);
+      g_autoptr(GVariant) text = decode_message (self, header, payload, NULL, 0, error);
 
       if (text == NULL)
         return FALSE;
@@ -1254,7 +1426,8 @@ dispatch_close (DpSocketConnection  *self,
 static gboolean
 dispatch_frame (DpSocketConnection  *self,
                 const DpFrameHeader *header,
-                GBytes              *payload,
+                const guint8        *payload,
+                GBytes              *payload_bytes,
                 GError             **error)
 {
   g_autofree int *fds = NULL;
@@ -1266,8 +1439,7 @@ dispatch_frame (DpSocketConnection  *self,
       /* The descriptors came with the frame's first bytes, in order: this
        * frame's are the first ones not yet claimed, one per vector. */
       gsize entries_size = (gsize) header->aux * sizeof (DpHandleEntry);
-      const guint8 *entries = (const guint8 *) g_bytes_get_data (payload, NULL) +
-                              header->length - entries_size;
+      const guint8 *entries = payload + header->length - entries_size;
 
       for (guint i = 0; header->kind == DP_FRAME_DATA && i < header->aux; i++)
         {
@@ -1289,7 +1461,7 @@ dispatch_frame (DpSocketConnection  *self,
   switch (header->kind)
     {
     case DP_FRAME_DATA:
-      ok = dispatch_data (self, header, payload, fds, n_fds, error);
+      ok = dispatch_data (self, header, payload, payload_bytes, fds, n_fds, error);
       break;
 
     case DP_FRAME_CLOSE:
@@ -1305,7 +1477,7 @@ dispatch_frame (DpSocketConnection  *self,
         g_autoptr(GVariant) message = NULL;
 
         if (header->type_length > 0 &&
-            (message = decode_message (header, payload, 0, error)) == NULL)
+            (message = decode_message (self, header, payload, payload_bytes, 0, error)) == NULL)
           {
             ok = FALSE;
             break;
@@ -1332,28 +1504,32 @@ dispatch_frame (DpSocketConnection  *self,
   return ok;
 }
 
-/* Reads what the socket has without blocking, and dispatches every
- * complete frame. Called with read_lock held. Returns %FALSE once the
- * connection is closed. */
+/* Reads the socket and dispatches every complete frame. Without
+ * @waiting, reads what is there without blocking; with it, reads — blocking
+ * if @block — until @waiting has something. Called with read_lock held.
+ * Returns %FALSE once the connection is closed. */
 static gboolean
-drain (DpSocketConnection *self)
+drain (DpSocketConnection *self,
+       DpPlaceChannel     *waiting,
+       gboolean            block)
 {
   g_autoptr(GError) error = NULL;
+  union {
+    struct cmsghdr header;
+    char buffer[CMSG_SPACE (sizeof (int) * MAX_FDS_PER_READ)];
+  } control;
 
   for (;;)
     {
-      GInputVector vector;
-      GSocketControlMessage **messages = NULL;
-      gint n_messages = 0;
-      gint flags = 0;
-      gssize received;
+      struct iovec vector;
+      struct msghdr message = { 0 };
+      ssize_t received;
 
       /* Parse what is buffered. */
       while (!self->in_big && self->rlen - self->rpos >= DP_FRAME_HEADER_SIZE)
         {
           DpFrameHeader header;
           gsize available;
-          g_autoptr(GBytes) payload = NULL;
 
           dp_frame_header_decode (self->rbuf + self->rpos, &header);
           if (!dp_frame_header_check (&header, self->frame_limit, &error))
@@ -1362,9 +1538,12 @@ drain (DpSocketConnection *self)
           available = self->rlen - self->rpos - DP_FRAME_HEADER_SIZE;
           if (available >= header.length)
             {
-              payload = g_bytes_new (self->rbuf + self->rpos + DP_FRAME_HEADER_SIZE, header.length);
+              const guint8 *payload = self->rbuf + self->rpos + DP_FRAME_HEADER_SIZE;
+
+              /* The frame stays in the read buffer while it is dispatched:
+               * nothing reads the socket meanwhile. */
               self->rpos += DP_FRAME_HEADER_SIZE + header.length;
-              if (!dispatch_frame (self, &header, payload, &error))
+              if (!dispatch_frame (self, &header, payload, NULL, &error))
                 goto protocol_error;
               continue;
             }
@@ -1390,10 +1569,13 @@ drain (DpSocketConnection *self)
 
           self->big = NULL;
           self->in_big = FALSE;
-          if (!dispatch_frame (self, &header, payload, &error))
+          if (!dispatch_frame (self, &header, g_bytes_get_data (payload, NULL), payload, &error))
             goto protocol_error;
           continue;
         }
+
+      if (waiting != NULL && dp_place_channel_is_ready (waiting))
+        return TRUE;
 
       if (!self->in_big)
         {
@@ -1404,43 +1586,62 @@ drain (DpSocketConnection *self)
               self->rlen -= self->rpos;
               self->rpos = 0;
             }
-          vector.buffer = self->rbuf + self->rlen;
-          vector.size = READ_BUFFER_SIZE - self->rlen;
+          vector.iov_base = self->rbuf + self->rlen;
+          vector.iov_len = READ_BUFFER_SIZE - self->rlen;
         }
       else
         {
-          vector.buffer = self->big + self->big_have;
-          vector.size = self->big_header.length - self->big_have;
+          vector.iov_base = self->big + self->big_have;
+          vector.iov_len = self->big_header.length - self->big_have;
         }
 
-      received = g_socket_receive_message (self->socket, NULL, &vector, 1,
-                                           self->unix_socket ? &messages : NULL,
-                                           self->unix_socket ? &n_messages : NULL,
-                                           &flags, NULL, &error);
-      for (gint i = 0; i < n_messages; i++)
+      message.msg_iov = &vector;
+      message.msg_iovlen = 1;
+      if (self->unix_socket)
         {
-          if (G_IS_UNIX_FD_MESSAGE (messages[i]))
-            {
-              gint n;
-              g_autofree gint *stolen = g_unix_fd_message_steal_fds (G_UNIX_FD_MESSAGE (messages[i]), &n);
-              g_array_append_vals (self->fds, stolen, n);
-            }
-          g_object_unref (messages[i]);
+          message.msg_control = control.buffer;
+          message.msg_controllen = sizeof control.buffer;
         }
-      g_free (messages);
-
+      received = recvmsg (self->fd, &message, MSG_CMSG_CLOEXEC | (block ? 0 : MSG_DONTWAIT));
       if (received < 0)
         {
-          if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+          int saved_errno = errno;
+
+          if (saved_errno == EINTR)
+            continue;
+          /* Nothing more now, or a blocking read's timeout: the caller
+           * decides whether to wait on. */
+          if (saved_errno == EAGAIN || saved_errno == EWOULDBLOCK)
             return TRUE;
+          g_set_error (&error, DP_ERROR, DP_ERROR_PEER_DIED, "connection lost: %s",
+                       g_strerror (saved_errno));
           goto lost;
         }
+
+      if (message.msg_controllen > 0)
+        for (struct cmsghdr *cmsg = CMSG_FIRSTHDR (&message); cmsg != NULL;
+             cmsg = CMSG_NXTHDR (&message, cmsg))
+          if (cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS)
+            {
+              guint n = (cmsg->cmsg_len - CMSG_LEN (0)) / sizeof (int);
+              g_array_append_vals (self->fds, CMSG_DATA (cmsg), n);
+            }
+      if (message.msg_flags & MSG_CTRUNC)
+        {
+          g_set_error_literal (&error, DP_ERROR, DP_ERROR_PROTOCOL,
+                               "peer sent more descriptors than a frame may carry");
+          goto protocol_error;
+        }
+
       if (received == 0)
         {
           if (self->in_big || self->rlen > self->rpos)
-            g_set_error_literal (&error, DP_ERROR, DP_ERROR_PROTOCOL, "connection closed in the middle of a frame");
-          else
-            g_set_error_literal (&error, DP_ERROR, DP_ERROR_PEER_DIED, "connection closed by peer");
+            {
+              g_set_error_literal (&error, DP_ERROR, DP_ERROR_PROTOCOL,
+                                   "connection closed in the middle of a frame");
+              goto protocol_error;
+            }
+          g_set_error_literal (&error, DP_ERROR, DP_ERROR_PEER_DIED, "connection closed by peer");
           goto lost;
         }
       if (self->in_big)
@@ -1478,12 +1679,11 @@ wake_background (DpSocketConnection *self)
  * Returns %TRUE if it may have progressed (the get looks again), %FALSE if
  * another thread reads already (the get waits to be woken). */
 static gboolean
-proxy_read (DpPlaceChannel *endpoint,
-            gint64          end_time,
-            gpointer        data)
+direct_read (DpSocketConnection *self,
+             DpPlaceChannel     *endpoint,
+             gboolean            only_source,
+             gint64              end_time)
 {
-  ChannelLink *link = data;
-  DpSocketConnection *self = link->connection;
   DpPlace *place = dp_place_get_current ();
   gboolean progressed = FALSE;
 
@@ -1501,18 +1701,39 @@ proxy_read (DpPlaceChannel *endpoint,
   g_mutex_lock (&self->read_lock);
   for (;;)
     {
-      struct pollfd pfd = { self->fd, POLLIN, 0 };
-      gint64 now;
-      int timeout_ms = 100;
+      struct pollfd pfds[2] = { { self->fd, POLLIN, 0 }, { -1, POLLIN, 0 } };
+      int timeout_ms = RECEIVE_TIMEOUT_MS;
 
-      if (!drain (self) || dp_place_channel_is_ready (endpoint))
+      /* Without a deadline, block in the read itself: the one system call
+       * a reply costs. That is safe for a proxy, which only this
+       * connection feeds, and for a place's channel until something else
+       * feeds it during such a read (the inbox then says it is mixed, and
+       * we poll the connection and the endpoint's wake-up together). */
+      if (end_time < 0 && (only_source || dp_place_channel_begin_block (endpoint)))
+        {
+          gboolean open = drain (self, endpoint, TRUE);
+
+          if (!only_source)
+            dp_place_channel_end_block (endpoint);
+          if (!open || dp_place_channel_is_ready (endpoint) ||
+              (place != NULL && dp_place_is_killed (place)))
+            {
+              progressed = TRUE;
+              break;
+            }
+          continue;
+        }
+
+      if (!drain (self, endpoint, FALSE) || dp_place_channel_is_ready (endpoint) ||
+          (place != NULL && dp_place_is_killed (place)))
         {
           progressed = TRUE;
           break;
         }
-      now = g_get_monotonic_time ();
       if (end_time >= 0)
         {
+          gint64 now = g_get_monotonic_time ();
+
           if (now >= end_time)
             {
               progressed = TRUE;
@@ -1520,24 +1741,54 @@ proxy_read (DpPlaceChannel *endpoint,
             }
           timeout_ms = MIN (timeout_ms, (end_time - now + 999) / 1000);
         }
-      /* Wake now and then to notice a kill. */
-      if (place != NULL && dp_place_is_killed (place))
+
+      pfds[1].fd = dp_place_channel_begin_poll (endpoint);
+      if (pfds[1].fd < 0)
         {
           progressed = TRUE;
           break;
         }
-      if (poll (&pfd, 1, timeout_ms) < 0 && errno != EINTR)
-        break;
+      if (poll (pfds, 2, timeout_ms) < 0 && errno != EINTR)
+        {
+          dp_place_channel_end_poll (endpoint);
+          break;
+        }
+      dp_place_channel_end_poll (endpoint);
     }
   g_mutex_unlock (&self->read_lock);
 
   g_mutex_lock (&self->state_lock);
   self->direct_reading = FALSE;
   self->reserved_until = g_get_monotonic_time () + DIRECT_READER_GRACE_USEC;
-  g_cond_broadcast (&self->state_cond);
+  /* Only a background reader waiting for us to finish needs waking; one in
+   * its grace period wakes by itself. */
+  if (self->background_waiting)
+    g_cond_broadcast (&self->state_cond);
   g_mutex_unlock (&self->state_lock);
 
   return progressed;
+}
+
+static gboolean
+proxy_read (DpPlaceChannel *endpoint,
+            gint64          end_time,
+            gpointer        data)
+{
+  ChannelLink *link = data;
+
+  /* Only this connection delivers to a proxy. */
+  return direct_read (link->connection, endpoint, TRUE, end_time);
+}
+
+/* For the local other end of a bound endpoint: a place whose channel is
+ * bridged to this connection reads its messages off the socket itself. */
+static gboolean
+bound_peer_read (DpPlaceChannel *waiting,
+                 gint64          end_time,
+                 gpointer        data)
+{
+  /* A place's own channel also gets puts from this process. */
+  return direct_read (DP_SOCKET_CONNECTION (data), waiting, FALSE, end_time);
 }
 
 static gpointer
@@ -1560,7 +1811,11 @@ background_reader (gpointer data)
           if (self->closed)
             break;
           if (self->direct_reading)
-            g_cond_wait (&self->state_cond, &self->state_lock);
+            {
+              self->background_waiting = TRUE;
+              g_cond_wait (&self->state_cond, &self->state_lock);
+              self->background_waiting = FALSE;
+            }
           else if (self->reserved_until > now)
             g_cond_wait_until (&self->state_cond, &self->state_lock, self->reserved_until);
           else
@@ -1592,7 +1847,7 @@ background_reader (gpointer data)
         }
       if (pfds[0].revents != 0 && g_mutex_trylock (&self->read_lock))
         {
-          gboolean open = drain (self);
+          gboolean open = drain (self, NULL, FALSE);
           g_mutex_unlock (&self->read_lock);
           if (!open)
             break;

@@ -88,6 +88,14 @@ DP_AVAILABLE_IN_ALL
 DpPlaceChannel     *dp_socket_connection_open_channel     (DpSocketConnection *self,
                                                            guint32             id);
 DP_AVAILABLE_IN_ALL
+DpPlaceChannel     *dp_socket_connection_open_new_channel (DpSocketConnection *self,
+                                                           guint32            *out_id);
+DP_AVAILABLE_IN_ALL
+gboolean            dp_socket_connection_bind_channel     (DpSocketConnection *self,
+                                                           guint32             id,
+                                                           DpPlaceChannel     *endpoint,
+                                                           GError            **error);
+DP_AVAILABLE_IN_ALL
 gboolean            dp_socket_connection_send_control     (DpSocketConnection *self,
                                                            guint               kind,
                                                            guint32             channel,

@@ -9,6 +9,9 @@
 #include <stdio.h>
 
 #include "dp-after-seconds.h"
+#include "dp-cookie.h"
+#include "dp-launcher.h"
+#include "dp-remote-node.h"
 #include "dp-error.h"
 #include "dp-every-seconds.h"
 #include "dp-message.h"
@@ -24,8 +27,9 @@
  * node's loop without blocking it: a put, then waiting for and printing
  * the reply, a log line, waiting for a place to end, an exit.
  *
- * With `exit-when-idle=true` (the default) the system ends with status 0
- * once every place has ended and no timer or action is left.
+ * With `exit-when-idle=true` (the default) the system ends once every
+ * place has ended and no timer or action is left: with status 0, or 1 if
+ * a place ended with another status.
  */
 
 struct _DpSystem
@@ -34,12 +38,14 @@ struct _DpSystem
 
   DpConfig *config;
   DpNode *node;
-  GHashTable *places;     /* NAME → DpPlace* */
+  GHashTable *nodes;      /* NAME → DpRemoteNode* */
+  GHashTable *places;     /* NAME → DpPlace* or DpRemoteConnection* (both DpChannels) */
   guint n_live_places;
   guint n_pending_timers;
   guint n_running_actions;
   gboolean exit_when_idle;
   gboolean started;
+  gboolean place_failed;  /* a place ended with a status other than 0 */
 };
 
 G_DEFINE_FINAL_TYPE (DpSystem, dp_system, G_TYPE_OBJECT)
@@ -64,7 +70,7 @@ typedef struct {
   DpSystem *system;
   char *group;
   Step step;
-  DpPlace *target;      /* of put= */
+  DpChannel *target;    /* of put= */
 } ActionRun;
 
 static void action_run_continue (ActionRun *run);
@@ -77,6 +83,7 @@ dp_system_finalize (GObject *object)
   g_clear_object (&self->config);
   g_clear_object (&self->node);
   g_clear_pointer (&self->places, g_hash_table_unref);
+  g_clear_pointer (&self->nodes, g_hash_table_unref);
 
   G_OBJECT_CLASS (dp_system_parent_class)->finalize (object);
 }
@@ -91,6 +98,7 @@ static void
 dp_system_init (DpSystem *self)
 {
   self->places = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  self->nodes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->exit_when_idle = TRUE;
 }
 
@@ -131,9 +139,10 @@ dp_system_get_node (DpSystem *self)
  * @self: a system
  * @name: the NAME of a `[place NAME]` group
  *
- * Returns: (transfer none) (nullable): the place, once started
+ * Returns: (transfer none) (nullable): the place — a [class@Dp.Place] on
+ *   the root node, a [class@Dp.RemoteConnection] on another — once started
  */
-DpPlace *
+DpChannel *
 dp_system_lookup_place (DpSystem   *self,
                         const char *name)
 {
@@ -150,7 +159,7 @@ check_idle_cb (gpointer data)
       self->n_pending_timers == 0 && self->n_running_actions == 0)
     {
       g_debug ("nothing left to do: exiting");
-      dp_node_exit (self->node, 0);
+      dp_node_exit (self->node, self->place_failed ? 1 : 0);
     }
   return G_SOURCE_REMOVE;
 }
@@ -172,8 +181,25 @@ place_exited_cb (DpPlace  *place,
                  DpSystem *self)
 {
   g_debug ("place %s %s", dp_place_get_name (place), dp_place_get_exit_reason (place));
+  if (status != 0)
+    self->place_failed = TRUE;
   self->n_live_places--;
   schedule_idle_check (self);
+}
+
+static void
+remote_place_exited_cb (GObject      *object,
+                        GAsyncResult *result,
+                        gpointer      data)
+{
+  DpSystem *self = data;
+
+  if (dp_remote_connection_wait_finish (DP_REMOTE_CONNECTION (object), result, NULL) != 0)
+    self->place_failed = TRUE;
+  g_debug ("remote place %s", dp_remote_connection_get_exit_reason (DP_REMOTE_CONNECTION (object)));
+  self->n_live_places--;
+  schedule_idle_check (self);
+  g_object_unref (self);
 }
 
 static char *
@@ -190,6 +216,83 @@ key_boolean (DpSystem   *self,
              const char *key)
 {
   return g_key_file_get_boolean (dp_config_get_key_file (self->config), group, key, NULL);
+}
+
+static DpRemoteNode *
+start_node (DpSystem    *self,
+            const char  *group,
+            GError     **error)
+{
+  GKeyFile *key_file = dp_config_get_key_file (self->config);
+  g_autofree char *host = key_string (self, group, "host");
+  g_autofree char *launcher_name = key_string (self, group, "launcher");
+  g_autoptr(DpRemoteNode) node = NULL;
+  g_autoptr(GObject) launcher = NULL;
+  guint port = DP_DEFAULT_ROUTER_PORT;
+  gboolean spawn = TRUE;
+
+  if (host == NULL)
+    host = g_strdup ("localhost");
+  if (g_key_file_has_key (key_file, group, "listen-port", NULL))
+    port = (guint) g_key_file_get_integer (key_file, group, "listen-port", NULL);
+  if (g_key_file_has_key (key_file, group, "spawn", NULL))
+    spawn = g_key_file_get_boolean (key_file, group, "spawn", NULL);
+
+  node = g_object_new (DP_TYPE_REMOTE_NODE, "host", host, "listen-port", port,
+                       "solo", key_boolean (self, group, "solo"),
+                       "use-current-ports", key_boolean (self, group, "use-current-ports"),
+                       NULL);
+
+  if (spawn)
+    {
+      launcher = dp_plugin_registry_create (dp_plugin_registry_get_default (),
+                                            DP_LAUNCHER_EXTENSION_POINT_NAME,
+                                            launcher_name != NULL ? launcher_name : "local", error);
+      if (launcher == NULL)
+        {
+          dp_config_prefix_error (self->config, error, group, "launcher");
+          return NULL;
+        }
+      if (!dp_config_apply_plugin_keys (self->config, group, launcher, error))
+        return NULL;
+      dp_remote_node_set_launcher (node, DP_LAUNCHER (launcher));
+      if (!dp_remote_node_spawn (node, error))
+        {
+          dp_config_prefix_error (self->config, error, group, NULL);
+          return NULL;
+        }
+    }
+  else if (!dp_remote_node_connect (node, error))
+    {
+      dp_config_prefix_error (self->config, error, group, NULL);
+      return NULL;
+    }
+
+  return g_steal_pointer (&node);
+}
+
+static DpRemoteConnection *
+start_remote_place (DpSystem    *self,
+                    const char  *group,
+                    GError     **error)
+{
+  const char *name = group + strlen ("place ");
+  g_autofree char *node_name = key_string (self, group, "node");
+  g_autofree char *module = key_string (self, group, "module");
+  g_autofree char *function = key_string (self, group, "function");
+  g_autofree char *backend = key_string (self, group, "backend");
+  DpRemoteNode *node = g_hash_table_lookup (self->nodes, node_name);
+  DpRemoteConnection *place;
+
+  place = dp_remote_node_launch_place (node,
+                                       key_boolean (self, group, "thunk") ? DP_PLACE_EXEC_PLACE
+                                                                          : DP_PLACE_EXEC_DYNAMIC_PLACE,
+                                       module, function,
+                                       key_boolean (self, group, "named") ? name : NULL,
+                                       backend, error);
+  if (place == NULL)
+    dp_config_prefix_error (self->config, error, group, "node");
+  return place;
 }
 
 static DpPlace *
@@ -322,17 +425,20 @@ place_waited_cb (GObject      *object,
 {
   ActionRun *run = data;
 
-  dp_place_wait_finish (DP_PLACE (object), result, NULL);
+  if (DP_IS_PLACE (object))
+    dp_place_wait_finish (DP_PLACE (object), result, NULL);
+  else
+    dp_remote_connection_wait_finish (DP_REMOTE_CONNECTION (object), result, NULL);
   run->step = STEP_EXIT;
   action_run_continue (run);
 }
 
-static DpPlace *
+static DpChannel *
 action_place (ActionRun  *run,
               const char *key)
 {
   g_autofree char *name = key_string (run->system, run->group, key);
-  DpPlace *place = g_hash_table_lookup (run->system->places, name);
+  DpChannel *place = g_hash_table_lookup (run->system->places, name);
 
   return place != NULL ? g_object_ref (place) : NULL;
 }
@@ -355,7 +461,7 @@ action_run_continue (ActionRun *run)
             g_autoptr(GError) error = NULL;
 
             run->target = action_place (run, "put");
-            if (!dp_channel_put (DP_CHANNEL (run->target), message, &error))
+            if (!dp_channel_put (run->target, message, &error))
               {
                 g_warning ("%s:%u: [%s] put: %s", dp_config_get_path (self->config),
                            dp_config_get_line (self->config, run->group, "put"),
@@ -370,7 +476,7 @@ action_run_continue (ActionRun *run)
       case STEP_PRINT_REPLY:
         if (g_key_file_has_key (key_file, run->group, "print-reply", NULL))
           {
-            GSource *source = dp_channel_create_source (DP_CHANNEL (run->target));
+            GSource *source = dp_channel_create_source (run->target);
             g_source_set_callback (source, G_SOURCE_FUNC (reply_ready_cb), run, NULL);
             g_source_attach (source, dp_node_get_context (self->node));
             g_source_unref (source);
@@ -392,8 +498,13 @@ action_run_continue (ActionRun *run)
         run->step = STEP_EXIT;
         if (g_key_file_has_key (key_file, run->group, "wait", NULL))
           {
-            g_autoptr(DpPlace) place = action_place (run, "wait");
-            dp_place_wait_async (place, NULL, place_waited_cb, run);
+            g_autoptr(DpChannel) place = action_place (run, "wait");
+
+            if (DP_IS_PLACE (place))
+              dp_place_wait_async (DP_PLACE (place), NULL, place_waited_cb, run);
+            else
+              dp_remote_connection_wait_async (DP_REMOTE_CONNECTION (place), NULL,
+                                               place_waited_cb, run);
             return;
           }
         break;
@@ -480,6 +591,7 @@ dp_system_start (DpSystem  *self,
                  GError   **error)
 {
   GKeyFile *key_file;
+  g_auto(GStrv) nodes = NULL;
   g_auto(GStrv) places = NULL;
   g_auto(GStrv) timers = NULL;
 
@@ -491,6 +603,44 @@ dp_system_start (DpSystem  *self,
   if (g_key_file_has_key (key_file, "dplaces", "exit-when-idle", NULL))
     self->exit_when_idle = g_key_file_get_boolean (key_file, "dplaces", "exit-when-idle", NULL);
 
+  /* This process is the system's root node. */
+  dp_node_set_default (self->node);
+
+  if (g_key_file_has_key (key_file, "dplaces", "cookie-file", NULL))
+    {
+      g_autofree char *path = key_string (self, "dplaces", "cookie-file");
+      g_autofree char *resolved = dp_config_resolve_path (self->config, path);
+      g_autoptr(GBytes) cookie = dp_cookie_load (resolved, error);
+
+      if (cookie == NULL)
+        {
+          dp_config_prefix_error (self->config, error, "dplaces", "cookie-file");
+          return FALSE;
+        }
+      dp_cookie_set_process (cookie);
+    }
+
+  if (g_key_file_has_key (key_file, "dplaces", "listen-port", NULL))
+    {
+      g_object_set (self->node, "listen-port",
+                    (guint) g_key_file_get_integer (key_file, "dplaces", "listen-port", NULL), NULL);
+      if (!dp_node_listen (self->node, error))
+        {
+          dp_config_prefix_error (self->config, error, "dplaces", "listen-port");
+          return FALSE;
+        }
+    }
+
+  nodes = dp_config_dup_group_names (self->config, "node");
+  for (guint i = 0; nodes[i] != NULL; i++)
+    {
+      DpRemoteNode *node = start_node (self, nodes[i], error);
+
+      if (node == NULL)
+        return FALSE;
+      g_hash_table_insert (self->nodes, g_strdup (nodes[i] + strlen ("node ")), node);
+    }
+
   /* Places report their exit on the node's context. */
   g_main_context_push_thread_default (dp_node_get_context (self->node));
 
@@ -499,22 +649,32 @@ dp_system_start (DpSystem  *self,
     {
       const char *group = places[i];
       const char *name = group + strlen ("place ");
-      g_autoptr(DpPlace) place = NULL;
+      g_autoptr(GObject) place = NULL;
       g_autofree char *initial = NULL;
 
-      place = start_place (self, group, error);
+      if (g_key_file_has_key (key_file, group, "node", NULL))
+        place = G_OBJECT (start_remote_place (self, group, error));
+      else
+        place = G_OBJECT (start_place (self, group, error));
       if (place == NULL)
         {
-          if (error != NULL && *error != NULL && (*error)->domain == DP_ERROR)
+          if (error != NULL && *error != NULL && (*error)->domain == DP_ERROR &&
+              (*error)->code == DP_ERROR_NOT_FOUND)
             (*error)->code = DP_ERROR_CONFIG;
           g_main_context_pop_thread_default (dp_node_get_context (self->node));
           return FALSE;
         }
 
       g_hash_table_insert (self->places, g_strdup (name), g_object_ref (place));
-      dp_node_add_place (self->node, place, key_boolean (self, group, "named") ? name : NULL);
       self->n_live_places++;
-      g_signal_connect_object (place, "exited", G_CALLBACK (place_exited_cb), self, 0);
+      if (DP_IS_PLACE (place))
+        {
+          dp_node_add_place (self->node, DP_PLACE (place), key_boolean (self, group, "named") ? name : NULL);
+          g_signal_connect_object (place, "exited", G_CALLBACK (place_exited_cb), self, 0);
+        }
+      else
+        dp_remote_connection_wait_async (DP_REMOTE_CONNECTION (place), NULL,
+                                         remote_place_exited_cb, g_object_ref (self));
 
       initial = key_string (self, group, "initial-message");
       if (initial != NULL)

@@ -23,7 +23,7 @@ DpSystem *dp_system_new          (DpConfig  *config);
 DP_AVAILABLE_IN_ALL
 DpNode   *dp_system_get_node     (DpSystem  *self);
 DP_AVAILABLE_IN_ALL
-DpPlace  *dp_system_lookup_place (DpSystem  *self,
+DpChannel *dp_system_lookup_place (DpSystem  *self,
                                   const char *name);
 DP_AVAILABLE_IN_ALL
 gboolean  dp_system_start        (DpSystem  *self,

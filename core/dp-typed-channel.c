@@ -131,12 +131,10 @@ dp_typed_channel_get_timeout (DpTypedChannel  *self,
     {
       gint64 remaining = -1;
 
+      /* Out of time still looks at what is already queued: a timeout of 0
+       * polls, as it does for dp_channel_get_timeout(). */
       if (end_time >= 0)
-        {
-          remaining = end_time - g_get_monotonic_time ();
-          if (remaining <= 0)
-            break;
-        }
+        remaining = MAX (end_time - g_get_monotonic_time (), 0);
       message = dp_channel_get_timeout (self->channel, remaining, error);
       if (message == NULL)
         break;

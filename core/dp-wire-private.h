@@ -60,7 +60,25 @@ typedef enum {
   DP_FRAME_SET_OWNER      = 27,
   DP_FRAME_NEW_CHANNEL    = 28,
   DP_FRAME_REPLY          = 29,
+
+  /* From a place of the processes backend to its creator. */
+  DP_FRAME_CONNECT_TO     = 30,  /* connect channel id to a named place elsewhere */
 } DpFrameKind;
+
+/* The payloads of the router's frames (GVariant types). */
+#define DP_NEW_PLACE_TYPE      "(ussss)"   /* exec, module, function, name, backend */
+#define DP_NEW_CONNECTION_TYPE "(ssv)"     /* name, mode, src-id */
+#define DP_PLACE_DIED_TYPE     "(is)"      /* completion value, how it ended */
+#define DP_LOG_TYPE            "(ss)"      /* severity, message */
+#define DP_NEW_NODE_TYPE       "(sqb)"     /* host, port, solo */
+#define DP_CONNECT_TO_TYPE     "(sqs)"     /* host, port, name */
+
+/* NEW_CONNECTION modes. connect: each message reaches the named place as
+ * (message, reply), through a DpConnection. channel: the named place gets
+ * one message ('channel-connect', src-id, channel) and then the channel's
+ * messages as they are (Racket's 'channel-connect). */
+#define DP_CONNECTION_MODE_CONNECT "connect"
+#define DP_CONNECTION_MODE_CHANNEL "channel"
 
 typedef enum {
   DP_FRAME_FLAG_FDS = 1 << 0,    /* file descriptors came with the frame */

@@ -8,11 +8,7 @@
 
 G_BEGIN_DECLS
 
-int  dp_bench_command (int    argc,
-                       char **argv);
-
-/* Places the benchmarks run, exported from the dplaces binary itself so
- * that the processes backend's children find them. */
-G_MODULE_EXPORT void dp_bench_echo (DpChannel *channel);
+int dp_bench_command (int    argc,
+                      char **argv);
 
 G_END_DECLS

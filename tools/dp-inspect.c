@@ -56,6 +56,11 @@ format_default (GParamSpec *pspec)
     return g_strdup (g_value_get_string (value) != NULL ? g_value_get_string (value) : "");
   if (G_VALUE_HOLDS_BOOLEAN (value))
     return g_strdup (g_value_get_boolean (value) ? "true" : "false");
+  if (G_VALUE_HOLDS (value, G_TYPE_STRV))
+    {
+      const char * const *list = g_value_get_boxed (value);
+      return list != NULL ? g_strjoinv (";", (char **) list) : g_strdup ("");
+    }
   if (G_VALUE_HOLDS_ENUM (value))
     {
       GEnumValue *enum_value = g_enum_get_value (G_PARAM_SPEC_ENUM (pspec)->enum_class,
@@ -80,6 +85,8 @@ key_type_name (GParamSpec *pspec)
     return "string";
   if (G_TYPE_IS_ENUM (type))
     return "enum";
+  if (type == G_TYPE_STRV)
+    return "string-list";
   return g_type_name (type);
 }
 

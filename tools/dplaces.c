@@ -9,6 +9,10 @@
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <glib-unix.h>
 
 #include <dplaces/dplaces.h>
 
@@ -59,6 +63,118 @@ command_run (int    argc,
     }
 
   return status;
+}
+
+static gboolean
+spawner_gone_cb (gint         fd,
+                 GIOCondition condition,
+                 gpointer     data)
+{
+  char buffer[256];
+
+  if (!(condition & (G_IO_HUP | G_IO_ERR)) && read (fd, buffer, sizeof buffer) > 0)
+    return G_SOURCE_CONTINUE;
+
+  g_debug ("the node's spawner is gone: exiting");
+  dp_node_exit (DP_NODE (data), 1);
+  return G_SOURCE_REMOVE;
+}
+
+/* `dplaces node`: a bare node, what a launcher starts on a machine (the
+ * seeds' distributed-launch-path). It reads the cookie from its standard
+ * input (--cookie-stdin) or a file, listens, says on its first line of
+ * output which port it got, and runs its message router until told to
+ * exit or until the node that spawned it goes away. */
+static int
+command_node (int    argc,
+              char **argv)
+{
+  gint listen_port = DP_DEFAULT_ROUTER_PORT;
+  gboolean cookie_stdin = FALSE;
+  g_autofree char *cookie_file = NULL;
+  g_autofree char *host = NULL;
+  g_auto(GStrv) plugin_dirs = NULL;
+  const GOptionEntry entries[] = {
+    { "plugin-dir", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &plugin_dirs, "Also look for plugins and modules in DIR", "DIR" },
+    { "listen-port", 0, 0, G_OPTION_ARG_INT, &listen_port, "Port to listen on (0: any)", "PORT" },
+    { "cookie-stdin", 0, 0, G_OPTION_ARG_NONE, &cookie_stdin, "Read the cookie from the first line of standard input", NULL },
+    { "cookie-file", 0, 0, G_OPTION_ARG_FILENAME, &cookie_file, "Read the cookie from FILE", "FILE" },
+    { "host", 0, 0, G_OPTION_ARG_STRING, &host, "The name the spawner knows this machine by", "HOST" },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new ("— run a bare node");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) cookie = NULL;
+  g_autoptr(DpNode) node = NULL;
+
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      g_printerr ("dplaces node: %s\n", error->message);
+      return 2;
+    }
+  if (!dp_port_no_p (listen_port))
+    {
+      g_printerr ("dplaces node: --listen-port %d is not a port number\n", listen_port);
+      return 2;
+    }
+
+  if (cookie_stdin)
+    {
+      char line[1024];
+
+      if (fgets (line, sizeof line, stdin) == NULL)
+        {
+          g_printerr ("dplaces node: no cookie on standard input\n");
+          return 2;
+        }
+      g_strstrip (line);
+      cookie = g_bytes_new (line, strlen (line));
+      memset (line, 0, sizeof line);
+    }
+  else
+    {
+      cookie = dp_cookie_load (cookie_file, &error);
+      if (cookie == NULL)
+        {
+          g_printerr ("dplaces node: %s\n", error->message);
+          return 2;
+        }
+    }
+  if (g_bytes_get_size (cookie) < 16)
+    {
+      g_printerr ("dplaces node: the cookie is too short\n");
+      return 2;
+    }
+  dp_cookie_set_process (cookie);
+
+  for (guint i = 0; plugin_dirs != NULL && plugin_dirs[i] != NULL; i++)
+    dp_plugin_registry_add_directory (dp_plugin_registry_get_default (), plugin_dirs[i]);
+
+  node = dp_node_new (listen_port);
+  dp_node_set_default (node);
+  if (!dp_node_listen (node, &error))
+    {
+      g_printerr ("dplaces node: %s\n", error->message);
+      return 1;
+    }
+
+  /* A spawned node's standard input stays open as long as its spawner —
+   * or the ssh session to it — lives: its end ends the node. */
+  if (cookie_stdin)
+    {
+      GSource *source = g_unix_fd_source_new (STDIN_FILENO, G_IO_IN | G_IO_HUP | G_IO_ERR);
+
+      g_source_set_callback (source, G_SOURCE_FUNC (spawner_gone_cb), node, NULL);
+      g_source_attach (source, dp_node_get_context (node));
+      g_source_unref (source);
+    }
+
+  /* The spawner waits for this line before it connects. */
+  printf ("DPLACES-NODE-READY %u\n", dp_node_get_listen_port (node));
+  fflush (stdout);
+
+  return dp_node_sync_events (node);
 }
 
 typedef int (*ChildMain) (int fd, const char *module, const char *function, const char *name);
@@ -119,6 +235,7 @@ print_usage (FILE *out)
            "\n"
            "Commands:\n"
            "  run FILE.ini            Run the system a keyfile declares\n"
+           "  node [--listen-port N]  Run a bare node (what launchers start)\n"
            "  inspect [PLUGIN]        List installed plugins, or one plugin's keys\n"
            "                          (--json for machine-readable output)\n"
            "  bench SCENARIO          Measure speed against the physical floor\n"
@@ -163,6 +280,8 @@ main (int    argc,
     return command_run (argc - 1, argv + 1);
   if (g_str_equal (command, "inspect"))
     return dp_inspect_command (argc - 1, argv + 1);
+  if (g_str_equal (command, "node"))
+    return command_node (argc - 1, argv + 1);
   if (g_str_equal (command, "bench"))
     return dp_bench_command (argc - 1, argv + 1);
   if (g_str_equal (command, "place-helper"))

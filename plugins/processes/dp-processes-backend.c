@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "dp-processes-backend.h"
@@ -22,7 +23,12 @@
  * to its creator by a Unix socket pair carrying a DpSocketConnection. Channel
  * 1 on it is the place's own channel. The child's exit status (or the signal
  * that killed it) becomes the place's completion value, reported once the
- * connection has also delivered everything the child sent. */
+ * connection has also delivered everything the child sent.
+ *
+ * The child has no node and no cookie: it registers the socket pair as its
+ * parent connection (dp_node_set_parent_connection()), so dp_log_message()
+ * sends LOG frames up it and dp_connect_to_named_place_at() CONNECT_TO
+ * frames; the creator serves both with dp_node_handle_child_request(). */
 
 struct _DpProcessesBackend
 {
@@ -220,6 +226,22 @@ connection_closed_cb (DpSocketConnection *connection,
   child_place_maybe_report (child);
 }
 
+/* What the child asks of us, its creator: log lines for the root,
+ * connections to named places elsewhere (it has no node, no cookie). */
+static gboolean
+child_request_cb (DpSocketConnection *connection,
+                  guint               kind,
+                  guint32             channel,
+                  guint32             aux,
+                  GVariant           *payload,
+                  gpointer            data)
+{
+  ChildPlace *child = data;
+  g_autofree char *prefix = g_strdup_printf ("place %s", child->name);
+
+  return dp_node_handle_child_request (connection, kind, channel, aux, payload, prefix);
+}
+
 static char **
 child_environment (void)
 {
@@ -260,6 +282,20 @@ dp_processes_backend_launch (DpPlaceBackend  *backend,
                                                 dp_place_get_module (place), error);
   if (module_path == NULL)
     return FALSE;
+  {
+    g_autofree char *self_exe = realpath ("/proc/self/exe", NULL);
+    g_autofree char *real = realpath (module_path, NULL);
+
+    /* A child process cannot load a function from another program. */
+    if (self_exe != NULL && real != NULL && g_str_equal (self_exe, real))
+      {
+        g_set_error (error, DP_ERROR, DP_ERROR_NOT_FOUND,
+                     "Place %s: the processes backend runs functions from modules, not from "
+                     "the program itself; put %s in a module", dp_place_get_name (place),
+                     dp_place_get_function (place));
+        return FALSE;
+      }
+  }
 
   if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
     {
@@ -320,6 +356,8 @@ dp_processes_backend_launch (DpPlaceBackend  *backend,
   dp_place_set_endpoint (place, endpoint);
   dp_socket_connection_set_reason_func (connection, connection_reason_cb,
                                         child_place_ref (child), (GDestroyNotify) child_place_unref);
+  dp_socket_connection_set_control_handler (connection, child_request_cb,
+                                            child_place_ref (child), (GDestroyNotify) child_place_unref);
   g_signal_connect_data (connection, "closed", G_CALLBACK (connection_closed_cb),
                          child_place_ref (child), child_place_unref_closure, 0);
   g_object_set_qdata_full (G_OBJECT (place), child_place_quark (), child_place_ref (child),
@@ -406,6 +444,10 @@ dp_processes_child_main (int         fd,
   endpoint = dp_socket_connection_open_channel (connection, DP_SOCKET_CONNECTION_FIRST_CHANNEL);
   dp_socket_connection_start (connection);
 
+  /* No node and no cookie here: log lines and connections to named places
+   * go through our creator. */
+  dp_node_set_parent_connection (connection);
+
   /* This process is the place: code in it finds itself as the current
    * place, and channels it receives are its own. */
   self = dp_place_new (module, function);
@@ -415,6 +457,7 @@ dp_processes_child_main (int         fd,
   place_function (DP_CHANNEL (endpoint));
 
   dp_place_leave (self);
+  dp_node_set_parent_connection (NULL);
   fflush (stdout);
   fflush (stderr);
   return 0;

@@ -1,0 +1,1873 @@
+/* test-distributed.c: the acceptance of distribution — real nodes in real
+ * processes on the loopback interface
+ *
+ *   /distributed/named-place/two-clients    a named place on node A reached
+ *                                           by address from places on B, C
+ *   /distributed/named-place/latency        … as fast as the loopback allows
+ *   /distributed/stream/both-ways           100 000 numbered messages each
+ *                                           way, in order, none lost
+ *   /distributed/channel/pair-from-root     a channel pair made here, one
+ *                                           end sent to A, the other to B
+ *   /distributed/channel/made-on-node       a channel made on A, sent
+ *                                           through the root to B
+ *   /distributed/node/sigkill               a SIGKILLed node: a blocked
+ *                                           get fails within 2 s, "died"
+ *   /distributed/hostile/…                  wrong cookie, garbage first
+ *                                           frame, a 2^31-byte frame, a
+ *                                           truncated frame: cut off and
+ *                                           logged, the node serves on
+ *   /distributed/refused/…                  modules outside the plugin
+ *                                           directories, unknown modules
+ *   /distributed/run/hello-world            `dplaces run` of the example
+ *   /distributed/run/hello-world-ssh        the same over a real sshd
+ *   /distributed/program/hello-world        the example as a C program
+ *
+ * Nodes listen on ports the system picks. Nothing sleeps to wait: gets
+ * and waits have deadlines, loops run until what they wait for happens.
+ * Each test runs in a subprocess of its own (its nodes are that process's
+ * and end with it), so one failing test does not take the others down.
+ * The cookie is the test's own (dp_cookie_set_process(), a mode-0600
+ * file for the programs), never the user's: XDG_CONFIG_HOME points at a
+ * plain file, so anything that reached for the default cookie would fail.
+ *
+ * The place functions run on the nodes live in dist-places.so (this
+ * folder's build directory is in DPLACES_PLUGIN_PATH; the test process
+ * passes its plugin directories to the nodes it spawns).
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+
+#include <dplaces/dplaces.h>
+
+#include "sshd-harness.h"
+
+#define DIST_MODULE "dist-places"
+#define TEST_COOKIE "dplaces-distributed-tests-0123456789abcdef"
+
+/* Long enough never to trip on a loaded machine, short enough that a hang
+ * fails the test before meson's timeout. */
+#define WAIT_USEC (20 * G_USEC_PER_SEC)
+
+/* How long a subprocess running one test may take. */
+#define SUBPROCESS_USEC (50 * G_USEC_PER_SEC)
+
+/* The messages each way of the streaming test. */
+#define STREAM_MESSAGES 100000
+
+static char *tmp_dir;
+
+/* g_test_message(), but on stderr in a test's subprocess, whose stdout
+ * nobody sees. */
+#define note(...) \
+  G_STMT_START { \
+    if (g_test_subprocess ()) \
+      { \
+        g_autofree char *note_text_ = g_strdup_printf (__VA_ARGS__); \
+        g_printerr ("# %s\n", note_text_); \
+      } \
+    else \
+      g_test_message (__VA_ARGS__); \
+  } G_STMT_END
+
+/* Runs the calling test's body in a subprocess: TRUE there, FALSE in the
+ * parent, which reports the subprocess's failure as the test's. */
+static gboolean
+in_subprocess (void)
+{
+  if (g_test_subprocess ())
+    return TRUE;
+
+  g_test_trap_subprocess (NULL, SUBPROCESS_USEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  if (!g_test_trap_has_passed ())
+    g_test_fail_printf ("the test failed in its subprocess (its stderr is in the log)");
+  return FALSE;
+}
+
+static gdouble
+seconds_since (gint64 start)
+{
+  return (g_get_monotonic_time () - start) / (gdouble) G_USEC_PER_SEC;
+}
+
+static gboolean
+set_flag_cb (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Iterates @context until *@done or @timeout_ms pass; returns *@done. */
+static gboolean
+iterate_until (GMainContext   *context,
+               const gboolean *done,
+               guint           timeout_ms)
+{
+  gboolean timed_out = FALSE;
+  GSource *timeout = g_timeout_source_new (timeout_ms);
+
+  g_source_set_callback (timeout, set_flag_cb, &timed_out, NULL);
+  g_source_attach (timeout, context);
+  while (!*done && !timed_out)
+    g_main_context_iteration (context, TRUE);
+  g_source_destroy (timeout);
+  g_source_unref (timeout);
+
+  return *done;
+}
+
+static void
+remove_tree (const char *path)
+{
+  g_autoptr(GDir) dir = NULL;
+  const char *name;
+
+  if (!g_file_test (path, G_FILE_TEST_IS_DIR) || g_file_test (path, G_FILE_TEST_IS_SYMLINK))
+    {
+      g_unlink (path);
+      return;
+    }
+  dir = g_dir_open (path, 0, NULL);
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      remove_tree (child);
+    }
+  g_rmdir (path);
+}
+
+static const char *
+dplaces_bin (void)
+{
+  const char *path = g_getenv ("DPLACES_BIN");
+
+  g_assert_nonnull (path);
+  g_assert_true (g_path_is_absolute (path));
+  g_assert_true (g_file_test (path, G_FILE_TEST_IS_EXECUTABLE));
+  return path;
+}
+
+/* ── nodes and places ──────────────────────────────────────────────── */
+
+/* A node on this machine, on a port the system picks, out of the mesh so
+ * that each test's nodes see only what the test does. */
+static DpRemoteNode *
+spawn_node (void)
+{
+  g_autoptr(GError) error = NULL;
+  DpNodeOptions options;
+  DpRemoteNode *node;
+  gint64 start = g_get_monotonic_time ();
+
+  dp_node_options_init (&options);
+  options.listen_port = 0;
+  options.solo = TRUE;
+  node = dp_spawn_remote_node ("localhost", &options, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (node);
+  g_assert_cmpuint (dp_remote_node_get_listen_port (node), >, 0);
+  g_assert_nonnull (dp_remote_node_get_process (node));
+  g_assert_true (dp_remote_node_is_alive (node));
+  note ("node localhost:%u (pid %d) spawned in %.3f s", dp_remote_node_get_listen_port (node),
+        dp_spawned_process_get_pid (dp_remote_node_get_process (node)), seconds_since (start));
+  return node;
+}
+
+/* Tells @node to exit and waits until its process has. */
+static void
+stop_node (DpRemoteNode *node)
+{
+  DpSpawnedProcess *process = dp_remote_node_get_process (node);
+
+  dp_remote_node_send_exit (node);
+  g_assert_true (dp_spawned_process_wait_timeout (process, WAIT_USEC / 1000));
+}
+
+static DpRemoteConnection *
+launch (DpRemoteNode *node,
+        const char   *function,
+        const char   *named)
+{
+  g_autoptr(GError) error = NULL;
+  DpRemoteConnection *place;
+
+  place = dp_remote_node_launch_place (node, DP_PLACE_EXEC_DYNAMIC_PLACE, DIST_MODULE, function,
+                                       named, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (place);
+  return place;
+}
+
+static void
+put (gpointer  channel,
+     GVariant *message)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (dp_channel_put (DP_CHANNEL (channel), message, &error));
+  g_assert_no_error (error);
+}
+
+static GVariant *
+get (gpointer channel)
+{
+  g_autoptr(GError) error = NULL;
+  GVariant *message = dp_channel_get_timeout (DP_CHANNEL (channel), WAIT_USEC, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (message);
+  return message;
+}
+
+/* The first get on @channel fails: returns why. */
+static GError *
+get_fails (gpointer channel)
+{
+  GError *error = NULL;
+  g_autoptr(GVariant) message = dp_channel_get_timeout (DP_CHANNEL (channel), WAIT_USEC, &error);
+
+  if (message != NULL)
+    {
+      g_autofree char *text = g_variant_print (message, TRUE);
+      g_error ("expected the get to fail, got %s", text);
+    }
+  g_assert_nonnull (error);
+  g_assert_false (g_error_matches (error, DP_ERROR, DP_ERROR_TIMED_OUT));
+  return error;
+}
+
+typedef struct {
+  gboolean done;
+  gint status;
+  GError *error;
+} Waited;
+
+static void
+place_waited_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      data)
+{
+  Waited *waited = data;
+
+  waited->status = dp_remote_connection_wait_finish (DP_REMOTE_CONNECTION (source), result,
+                                                     &waited->error);
+  waited->done = TRUE;
+}
+
+/* dp_remote_connection_wait(), with a deadline. */
+static gint
+wait_place (DpRemoteConnection *place)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  Waited waited = { FALSE, -1, NULL };
+
+  g_main_context_push_thread_default (context);
+  dp_remote_connection_wait_async (place, NULL, place_waited_cb, &waited);
+  g_assert_true (iterate_until (context, &waited.done, WAIT_USEC / 1000));
+  g_main_context_pop_thread_default (context);
+  g_assert_no_error (waited.error);
+  return waited.status;
+}
+
+/* ── 1. a named place reached from two other nodes ─────────────────── */
+
+#define NAMED_REQUESTS 50
+
+static void
+test_named_place (void)
+{
+  g_autoptr(DpRemoteNode) a = NULL;
+  g_autoptr(DpRemoteNode) b = NULL;
+  g_autoptr(DpRemoteNode) c = NULL;
+  g_autoptr(DpRemoteConnection) server = NULL;
+  g_autoptr(DpRemoteConnection) client_b = NULL;
+  g_autoptr(DpRemoteConnection) client_c = NULL;
+  g_autoptr(DpRemoteConnection) by_address = NULL;
+  g_autoptr(DpRemoteConnection) nobody = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GError) error = NULL;
+  DpRemoteConnection *clients[2];
+  gint64 start;
+  gint64 value;
+  const char *op;
+
+  if (!in_subprocess ())
+    return;
+
+  a = spawn_node ();
+  b = spawn_node ();
+  c = spawn_node ();
+
+  server = launch (a, "named_server_place", "squares");
+  g_assert_cmpstr (dp_remote_connection_get_name (server), ==, "squares");
+  /* Its creator reaches it too, without the wrapping. */
+  put (server, g_variant_new ("(sx)", "count", (gint64) 0));
+  reply = get (server);
+  g_assert_cmpstr (g_variant_get_type_string (reply), ==, "(sx)");
+  g_variant_get (reply, "(&sx)", &op, &value);
+  g_assert_cmpstr (op, ==, "count");
+  g_assert_cmpint (value, ==, 0);
+  g_clear_pointer (&reply, g_variant_unref);
+
+  start = g_get_monotonic_time ();
+  client_b = launch (b, "named_client_place", NULL);
+  client_c = launch (c, "named_client_place", NULL);
+  clients[0] = client_b;
+  clients[1] = client_c;
+  for (gint i = 0; i < 2; i++)
+    put (clients[i], g_variant_new ("(sqsii)", dp_remote_node_get_host (a),
+                                    (guint16) dp_remote_node_get_listen_port (a), "squares",
+                                    i + 1, NAMED_REQUESTS));
+
+  for (gint i = 0; i < 2; i++)
+    {
+      g_autoptr(GVariant) report = get (clients[i]);
+      const char *problem;
+      gint32 id, right;
+      gdouble connecting, asking;
+
+      g_assert_cmpstr (g_variant_get_type_string (report), ==, "(iisdd)");
+      g_variant_get (report, "(ii&sdd)", &id, &right, &problem, &connecting, &asking);
+      note ("client on node %c: %d of %d answers right (connected in %.3f s, asked in %.3f s)%s%s",
+            'B' + i, right, NAMED_REQUESTS, connecting, asking,
+            problem[0] != '\0' ? ": " : "", problem);
+      g_assert_cmpstr (problem, ==, "");
+      g_assert_cmpint (id, ==, i + 1);
+      g_assert_cmpint (right, ==, NAMED_REQUESTS);
+      g_assert_cmpint (wait_place (clients[i]), ==, 0);
+    }
+  note ("%d requests from two nodes in %.3f s", 2 * NAMED_REQUESTS, seconds_since (start));
+
+  /* Both reached the same place: it counted every square. And the root
+   * reaches it by address as well. */
+  by_address = dp_connect_to_named_place_at (dp_remote_node_get_host (a),
+                                             dp_remote_node_get_listen_port (a), "squares", &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (by_address);
+  put (by_address, g_variant_new ("(sx)", "count", (gint64) 0));
+  reply = get (by_address);
+  g_variant_get (reply, "(&sx)", &op, &value);
+  g_assert_cmpstr (op, ==, "count");
+  g_assert_cmpint (value, ==, 2 * NAMED_REQUESTS);
+  g_clear_pointer (&reply, g_variant_unref);
+
+  /* A name nobody has: the first get says so. */
+  nobody = dp_connect_to_named_place_at (dp_remote_node_get_host (a),
+                                         dp_remote_node_get_listen_port (a), "nobody", &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (nobody);
+  {
+    g_autoptr(GError) why = get_fails (nobody);
+
+    note ("connecting to a missing name: %s", why->message);
+    g_assert_nonnull (strstr (why->message, "nobody"));
+  }
+
+  put (server, g_variant_new ("(sx)", "stop", (gint64) 0));
+  reply = get (server);
+  g_variant_get (reply, "(&sx)", &op, &value);
+  g_assert_cmpstr (op, ==, "stopped");
+  g_assert_cmpint (value, ==, 2 * NAMED_REQUESTS);
+  g_assert_cmpint (wait_place (server), ==, 0);
+
+  stop_node (a);
+  stop_node (b);
+  stop_node (c);
+}
+
+/* A client on another node gets its answers at the speed of the loopback
+ * interface: each round trip well under LATENCY_BOUND, not held up by
+ * the named place waiting on another connection's socket. */
+#define LATENCY_REQUESTS 50
+#define LATENCY_BOUND 0.020
+
+static void
+test_named_place_latency (void)
+{
+  g_autoptr(DpRemoteNode) a = NULL;
+  g_autoptr(DpRemoteNode) b = NULL;
+  g_autoptr(DpRemoteConnection) server = NULL;
+  g_autoptr(DpRemoteConnection) client = NULL;
+  g_autoptr(GVariant) report = NULL;
+  const char *problem;
+  gint32 id, right;
+  gdouble connecting, asking;
+
+  if (!in_subprocess ())
+    return;
+
+  a = spawn_node ();
+  b = spawn_node ();
+  server = launch (a, "named_server_place", "squares");
+  client = launch (b, "named_client_place", NULL);
+  put (client, g_variant_new ("(sqsii)", dp_remote_node_get_host (a),
+                              (guint16) dp_remote_node_get_listen_port (a), "squares",
+                              7, LATENCY_REQUESTS));
+  report = get (client);
+  g_assert_cmpstr (g_variant_get_type_string (report), ==, "(iisdd)");
+  g_variant_get (report, "(ii&sdd)", &id, &right, &problem, &connecting, &asking);
+  note ("%d round trips from node B to the named place on node A in %.3f s: %.3f ms each "
+        "(bound %.0f ms)", right, asking, 1000 * asking / MAX (right, 1), 1000 * LATENCY_BOUND);
+  g_assert_cmpstr (problem, ==, "");
+  g_assert_cmpint (right, ==, LATENCY_REQUESTS);
+  g_assert_cmpfloat (asking / LATENCY_REQUESTS, <, LATENCY_BOUND);
+
+  stop_node (a);
+  stop_node (b);
+}
+
+/* ── 2. 100 000 messages each way ──────────────────────────────────── */
+
+typedef struct {
+  DpChannel *channel;
+  guint64 n;
+  guint64 sent;
+  GError *error;
+} Sender;
+
+static gpointer
+sender_thread (gpointer data)
+{
+  Sender *sender = data;
+
+  for (guint64 i = 0; i < sender->n; i++)
+    {
+      if (!dp_channel_put (sender->channel, g_variant_new_uint64 (i), &sender->error))
+        break;
+      sender->sent++;
+    }
+  return NULL;
+}
+
+static void
+test_stream (void)
+{
+  g_autoptr(DpRemoteNode) node = NULL;
+  g_autoptr(DpRemoteConnection) place = NULL;
+  g_autoptr(GVariant) report = NULL;
+  Sender sender = { NULL, STREAM_MESSAGES, 0, NULL };
+  guint64 received = 0, out_of_order = 0, place_received, place_out_of_order, place_sent;
+  const char *problem;
+  GThread *thread;
+  gint64 start;
+  gdouble seconds;
+
+  if (!in_subprocess ())
+    return;
+
+  node = spawn_node ();
+  place = launch (node, "stream_place", NULL);
+  put (place, g_variant_new_uint64 (STREAM_MESSAGES));
+
+  start = g_get_monotonic_time ();
+  sender.channel = DP_CHANNEL (place);
+  thread = g_thread_new ("sender", sender_thread, &sender);
+
+  while (received < STREAM_MESSAGES)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GVariant) message = dp_channel_get_timeout (DP_CHANNEL (place), WAIT_USEC, &error);
+
+      if (message == NULL)
+        g_error ("after %" G_GUINT64_FORMAT " messages: %s", received,
+                 error != NULL ? error->message : "nothing came");
+      g_assert_true (g_variant_is_of_type (message, G_VARIANT_TYPE_UINT64));
+      if (g_variant_get_uint64 (message) != received)
+        {
+          if (out_of_order == 0)
+            note ("message %" G_GUINT64_FORMAT " was %" G_GUINT64_FORMAT, received,
+                  g_variant_get_uint64 (message));
+          out_of_order++;
+        }
+      received++;
+    }
+  g_thread_join (thread);
+  g_assert_no_error (sender.error);
+  g_assert_cmpuint (sender.sent, ==, STREAM_MESSAGES);
+
+  report = get (place);
+  seconds = seconds_since (start);
+  g_assert_cmpstr (g_variant_get_type_string (report), ==, "(ttts)");
+  g_variant_get (report, "(ttt&s)", &place_received, &place_out_of_order, &place_sent, &problem);
+  note ("test → node: sent %" G_GUINT64_FORMAT ", the place received %" G_GUINT64_FORMAT
+        " (%" G_GUINT64_FORMAT " out of order)%s%s",
+        sender.sent, place_received, place_out_of_order, problem[0] != '\0' ? ": " : "", problem);
+  note ("node → test: the place sent %" G_GUINT64_FORMAT ", received %" G_GUINT64_FORMAT
+        " (%" G_GUINT64_FORMAT " out of order)", place_sent, received, out_of_order);
+  note ("%d messages each way in %.3f s (%.0f messages/s each way)", STREAM_MESSAGES, seconds,
+        STREAM_MESSAGES / seconds);
+
+  g_assert_cmpstr (problem, ==, "");
+  g_assert_cmpuint (place_received, ==, STREAM_MESSAGES);
+  g_assert_cmpuint (place_out_of_order, ==, 0);
+  g_assert_cmpuint (place_sent, ==, STREAM_MESSAGES);
+  g_assert_cmpuint (received, ==, STREAM_MESSAGES);
+  g_assert_cmpuint (out_of_order, ==, 0);
+  g_assert_cmpint (wait_place (place), ==, 0);
+
+  stop_node (node);
+}
+
+/* ── 3. channels sent across nodes ─────────────────────────────────── */
+
+#define PAIR_ROUNDS 200
+
+static void
+assert_pair_report (DpRemoteConnection *place,
+                    const char         *expected_role,
+                    const char         *where)
+{
+  g_autoptr(GVariant) report = get (place);
+  const char *role, *problem;
+  gint64 rounds;
+
+  g_assert_cmpstr (g_variant_get_type_string (report), ==, "(sxs)");
+  g_variant_get (report, "(&sx&s)", &role, &rounds, &problem);
+  note ("%s on %s: %" G_GINT64_FORMAT " of %d rounds%s%s", role, where, rounds, PAIR_ROUNDS,
+        problem[0] != '\0' ? ": " : "", problem);
+  g_assert_cmpstr (problem, ==, "");
+  g_assert_cmpstr (role, ==, expected_role);
+  g_assert_cmpint (rounds, ==, PAIR_ROUNDS);
+  g_assert_cmpint (wait_place (place), ==, 0);
+}
+
+/* The test makes a pair and sends one end to a place on A, the other to a
+ * place on B: they play ping-pong over it. */
+static void
+test_channel_pair_from_root (void)
+{
+  g_autoptr(DpRemoteNode) a = NULL;
+  g_autoptr(DpRemoteNode) b = NULL;
+  g_autoptr(DpRemoteConnection) ping = NULL;
+  g_autoptr(DpRemoteConnection) pong = NULL;
+  g_autoptr(DpPlaceChannel) end_a = NULL;
+  g_autoptr(DpPlaceChannel) end_b = NULL;
+  gint64 start;
+
+  if (!in_subprocess ())
+    return;
+
+  a = spawn_node ();
+  b = spawn_node ();
+  ping = launch (a, "pair_place", NULL);
+  pong = launch (b, "pair_place", NULL);
+
+  start = g_get_monotonic_time ();
+  dp_place_channel_new_pair (&end_a, &end_b);
+  put (ping, g_variant_new ("(s@hx)", "ping", dp_channel_to_variant (DP_CHANNEL (end_a)),
+                            (gint64) PAIR_ROUNDS));
+  put (pong, g_variant_new ("(s@hx)", "pong", dp_channel_to_variant (DP_CHANNEL (end_b)),
+                            (gint64) PAIR_ROUNDS));
+
+  assert_pair_report (ping, "ping", "node A");
+  assert_pair_report (pong, "pong", "node B");
+  note ("%d round trips between A and B in %.3f s", PAIR_ROUNDS, seconds_since (start));
+
+  stop_node (a);
+  stop_node (b);
+}
+
+/* A place on A makes a pair and sends one end to the test, which sends it
+ * on to a place on B: A and B play over it. */
+static void
+test_channel_made_on_node (void)
+{
+  g_autoptr(DpRemoteNode) a = NULL;
+  g_autoptr(DpRemoteNode) b = NULL;
+  g_autoptr(DpRemoteConnection) maker = NULL;
+  g_autoptr(DpRemoteConnection) pong = NULL;
+  g_autoptr(GVariant) message = NULL;
+  g_autoptr(GVariant) handle = NULL;
+  g_autoptr(DpChannel) relayed = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 start;
+
+  if (!in_subprocess ())
+    return;
+
+  a = spawn_node ();
+  b = spawn_node ();
+  maker = launch (a, "pair_maker_place", NULL);
+  pong = launch (b, "pair_place", NULL);
+
+  start = g_get_monotonic_time ();
+  put (maker, g_variant_new_int64 (PAIR_ROUNDS));
+  message = get (maker);
+  g_assert_cmpstr (g_variant_get_type_string (message), ==, "(h)");
+  handle = g_variant_get_child_value (message, 0);
+  relayed = dp_channel_from_variant (handle, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (relayed);
+
+  put (pong, g_variant_new ("(s@hx)", "pong", dp_channel_to_variant (relayed),
+                            (gint64) PAIR_ROUNDS));
+
+  assert_pair_report (maker, "ping", "node A");
+  assert_pair_report (pong, "pong", "node B");
+  note ("%d round trips between A and B through the root in %.3f s", PAIR_ROUNDS,
+        seconds_since (start));
+
+  stop_node (a);
+  stop_node (b);
+}
+
+/* ── 4. SIGKILL of a node ──────────────────────────────────────────── */
+
+typedef struct {
+  GMainContext *context;
+  GThread *thread;
+  gboolean fired;
+  guint times;
+  gboolean in_context;
+  gint64 when;
+  char *reason;
+} Died;
+
+static void
+died_cb (DpRemoteNode *node,
+         const GError *reason,
+         Died         *died)
+{
+  died->times++;
+  died->fired = TRUE;
+  died->when = g_get_monotonic_time ();
+  died->in_context = g_thread_self () == died->thread && g_main_context_is_owner (died->context);
+  g_free (died->reason);
+  died->reason = g_strdup (reason != NULL ? reason->message : "(no reason)");
+}
+
+typedef struct {
+  DpChannel *channel;
+  GAsyncQueue *started;
+  gint64 returned;
+  GVariant *message;
+  GError *error;
+} BlockedGet;
+
+static gpointer
+blocked_get_thread (gpointer data)
+{
+  BlockedGet *blocked = data;
+
+  g_async_queue_push (blocked->started, GINT_TO_POINTER (1));
+  blocked->message = dp_channel_get_timeout (blocked->channel, 5 * G_USEC_PER_SEC, &blocked->error);
+  blocked->returned = g_get_monotonic_time ();
+  return NULL;
+}
+
+static void
+test_node_sigkill (void)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(DpRemoteNode) node = NULL;
+  g_autoptr(DpRemoteConnection) place = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GError) error = NULL;
+  Died died = { context, g_thread_self (), FALSE, 0, FALSE, 0, NULL };
+  BlockedGet blocked = { NULL, g_async_queue_new (), 0, NULL, NULL };
+  GThread *thread;
+  GPid pid;
+  gint64 killed;
+  gdouble get_seconds, died_seconds;
+
+  if (!in_subprocess ())
+    return;
+
+  /* "died" comes in the context that was the thread default when the
+   * node was made. */
+  g_main_context_push_thread_default (context);
+  node = spawn_node ();
+  g_signal_connect (node, "died", G_CALLBACK (died_cb), &died);
+
+  place = launch (node, "hold_place", NULL);
+  put (place, g_variant_new_string ("are you there?"));
+  reply = get (place);
+  g_assert_cmpstr (g_variant_get_string (reply, NULL), ==, "are you there?");
+
+  /* A get blocks on the place's channel in another thread … */
+  blocked.channel = DP_CHANNEL (place);
+  thread = g_thread_new ("blocked-get", blocked_get_thread, &blocked);
+  g_assert_nonnull (g_async_queue_timeout_pop (blocked.started, WAIT_USEC));
+
+  /* … when the node is killed. */
+  pid = dp_spawned_process_get_pid (dp_remote_node_get_process (node));
+  g_assert_cmpint (pid, >, 0);
+  killed = g_get_monotonic_time ();
+  g_assert_cmpint (kill (pid, SIGKILL), ==, 0);
+
+  g_thread_join (thread);
+  get_seconds = (blocked.returned - killed) / (gdouble) G_USEC_PER_SEC;
+  note ("the blocked get returned %.3f ms after SIGKILL: %s", 1000 * get_seconds,
+        blocked.error != NULL ? blocked.error->message : "(no error)");
+  g_assert_null (blocked.message);
+  g_assert_nonnull (blocked.error);
+  g_assert_false (g_error_matches (blocked.error, DP_ERROR, DP_ERROR_TIMED_OUT));
+  g_assert_error (blocked.error, DP_ERROR, DP_ERROR_PEER_DIED);
+  g_assert_cmpfloat (get_seconds, <, 2.0);
+
+  /* "died" fires, once, in our context. */
+  g_assert_true (iterate_until (context, &died.fired, 5000));
+  died_seconds = (died.when - killed) / (gdouble) G_USEC_PER_SEC;
+  note ("\"died\" fired %.3f ms after SIGKILL: %s", 1000 * died_seconds, died.reason);
+  g_assert_true (died.in_context);
+  g_assert_cmpuint (died.times, ==, 1);
+  g_assert_cmpfloat (died_seconds, <, 2.0);
+  g_assert_false (dp_remote_node_is_alive (node));
+
+  /* Everything else about the node fails at once too. */
+  g_assert_false (dp_channel_put (DP_CHANNEL (place), g_variant_new_string ("anyone?"), &error));
+  g_assert_nonnull (error);
+  note ("a put after the kill: %s", error->message);
+  g_clear_error (&error);
+  g_assert_cmpint (wait_place (place), ==, 1);
+  g_assert_true (dp_spawned_process_wait_timeout (dp_remote_node_get_process (node), 5000));
+  g_assert_null (dp_remote_node_launch_place (node, DP_PLACE_EXEC_DYNAMIC_PLACE, DIST_MODULE,
+                                              "echo_place", NULL, NULL, &error));
+  g_assert_error (error, DP_ERROR, DP_ERROR_PEER_DIED);
+
+  g_main_context_pop_thread_default (context);
+  g_async_queue_unref (blocked.started);
+  g_free (died.reason);
+}
+
+/* ── 5. hostile peers ──────────────────────────────────────────────── */
+
+/* Lines of a process's output, read on a thread of their own. */
+typedef struct {
+  GMutex lock;
+  GCond cond;
+  GPtrArray *lines;
+  gboolean eof;
+  GDataInputStream *input;
+  GThread *thread;
+} Lines;
+
+static gpointer
+lines_thread (gpointer data)
+{
+  Lines *lines = data;
+
+  for (;;)
+    {
+      char *line = g_data_input_stream_read_line_utf8 (lines->input, NULL, NULL, NULL);
+
+      g_mutex_lock (&lines->lock);
+      if (line != NULL)
+        g_ptr_array_add (lines->lines, line);
+      else
+        lines->eof = TRUE;
+      g_cond_broadcast (&lines->cond);
+      g_mutex_unlock (&lines->lock);
+      if (line == NULL)
+        return NULL;
+    }
+}
+
+static Lines *
+lines_new (GInputStream *stream)
+{
+  Lines *lines = g_new0 (Lines, 1);
+
+  g_mutex_init (&lines->lock);
+  g_cond_init (&lines->cond);
+  lines->lines = g_ptr_array_new_with_free_func (g_free);
+  lines->input = g_data_input_stream_new (stream);
+  lines->thread = g_thread_new ("lines", lines_thread, lines);
+  return lines;
+}
+
+/* After the stream has ended. */
+static void
+lines_free (Lines *lines)
+{
+  g_thread_join (lines->thread);
+  g_object_unref (lines->input);
+  g_ptr_array_unref (lines->lines);
+  g_mutex_clear (&lines->lock);
+  g_cond_clear (&lines->cond);
+  g_free (lines);
+}
+
+static guint
+lines_count (Lines *lines)
+{
+  guint n;
+
+  g_mutex_lock (&lines->lock);
+  n = lines->lines->len;
+  g_mutex_unlock (&lines->lock);
+  return n;
+}
+
+/* Waits for a line, from the @from-th on, that holds every one of
+ * @needles; returns a copy of it, or %NULL when none came in time. */
+static char *
+lines_wait (Lines              *lines,
+            guint               from,
+            const char * const *needles,
+            gint64              timeout_usec)
+{
+  gint64 end_time = g_get_monotonic_time () + timeout_usec;
+  char *found = NULL;
+
+  g_mutex_lock (&lines->lock);
+  while (found == NULL)
+    {
+      for (guint i = from; i < lines->lines->len && found == NULL; i++)
+        {
+          const char *line = g_ptr_array_index (lines->lines, i);
+          gboolean all = TRUE;
+
+          for (guint k = 0; needles[k] != NULL && all; k++)
+            all = strstr (line, needles[k]) != NULL;
+          if (all)
+            found = g_strdup (line);
+        }
+      if (found != NULL || lines->eof || !g_cond_wait_until (&lines->cond, &lines->lock, end_time))
+        break;
+    }
+  g_mutex_unlock (&lines->lock);
+  return found;
+}
+
+/* A bare `dplaces node`, started the way a launcher starts one. */
+typedef struct {
+  GSubprocess *process;
+  GOutputStream *stdin_pipe;
+  Lines *out;
+  Lines *err;
+  guint port;
+} BareNode;
+
+static BareNode *
+bare_node_start (void)
+{
+  g_autoptr(GError) error = NULL;
+  const char *argv[] = { dplaces_bin (), "node", "--listen-port", "0", "--cookie-stdin", NULL };
+  BareNode *node = g_new0 (BareNode, 1);
+  const char *ready[] = { "DPLACES-NODE-READY ", NULL };
+  g_autofree char *line = NULL;
+  guint64 port = 0;
+
+  node->process = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDIN_PIPE
+                                     | G_SUBPROCESS_FLAGS_STDOUT_PIPE
+                                     | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+  g_assert_no_error (error);
+  node->out = lines_new (g_subprocess_get_stdout_pipe (node->process));
+  node->err = lines_new (g_subprocess_get_stderr_pipe (node->process));
+
+  /* The cookie, and the pipe stays open: its end would end the node. */
+  node->stdin_pipe = g_subprocess_get_stdin_pipe (node->process);
+  g_assert_true (g_output_stream_write_all (node->stdin_pipe, TEST_COOKIE "\n",
+                                            strlen (TEST_COOKIE "\n"), NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_output_stream_flush (node->stdin_pipe, NULL, &error));
+  g_assert_no_error (error);
+
+  line = lines_wait (node->out, 0, ready, WAIT_USEC);
+  g_assert_nonnull (line);
+  g_assert_true (g_str_has_prefix (line, "DPLACES-NODE-READY "));
+  g_assert_true (g_ascii_string_to_unsigned (line + strlen ("DPLACES-NODE-READY "), 10, 1, 65535,
+                                             &port, &error));
+  g_assert_no_error (error);
+  /* It is the first line. */
+  g_mutex_lock (&node->out->lock);
+  g_assert_cmpstr (g_ptr_array_index (node->out->lines, 0), ==, line);
+  g_mutex_unlock (&node->out->lock);
+  node->port = port;
+  note ("bare node listening on port %u", node->port);
+  return node;
+}
+
+static void
+waited_cb (GObject      *source,
+           GAsyncResult *result,
+           gpointer      data)
+{
+  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
+  *(gboolean *) data = TRUE;
+}
+
+/* Closing its standard input ends the node, as its spawner's going away
+ * does. */
+static void
+bare_node_stop (BareNode *node)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  gboolean exited = FALSE;
+
+  g_main_context_push_thread_default (context);
+  g_subprocess_wait_async (node->process, NULL, waited_cb, &exited);
+  g_output_stream_close (node->stdin_pipe, NULL, NULL);
+  if (!iterate_until (context, &exited, WAIT_USEC / 1000))
+    {
+      g_subprocess_force_exit (node->process);
+      iterate_until (context, &exited, WAIT_USEC / 1000);
+      g_error ("the node did not exit when its standard input closed");
+    }
+  g_main_context_pop_thread_default (context);
+
+  g_mutex_lock (&node->err->lock);
+  for (guint i = 0; i < node->err->lines->len; i++)
+    note ("node stderr: %s", (const char *) g_ptr_array_index (node->err->lines, i));
+  g_mutex_unlock (&node->err->lock);
+
+  lines_free (node->out);
+  lines_free (node->err);
+  g_object_unref (node->process);
+  g_free (node);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (BareNode, bare_node_stop)
+
+/* A legitimate client: a node connected with the right cookie, which
+ * starts a place there and gets its reply. */
+typedef struct {
+  DpRemoteNode *node;
+  DpRemoteConnection *place;
+} Client;
+
+static Client *
+client_connect (guint port)
+{
+  g_autoptr(GError) error = NULL;
+  Client *client = g_new0 (Client, 1);
+
+  client->node = dp_remote_node_new ("127.0.0.1", port);
+  g_object_set (client->node, "retry-times", 0, NULL);
+  g_assert_true (dp_remote_node_connect (client->node, &error));
+  g_assert_no_error (error);
+  client->place = launch (client->node, "echo_place", NULL);
+  return client;
+}
+
+static void
+client_assert_served (Client     *client,
+                      const char *text)
+{
+  g_autoptr(GVariant) reply = NULL;
+
+  put (client->place, g_variant_new_string (text));
+  reply = get (client->place);
+  g_assert_cmpstr (g_variant_get_type_string (reply), ==, "s");
+  g_assert_cmpstr (g_variant_get_string (reply, NULL), ==, text);
+}
+
+static void
+client_free (Client *client)
+{
+  dp_channel_close (DP_CHANNEL (client->place));
+  g_object_unref (client->place);
+  g_object_unref (client->node);
+  g_free (client);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Client, client_free)
+
+/* Raw bytes on a plain socket. */
+
+static GSocketConnection *
+raw_connect (guint port)
+{
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GError) error = NULL;
+  GSocketConnection *connection;
+
+  g_socket_client_set_enable_proxy (client, FALSE);
+  /* Also the socket's I/O timeout: a read never hangs the test. */
+  g_socket_client_set_timeout (client, 10);
+  connection = g_socket_client_connect_to_host (client, "127.0.0.1", port, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (connection);
+  return connection;
+}
+
+static GSocket *
+socket_of (GSocketConnection *connection)
+{
+  return g_socket_connection_get_socket (connection);
+}
+
+static void
+raw_send (GSocket       *socket,
+          gconstpointer  data,
+          gsize          size)
+{
+  gsize done = 0;
+
+  while (done < size)
+    {
+      g_autoptr(GError) error = NULL;
+      gssize n = g_socket_send (socket, (const char *) data + done, size - done, NULL, &error);
+
+      g_assert_no_error (error);
+      g_assert_cmpint (n, >, 0);
+      done += n;
+    }
+}
+
+static void
+raw_receive_exact (GSocket *socket,
+                   guint8  *buffer,
+                   gsize    size)
+{
+  gsize done = 0;
+
+  while (done < size)
+    {
+      g_autoptr(GError) error = NULL;
+      gssize n = g_socket_receive (socket, (char *) buffer + done, size - done, NULL, &error);
+
+      g_assert_no_error (error);
+      if (n == 0)
+        g_error ("the node closed the connection after %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT
+                 " bytes", done, size);
+      done += n;
+    }
+}
+
+/* Reads until the node closes the connection: TRUE on end of file, FALSE
+ * (with @why) if the read failed or timed out. */
+static gboolean
+raw_read_to_eof (GSocket  *socket,
+                 gsize    *out_bytes,
+                 char    **why)
+{
+  char buffer[4096];
+
+  *out_bytes = 0;
+  for (;;)
+    {
+      g_autoptr(GError) error = NULL;
+      gssize n = g_socket_receive (socket, buffer, sizeof buffer, NULL, &error);
+
+      if (n == 0)
+        return TRUE;
+      if (n < 0)
+        {
+          *why = g_strdup (error->message);
+          return FALSE;
+        }
+      *out_bytes += n;
+    }
+}
+
+/* The frame header of schemas/wire.md: little-endian, 16 bytes. */
+static void
+encode_header (guint8  out[16],
+               guint32 length,
+               guint8  kind,
+               guint16 type_length,
+               guint32 channel,
+               guint32 aux)
+{
+  guint32 le32;
+  guint16 le16;
+
+  le32 = GUINT32_TO_LE (length);
+  memcpy (out, &le32, 4);
+  out[4] = kind;
+  out[5] = 0;
+  le16 = GUINT16_TO_LE (type_length);
+  memcpy (out + 6, &le16, 2);
+  le32 = GUINT32_TO_LE (channel);
+  memcpy (out + 8, &le32, 4);
+  le32 = GUINT32_TO_LE (aux);
+  memcpy (out + 12, &le32, 4);
+}
+
+#define FRAME_HELLO 1
+#define FRAME_AUTH 2
+#define FRAME_DATA 10
+
+/* A frame carrying @value: header, type string, padding to 8, value. */
+static void
+raw_send_value (GSocket  *socket,
+                guint8    kind,
+                GVariant *value)
+{
+  g_autoptr(GVariant) owned = g_variant_ref_sink (value);
+  const char *type = g_variant_get_type_string (owned);
+  gsize type_length = strlen (type);
+  gsize padded = (type_length + 7) & ~(gsize) 7;
+  gsize size = g_variant_get_size (owned);
+  g_autofree guint8 *frame = g_malloc0 (16 + padded + size);
+
+  encode_header (frame, padded + size, kind, type_length, 0, 0);
+  memcpy (frame + 16, type, type_length);
+  g_variant_store (owned, frame + 16 + padded);
+  raw_send (socket, frame, 16 + padded + size);
+}
+
+/* Reads a handshake frame of @kind carrying a value of @type. */
+static GVariant *
+raw_receive_value (GSocket    *socket,
+                   guint8      kind,
+                   const char *type)
+{
+  guint8 header[16];
+  guint32 length;
+  guint16 type_length;
+  gsize padded;
+  g_autofree guint8 *payload = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+  GVariant *value;
+
+  raw_receive_exact (socket, header, sizeof header);
+  memcpy (&length, header, 4);
+  length = GUINT32_FROM_LE (length);
+  memcpy (&type_length, header + 6, 2);
+  type_length = GUINT16_FROM_LE (type_length);
+  g_assert_cmpuint (header[4], ==, kind);
+  g_assert_cmpuint (length, <=, 4096);
+  g_assert_cmpuint (type_length, ==, strlen (type));
+
+  payload = g_malloc (length);
+  raw_receive_exact (socket, payload, length);
+  g_assert_cmpmem (payload, type_length, type, strlen (type));
+  padded = (type_length + 7) & ~(gsize) 7;
+  g_assert_cmpuint (padded, <=, length);
+  bytes = g_bytes_new (payload + padded, length - padded);
+  value = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE (type), bytes, FALSE));
+  g_assert_true (g_variant_is_normal_form (value));
+  return value;
+}
+
+/* HMAC-SHA256 (cookie, role ‖ verifier's nonce ‖ prover's nonce). */
+static GBytes *
+proof (const char   *cookie,
+       char          role,
+       const guint8 *verifier_nonce,
+       const guint8 *prover_nonce)
+{
+  g_autoptr(GHmac) hmac = g_hmac_new (G_CHECKSUM_SHA256, (const guchar *) cookie, strlen (cookie));
+  guint8 digest[32];
+  gsize length = sizeof digest;
+
+  g_hmac_update (hmac, (const guchar *) &role, 1);
+  g_hmac_update (hmac, verifier_nonce, 32);
+  g_hmac_update (hmac, prover_nonce, 32);
+  g_hmac_get_digest (hmac, digest, &length);
+  return g_bytes_new (digest, length);
+}
+
+/* The handshake, as the connecting side, proving @cookie. Checks the
+ * node's proof against the right cookie either way. */
+static void
+raw_handshake (GSocket    *socket,
+               const char *cookie)
+{
+  guint8 nonce[32];
+  g_autoptr(GVariant) hello = NULL;
+  g_autoptr(GVariant) node_nonce = NULL;
+  g_autoptr(GVariant) node_auth = NULL;
+  g_autoptr(GBytes) mine = NULL;
+  g_autoptr(GBytes) expected = NULL;
+  const char *magic, *name;
+  guint16 low, high;
+
+  for (guint i = 0; i < sizeof nonce; i++)
+    nonce[i] = (guint8) g_random_int_range (0, 256);
+
+  raw_send_value (socket, FRAME_HELLO,
+                  g_variant_new ("(sqq@ays)", "DPLACES", (guint16) 1, (guint16) 1,
+                                 g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, nonce, 32, 1),
+                                 "hostile-test"));
+  hello = raw_receive_value (socket, FRAME_HELLO, "(sqqays)");
+  g_variant_get (hello, "(&sqq@ay&s)", &magic, &low, &high, &node_nonce, &name);
+  g_assert_cmpstr (magic, ==, "DPLACES");
+  g_assert_cmpuint (low, <=, 1);
+  g_assert_cmpuint (high, >=, 1);
+  g_assert_cmpuint (g_variant_n_children (node_nonce), ==, 32);
+
+  mine = proof (cookie, 'C', g_variant_get_data (node_nonce), nonce);
+  raw_send_value (socket, FRAME_AUTH,
+                  g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, g_bytes_get_data (mine, NULL),
+                                             g_bytes_get_size (mine), 1));
+
+  /* The node proves itself before it checks us. */
+  node_auth = raw_receive_value (socket, FRAME_AUTH, "ay");
+  expected = proof (TEST_COOKIE, 'S', nonce, g_variant_get_data (node_nonce));
+  g_assert_cmpmem (g_variant_get_data (node_auth), g_variant_get_size (node_auth),
+                   g_bytes_get_data (expected, NULL), g_bytes_get_size (expected));
+}
+
+typedef enum {
+  ATTACK_WRONG_COOKIE,
+  ATTACK_GARBAGE,
+  ATTACK_HUGE_FRAME,
+  ATTACK_TRUNCATED_FRAME,
+} Attack;
+
+/* Against a running node: a legitimate client connects; the attack runs
+ * on a raw connection, which the node must cut (we read to end of file)
+ * and log; then the first client is still served, and so is a new one. */
+static void
+run_attack (Attack              attack,
+            const char * const *log_needles)
+{
+  g_autoptr(BareNode) node = NULL;
+  g_autoptr(Client) before = NULL;
+  g_autoptr(Client) after = NULL;
+  g_autoptr(GSocketConnection) connection = NULL;
+  g_autofree char *logged = NULL;
+  g_autofree char *why = NULL;
+  GSocket *socket;
+  gsize bytes = 0;
+  guint log_from;
+  gint64 start;
+
+  node = bare_node_start ();
+  before = client_connect (node->port);
+  client_assert_served (before, "before the attack");
+
+  log_from = lines_count (node->err);
+  connection = raw_connect (node->port);
+  socket = socket_of (connection);
+  start = g_get_monotonic_time ();
+
+  switch (attack)
+    {
+    case ATTACK_WRONG_COOKIE:
+      raw_handshake (socket, "not-the-cookie-of-this-system-0123456789");
+      break;
+
+    case ATTACK_GARBAGE:
+      {
+        /* An HTTP request line: 16 bytes, read as a frame header of kind
+         * '/' (47) and 542 393 671 bytes. */
+        static const char garbage[] = "GET / HTTP/1.1\r\n";
+
+        G_STATIC_ASSERT (sizeof garbage - 1 == 16);
+        raw_send (socket, garbage, 16);
+      }
+      break;
+
+    case ATTACK_HUGE_FRAME:
+      {
+        guint8 header[16];
+
+        raw_handshake (socket, TEST_COOKIE);
+        encode_header (header, 0x80000000u, FRAME_DATA, 1, 1, 0);
+        raw_send (socket, header, sizeof header);
+      }
+      break;
+
+    case ATTACK_TRUNCATED_FRAME:
+      {
+        guint8 frame[16 + 40] = { 0 };
+        g_autoptr(GError) error = NULL;
+
+        raw_handshake (socket, TEST_COOKIE);
+        /* A 100-byte message of type s on channel 1; 40 bytes come. */
+        encode_header (frame, 100, FRAME_DATA, 1, 1, 0);
+        frame[16] = 's';
+        memset (frame + 24, 'x', 32);
+        raw_send (socket, frame, sizeof frame);
+        g_assert_true (g_socket_shutdown (socket, FALSE, TRUE, &error));
+        g_assert_no_error (error);
+      }
+      break;
+    }
+
+  /* Cut off: the node closes, and we read to the end. */
+  if (!raw_read_to_eof (socket, &bytes, &why))
+    g_error ("the node did not close the connection: %s", why);
+  note ("the node closed the connection %.3f ms after the attack (%" G_GSIZE_FORMAT
+        " more bytes came)", 1000 * seconds_since (start), bytes);
+  /* Past the handshake, nothing is sent to a peer that misbehaves. */
+  if (attack != ATTACK_GARBAGE)
+    g_assert_cmpuint (bytes, ==, 0);
+
+  /* And said why. */
+  logged = lines_wait (node->err, log_from, log_needles, 5 * G_USEC_PER_SEC);
+  if (logged == NULL)
+    {
+      g_autofree char *wanted = g_strjoinv ("” and “", (char **) log_needles);
+      guint n = lines_count (node->err);
+
+      g_mutex_lock (&node->err->lock);
+      for (guint i = log_from; i < n; i++)
+        note ("node stderr since the attack: %s",
+              (const char *) g_ptr_array_index (node->err->lines, i));
+      g_mutex_unlock (&node->err->lock);
+      g_error ("the node logged no line with “%s” on its stderr (%u lines since the attack)",
+               wanted, n - log_from);
+    }
+  note ("the node logged: %s", logged);
+
+  /* It serves on: the client that was there, and a new one. */
+  client_assert_served (before, "after the attack");
+  after = client_connect (node->port);
+  client_assert_served (after, "a new client after the attack");
+}
+
+static void
+test_hostile_wrong_cookie (void)
+{
+  const char *needles[] = { "Refused connection", "cookie", NULL };
+
+  if (in_subprocess ())
+    run_attack (ATTACK_WRONG_COOKIE, needles);
+}
+
+static void
+test_hostile_garbage (void)
+{
+  const char *needles[] = { "Refused connection", "kind 47", NULL };
+
+  if (in_subprocess ())
+    run_attack (ATTACK_GARBAGE, needles);
+}
+
+static void
+test_hostile_huge_frame (void)
+{
+  const char *needles[] = { "2147483648", "limit", NULL };
+
+  if (in_subprocess ())
+    run_attack (ATTACK_HUGE_FRAME, needles);
+}
+
+static void
+test_hostile_truncated_frame (void)
+{
+  const char *needles[] = { "middle of a frame", NULL };
+
+  if (in_subprocess ())
+    run_attack (ATTACK_TRUNCATED_FRAME, needles);
+}
+
+/* ── 6. modules outside the plugin directories ─────────────────────── */
+
+static void
+copy_file (const char *from,
+           const char *to)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *contents = NULL;
+  gsize length;
+
+  g_assert_true (g_file_get_contents (from, &contents, &length, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_set_contents_full (to, contents, length, G_FILE_SET_CONTENTS_NONE, 0755,
+                                           &error));
+  g_assert_no_error (error);
+}
+
+/* Launches @module's echo_place on @node with @exec; its first get fails
+ * with a message holding every one of @needles. */
+static void
+assert_refused (DpRemoteNode       *node,
+                DpPlaceExec         exec,
+                const char         *module,
+                const char         *function,
+                const char * const *needles)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) why = NULL;
+  g_autoptr(DpRemoteConnection) place = NULL;
+
+  place = dp_remote_node_launch_place (node, exec, module, function, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (place);
+  why = get_fails (place);
+  note ("%s: %s", module, why->message);
+  for (guint i = 0; needles[i] != NULL; i++)
+    if (strstr (why->message, needles[i]) == NULL)
+      g_error ("the refusal does not say “%s”: %s", needles[i], why->message);
+  g_assert_cmpint (wait_place (place), !=, 0);
+  g_assert_nonnull (dp_remote_connection_get_exit_reason (place));
+}
+
+static void
+test_refused_outside (void)
+{
+  g_autoptr(DpRemoteNode) node = NULL;
+  g_autoptr(DpRemoteConnection) echo = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autofree char *outside_dir = NULL;
+  g_autofree char *outside = NULL;
+  g_autofree char *dotted = NULL;
+  const char *module_path = g_getenv ("DP_DIST_MODULE");
+  const char *plugin_dir = g_getenv ("DPLACES_PLUGIN_PATH");
+  const char *outside_needles[] = { "outside", "plugin directories", NULL };
+
+  if (!in_subprocess ())
+    return;
+
+  g_assert_nonnull (module_path);
+  g_assert_nonnull (plugin_dir);
+
+  node = spawn_node ();
+
+  /* The very module the node would load by name, copied elsewhere. */
+  outside_dir = g_build_filename (tmp_dir, "outside", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (outside_dir, 0700), ==, 0);
+  outside = g_build_filename (outside_dir, DIST_MODULE ".so", NULL);
+  copy_file (module_path, outside);
+  assert_refused (node, DP_PLACE_EXEC_DYNAMIC_PLACE, outside, "echo_place", outside_needles);
+  assert_refused (node, DP_PLACE_EXEC_PLACE, outside, "echo_place", outside_needles);
+  assert_refused (node, DP_PLACE_EXEC_THREAD, outside, "echo_place", outside_needles);
+
+  /* A path that starts in a plugin directory and leaves it: as many
+   * ".." as the directory is deep lead back to /. */
+  {
+    g_autoptr(GString) path = g_string_new (plugin_dir);
+
+    for (const char *p = plugin_dir; *p != '\0'; p++)
+      if (*p == '/')
+        g_string_append (path, "/..");
+    g_string_append (path, outside);
+    dotted = g_string_free (g_steal_pointer (&path), FALSE);
+  }
+  assert_refused (node, DP_PLACE_EXEC_DYNAMIC_PLACE, dotted, "echo_place", outside_needles);
+
+  /* The module in the plugin directory, by name, still runs. */
+  echo = launch (node, "echo_place", NULL);
+  put (echo, g_variant_new_string ("inside"));
+  reply = get (echo);
+  g_assert_cmpstr (g_variant_get_string (reply, NULL), ==, "inside");
+
+  stop_node (node);
+}
+
+static void
+test_refused_unknown (void)
+{
+  g_autoptr(DpRemoteNode) node = NULL;
+  const char *plugin_dir = g_getenv ("DPLACES_PLUGIN_PATH");
+  g_autofree char *missing = g_build_filename (tmp_dir, "nowhere", "no-module.so", NULL);
+  const char *missing_path_needles[] = { missing, NULL };
+
+  if (!in_subprocess ())
+    return;
+
+  g_assert_nonnull (plugin_dir);
+  node = spawn_node ();
+
+  /* A name found nowhere: the refusal names the directories searched,
+   * the one the test put its module in among them. */
+  {
+    const char *needles[] = { "no-such-module-xyz", plugin_dir, NULL };
+
+    assert_refused (node, DP_PLACE_EXEC_DYNAMIC_PLACE, "no-such-module-xyz", "echo_place", needles);
+  }
+  /* A path to nothing. */
+  assert_refused (node, DP_PLACE_EXEC_DYNAMIC_PLACE, missing, "echo_place", missing_path_needles);
+  /* A module that has no such function. */
+  {
+    const char *needles[] = { "no_such_function", NULL };
+
+    assert_refused (node, DP_PLACE_EXEC_DYNAMIC_PLACE, DIST_MODULE, "no_such_function", needles);
+  }
+
+  stop_node (node);
+}
+
+/* ── 7–9. the hello world, run for real ────────────────────────────── */
+
+typedef struct {
+  gboolean done;
+  gboolean timed_out;
+  gboolean exited;
+  gint status;
+  gdouble seconds;
+  char *out;
+  char *err;
+  GError *error;
+} Run;
+
+static void
+run_free (Run *run)
+{
+  g_free (run->out);
+  g_free (run->err);
+  g_clear_error (&run->error);
+  g_free (run);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Run, run_free)
+
+static void
+communicated_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      data)
+{
+  Run *run = data;
+
+  g_subprocess_communicate_utf8_finish (G_SUBPROCESS (source), result, &run->out, &run->err,
+                                        &run->error);
+  run->done = TRUE;
+}
+
+/* Runs @argv with NAME, VALUE pairs from @env set, for at most
+ * @timeout_ms, and measures how long it took to exit. */
+static Run *
+run_program (const char * const *argv,
+             const char * const *env,
+             guint               timeout_ms)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GError) error = NULL;
+  Run *run = g_new0 (Run, 1);
+  gint64 start;
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE
+                                        | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  for (guint i = 0; env != NULL && env[i] != NULL; i += 2)
+    g_subprocess_launcher_setenv (launcher, env[i], env[i + 1], TRUE);
+
+  g_main_context_push_thread_default (context);
+  start = g_get_monotonic_time ();
+  process = g_subprocess_launcher_spawnv (launcher, argv, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8_async (process, NULL, NULL, communicated_cb, run);
+  if (!iterate_until (context, &run->done, timeout_ms))
+    {
+      run->timed_out = TRUE;
+      g_subprocess_force_exit (process);
+      g_assert_true (iterate_until (context, &run->done, WAIT_USEC / 1000));
+    }
+  run->seconds = seconds_since (start);
+  g_main_context_pop_thread_default (context);
+
+  g_assert_no_error (run->error);
+  run->exited = g_subprocess_get_if_exited (process);
+  run->status = run->exited ? g_subprocess_get_exit_status (process) : -1;
+
+  note ("%s%s%s: %s after %.3f s", argv[0], argv[1] != NULL ? " " : "", argv[1] != NULL ? argv[1] : "",
+        run->timed_out ? "killed" : run->exited ? "exited" : "died", run->seconds);
+  if (run->out != NULL && run->out[0] != '\0')
+    note ("its stdout:\n%s", run->out);
+  if (run->err != NULL && run->err[0] != '\0')
+    note ("its stderr:\n%s", run->err);
+  return run;
+}
+
+/* A cookie file of the test's own, mode 0600. */
+static char *
+write_cookie_file (const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_path_get_dirname (path);
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  g_assert_true (g_file_set_contents_full (path, TEST_COOKIE "\n", -1, G_FILE_SET_CONTENTS_NONE,
+                                           0600, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (g_chmod (path, 0600), ==, 0);
+  return g_strdup (path);
+}
+
+/* The example's keyfile, with listen-port=0 and the test's cookie, and
+ * the [node localhost] group replaced by @node_group when given. */
+static char *
+hello_world_keyfile (const char *name,
+                     const char *node_group)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *example = NULL;
+  g_autofree char *contents = NULL;
+  g_autofree char *cookie = NULL;
+  g_autofree char *cookie_path = g_build_filename (tmp_dir, "cookie", NULL);
+  g_autofree char *path = g_build_filename (tmp_dir, name, NULL);
+  g_auto(GStrv) lines = NULL;
+  g_autoptr(GString) text = g_string_new (NULL);
+  gboolean in_node = FALSE;
+  guint ports = 0;
+
+  g_assert_nonnull (g_getenv ("DP_SOURCE_ROOT"));
+  example = g_build_filename (g_getenv ("DP_SOURCE_ROOT"), "data", "examples", "hello-world.ini",
+                              NULL);
+  g_assert_true (g_file_get_contents (example, &contents, NULL, &error));
+  g_assert_no_error (error);
+  cookie = write_cookie_file (cookie_path);
+
+  g_string_append_printf (text, "[dplaces]\ncookie-file=%s\n\n", cookie);
+  lines = g_strsplit (contents, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      const char *line = lines[i];
+
+      if (line[0] == '[')
+        in_node = g_str_has_prefix (line, "[node ");
+      if (in_node && node_group != NULL)
+        {
+          if (g_str_has_prefix (line, "[node "))
+            g_string_append_printf (text, "%s\n", node_group);
+          continue;
+        }
+      if (g_str_has_prefix (line, "listen-port="))
+        {
+          g_string_append (text, "listen-port=0\n");
+          ports++;
+          continue;
+        }
+      if (node_group != NULL && g_str_has_prefix (line, "node="))
+        {
+          g_string_append (text, "node=n\n");
+          continue;
+        }
+      g_string_append_printf (text, "%s\n", line);
+    }
+  if (node_group == NULL)
+    g_assert_cmpuint (ports, ==, 1);
+
+  g_assert_true (g_file_set_contents (path, text->str, -1, &error));
+  g_assert_no_error (error);
+  note ("keyfile %s:\n%s", path, text->str);
+  return g_steal_pointer (&path);
+}
+
+/* A plain file where XDG_CONFIG_HOME should be a directory: reaching for
+ * the default cookie fails. */
+static const char *
+no_config_home (void)
+{
+  static char *path;
+
+  if (path == NULL)
+    {
+      path = g_build_filename (tmp_dir, "not-a-config-home", NULL);
+      g_assert_true (g_file_set_contents (path, "", -1, NULL));
+    }
+  return path;
+}
+
+/* The lines the hello world prints: the root's, exactly, and the node's,
+ * with its prefix PLACE @host:PORT, the same port on both. */
+static void
+assert_hello_world_output (Run        *run,
+                           const char *host)
+{
+  g_auto(GStrv) lines = g_strsplit (run->out, "\n", -1);
+  g_autofree char *prefix = g_strdup_printf ("PLACE %s:", host);
+  gboolean root = FALSE;
+  guint64 received_port = 0, sent_port = 0;
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      const char *line = lines[i];
+      const char *rest;
+      g_autofree char *digits = NULL;
+      guint64 port = 0;
+
+      if (g_str_equal (line, "message-router received: Hello World"))
+        {
+          root = TRUE;
+          continue;
+        }
+      if (!g_str_has_prefix (line, prefix))
+        continue;
+      rest = line + strlen (prefix);
+      digits = g_strndup (rest, strspn (rest, "0123456789"));
+      rest += strlen (digits);
+      if (!g_ascii_string_to_unsigned (digits, 10, 1, 65535, &port, NULL))
+        continue;
+      if (g_str_equal (rest, ": hello-world received: Hello"))
+        received_port = port;
+      else if (g_str_equal (rest, ": hello-world sent: Hello World"))
+        sent_port = port;
+    }
+
+  g_assert_true (root);
+  g_assert_cmpuint (received_port, >, 0);
+  g_assert_cmpuint (sent_port, ==, received_port);
+  note ("the node listened on port %" G_GUINT64_FORMAT, received_port);
+}
+
+static void
+test_run_hello_world (void)
+{
+  g_autofree char *keyfile = NULL;
+  g_autoptr(Run) run = NULL;
+  const char *env[] = { "XDG_CONFIG_HOME", NULL, NULL };
+
+  if (!in_subprocess ())
+    return;
+
+  keyfile = hello_world_keyfile ("hello-world.ini", NULL);
+  env[1] = no_config_home ();
+  {
+    const char *argv[] = { dplaces_bin (), "run", keyfile, NULL };
+
+    run = run_program (argv, env, 20000);
+  }
+  g_assert_false (run->timed_out);
+  g_assert_true (run->exited);
+  g_assert_cmpint (run->status, ==, 0);
+  assert_hello_world_output (run, "localhost");
+  g_assert_cmpfloat (run->seconds, <, 8.0);
+}
+
+static gboolean
+ssh_test_possible (char **why)
+{
+  g_autofree char *ssh = g_find_program_in_path ("ssh");
+  g_autofree char *ssh_keygen = g_find_program_in_path ("ssh-keygen");
+
+  if (getuid () != 0)
+    *why = g_strdup ("the ssh test needs root: sshd's privilege separation needs it");
+  else if (!g_file_test ("/usr/sbin/sshd", G_FILE_TEST_IS_EXECUTABLE) || ssh == NULL ||
+           ssh_keygen == NULL)
+    *why = g_strdup ("the ssh test needs /usr/sbin/sshd, ssh and ssh-keygen "
+                     "(Debian: openssh-server, openssh-client)");
+  return *why == NULL;
+}
+
+static void
+test_run_hello_world_ssh (void)
+{
+  g_autoptr(SshdHarness) harness = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) options = g_string_new (NULL);
+  g_autofree char *node_group = NULL;
+  g_autofree char *keyfile = NULL;
+  g_autofree char *why = NULL;
+  g_autoptr(Run) run = NULL;
+  const char *env[] = { "XDG_CONFIG_HOME", NULL, NULL };
+
+  /* Skipped here, in the parent, so that the skip is reported. */
+  if (!g_test_subprocess () && !ssh_test_possible (&why))
+    {
+      g_test_skip (why);
+      return;
+    }
+  if (!in_subprocess ())
+    return;
+
+  harness = sshd_harness_start (&error);
+  g_assert_no_error (error);
+  g_assert_nonnull (harness);
+  note ("sshd listening on 127.0.0.1:%u", harness->port);
+
+  /* The harness's ssh options, "-o", "X", … as "-o X;…". */
+  for (guint i = 0; harness->ssh_options[i] != NULL; i++)
+    g_string_append_printf (options, "%s%s", harness->ssh_options[i],
+                            harness->ssh_options[i + 1] == NULL ? ""
+                            : i % 2 == 0 ? " " : ";");
+  node_group = g_strdup_printf ("[node n]\n"
+                                "host=127.0.0.1\n"
+                                "listen-port=0\n"
+                                "launcher=ssh\n"
+                                "port=%u\n"
+                                "user=%s\n"
+                                "identity-file=%s\n"
+                                "options=%s\n"
+                                "remote-path=%s\n",
+                                harness->port, harness->user, harness->identity_file,
+                                options->str, dplaces_bin ());
+  keyfile = hello_world_keyfile ("hello-world-ssh.ini", node_group);
+
+  env[1] = no_config_home ();
+  {
+    const char *argv[] = { dplaces_bin (), "run", keyfile, NULL };
+
+    run = run_program (argv, env, 30000);
+  }
+  g_assert_false (run->timed_out);
+  g_assert_true (run->exited);
+  g_assert_cmpint (run->status, ==, 0);
+  assert_hello_world_output (run, "127.0.0.1");
+  g_assert_cmpfloat (run->seconds, <, 10.0);
+}
+
+static void
+test_program_hello_world (void)
+{
+  const char *program = g_getenv ("DP_HELLO_WORLD_PROGRAM");
+  g_autofree char *config_home = NULL;
+  g_autofree char *cookie_path = NULL;
+  g_autofree char *cookie = NULL;
+  g_autoptr(Run) run = NULL;
+  g_auto(GStrv) lines = NULL;
+  gboolean received = FALSE;
+
+  if (!in_subprocess ())
+    return;
+
+  g_assert_nonnull (program);
+  g_assert_true (g_file_test (program, G_FILE_TEST_IS_EXECUTABLE));
+
+  /* The program reads the default cookie: a private config home holds
+   * the test's. */
+  config_home = g_build_filename (tmp_dir, "config", NULL);
+  cookie_path = g_build_filename (config_home, "dplaces", "cookie", NULL);
+  cookie = write_cookie_file (cookie_path);
+  {
+    const char *argv[] = { program, NULL };
+    const char *env[] = { "XDG_CONFIG_HOME", config_home, NULL };
+
+    run = run_program (argv, env, 20000);
+  }
+  g_assert_false (run->timed_out);
+  g_assert_true (run->exited);
+  g_assert_cmpint (run->status, ==, 0);
+
+  lines = g_strsplit (run->out, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    received |= g_str_equal (lines[i], "main received: Hello World");
+  g_assert_true (received);
+  g_assert_cmpfloat (run->seconds, <, 8.0);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_autoptr(GBytes) cookie = NULL;
+  g_autoptr(GError) error = NULL;
+  int status;
+
+  g_test_init (&argc, &argv, NULL);
+
+  /* A test's subprocess works in a folder inside its parent's, which the
+   * parent removes at the end even when the subprocess failed. */
+  if (g_getenv ("DP_DIST_TMP") != NULL)
+    {
+      tmp_dir = g_build_filename (g_getenv ("DP_DIST_TMP"), "subprocess-XXXXXX", NULL);
+      g_assert_nonnull (g_mkdtemp (tmp_dir));
+    }
+  else
+    {
+      tmp_dir = g_dir_make_tmp ("dplaces-distributed-XXXXXX", &error);
+      g_assert_no_error (error);
+      g_setenv ("DP_DIST_TMP", tmp_dir, TRUE);
+    }
+
+  /* The test's own cookie; the user's is never read. */
+  cookie = g_bytes_new_static (TEST_COOKIE, strlen (TEST_COOKIE));
+  dp_cookie_set_process (cookie);
+  g_setenv ("XDG_CONFIG_HOME", no_config_home (), TRUE);
+
+  g_test_add_func ("/distributed/named-place/two-clients", test_named_place);
+  g_test_add_func ("/distributed/named-place/latency", test_named_place_latency);
+  g_test_add_func ("/distributed/stream/both-ways", test_stream);
+  g_test_add_func ("/distributed/channel/pair-from-root", test_channel_pair_from_root);
+  g_test_add_func ("/distributed/channel/made-on-node", test_channel_made_on_node);
+  g_test_add_func ("/distributed/node/sigkill", test_node_sigkill);
+  g_test_add_func ("/distributed/hostile/wrong-cookie", test_hostile_wrong_cookie);
+  g_test_add_func ("/distributed/hostile/garbage-first-frame", test_hostile_garbage);
+  g_test_add_func ("/distributed/hostile/huge-frame", test_hostile_huge_frame);
+  g_test_add_func ("/distributed/hostile/truncated-frame", test_hostile_truncated_frame);
+  g_test_add_func ("/distributed/refused/outside-plugin-dirs", test_refused_outside);
+  g_test_add_func ("/distributed/refused/unknown-module", test_refused_unknown);
+  g_test_add_func ("/distributed/run/hello-world", test_run_hello_world);
+  g_test_add_func ("/distributed/run/hello-world-ssh", test_run_hello_world_ssh);
+  g_test_add_func ("/distributed/program/hello-world", test_program_hello_world);
+
+  status = g_test_run ();
+  remove_tree (tmp_dir);
+  g_free (tmp_dir);
+  return status;
+}

@@ -1,0 +1,421 @@
+/* test-examples-run.c: the single-node examples of the dissertation's
+ * Sec. 3.4 run as a user runs them —
+ *
+ *   dplaces run data/examples/{parallel-build,fork-join-phases,
+ *                              cg-pipeline,mandelbrot}.ini
+ *
+ * as written (threads) and with 'processes' for the backend in their
+ * message, and the C programs with --backend=threads and processes. Each
+ * must exit 0 and print exactly what a serial computation predicts; the
+ * Mandelbrot's PGM file must be the serial image.
+ *
+ * $DPLACES_BIN is the host binary, $DP_SOURCE_ROOT the source tree,
+ * $DP_EXAMPLE_PROGRAMS the folder of the built programs
+ * (tests/examples/meson.build sets them).
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include <string.h>
+
+#include <glib/gstdio.h>
+
+#include "cg-pipeline.h"
+#include "fork-join-phases.h"
+#include "mandelbrot.h"
+#include "parallel-build.h"
+
+static char *tmp_dir;
+
+typedef struct {
+  int status;         /* exit status; -1 if killed by a signal */
+  char *out;
+  char *err;
+} Run;
+
+static void
+run_free (Run *run)
+{
+  g_free (run->out);
+  g_free (run->err);
+  g_free (run);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Run, run_free)
+
+static const char *
+required_env (const char *name)
+{
+  const char *value = g_getenv (name);
+
+  if (value == NULL)
+    g_error ("%s is not set: run the tests with meson test", name);
+  return value;
+}
+
+/* Runs @argv in @cwd and collects all. */
+static Run *
+run_in (const char          *cwd,
+        const char * const  *argv)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *command = g_strjoinv (" ", (char **) argv);
+  Run *run = g_new0 (Run, 1);
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                        G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_set_cwd (launcher, cwd);
+  process = g_subprocess_launcher_spawnv (launcher, argv, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, &run->out, &run->err, &error);
+  g_assert_no_error (error);
+
+  run->status = g_subprocess_get_if_exited (process) ? g_subprocess_get_exit_status (process) : -1;
+  g_test_message ("%s exited with %d\nstdout:\n%s\nstderr:\n%s", command, run->status,
+                  run->out, run->err);
+  return run;
+}
+
+/* The example's keyfile, with its message's backend replaced by @backend,
+ * copied to the test's folder. */
+static char *
+keyfile_for (const char *example,
+             const char *backend)
+{
+  g_autofree char *source = g_build_filename (required_env ("DP_SOURCE_ROOT"), "data",
+                                              "examples", example, NULL);
+  g_autofree char *path = g_build_filename (tmp_dir, example, NULL);
+  g_autofree char *text = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) edited = NULL;
+  g_autofree char *quoted = g_strdup_printf ("'%s'", backend);
+
+  g_assert_true (g_file_get_contents (source, &text, NULL, &error));
+  g_assert_no_error (error);
+  edited = g_string_new (text);
+  g_assert_nonnull (strstr (edited->str, "'backend': <'threads'>"));
+  g_string_replace (edited, "'threads'", quoted, 0);
+  g_assert_true (g_file_set_contents (path, edited->str, edited->len, &error));
+  g_assert_no_error (error);
+
+  return g_steal_pointer (&path);
+}
+
+static Run *
+run_keyfile (const char *example,
+             const char *backend)
+{
+  g_autofree char *keyfile = NULL;
+  const char *argv[4] = { required_env ("DPLACES_BIN"), "run", NULL, NULL };
+
+  if (g_str_equal (backend, "threads"))
+    /* The file as shipped. */
+    keyfile = g_build_filename (required_env ("DP_SOURCE_ROOT"), "data", "examples", example, NULL);
+  else
+    keyfile = keyfile_for (example, backend);
+  argv[2] = keyfile;
+
+  return run_in (tmp_dir, argv);
+}
+
+static Run *
+run_program (const char *program,
+             ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  const char *arg;
+  va_list args;
+
+  g_ptr_array_add (argv, g_build_filename (required_env ("DP_EXAMPLE_PROGRAMS"), program, NULL));
+  va_start (args, program);
+  while ((arg = va_arg (args, const char *)) != NULL)
+    g_ptr_array_add (argv, g_strdup (arg));
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+
+  return run_in (tmp_dir, (const char * const *) argv->pdata);
+}
+
+/* What the examples print, computed serially. */
+
+static char *
+expected_build (guint       n_jobs,
+                guint       n_workers,
+                const char *backend)
+{
+  g_autoptr(GPtrArray) jobs = parallel_build_make_jobs (n_jobs);
+  g_autofree char *digest = NULL;
+
+  for (guint k = 0; k < jobs->len; k++)
+    {
+      BuildJob *job = g_ptr_array_index (jobs, k);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GBytes) object = calc_compile (job->source, &error);
+
+      g_assert_no_error (error);
+      g_assert_true (calc_run (object, &job->value, &error));
+      job->object_checksum = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, object);
+    }
+  digest = parallel_build_digest (jobs);
+
+  return g_strdup_printf ("parallel-build: built %u jobs, each exactly once, with %u %s workers; "
+                          "results sha256 %s\n", n_jobs, n_workers, backend, digest);
+}
+
+static char *
+expected_phases (guint       n,
+                 guint       np,
+                 const char *backend)
+{
+  g_autofree gint64 *a = g_new (gint64, (gsize) n * n);
+  g_autofree gint64 *b = g_new (gint64, (gsize) n * n);
+  gint64 checksum = 0;
+
+  phases_fill (a, n);
+  for (gsize i = 0; i < n; i++)
+    phase_x_row (a, b, n, i);
+  for (gsize j = 0; j < n; j++)
+    phase_y_column (b, a, n, j);
+  for (gsize i = 0; i < n; i++)
+    checksum += phase_z_row (a, b, n, i);
+
+  return g_strdup_printf ("fork-join-phases: 3 passes over a %ux%u grid with %u %s places, "
+                          "checksum %" G_GINT64_FORMAT "\n", n, n, np, backend, checksum);
+}
+
+static char *
+expected_pipeline (guint       n,
+                   const char *backend)
+{
+  g_autofree gdouble *matrix = g_new (gdouble, (gsize) n * n);
+  g_autofree char *text = NULL;
+
+  for (guint r = 0; r < n; r++)
+    {
+      gdouble prev_value = 0.0;
+
+      for (guint c = 0; c < n; c++)
+        matrix[r * n + c] = prev_value = cg_pipeline_cell (cg_pipeline_input (n, r, c), prev_value);
+    }
+  text = cg_pipeline_format (matrix, n);
+
+  return g_strdup_printf ("cg-pipeline: %ux%u through %u %s places, one per column:\n%s\n",
+                          n, n, n, backend, text);
+}
+
+static void
+assert_pgm_file (const char *path,
+                 guint       n)
+{
+  g_autofree char *header = g_strdup_printf ("P5\n%u %u\n255\n", n, n);
+  g_autofree char *contents = NULL;
+  g_autofree guint8 *image = g_malloc ((gsize) n * n);
+  g_autoptr(GError) error = NULL;
+  gsize length;
+
+  for (guint y = 0; y < n; y++)
+    for (guint x = 0; x < n; x++)
+      image[y * n + x] = mandelbrot_point (x, y, n);
+
+  g_assert_true (g_file_get_contents (path, &contents, &length, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (length, ==, strlen (header) + (gsize) n * n);
+  g_assert_cmpmem (contents, strlen (header), header, strlen (header));
+  g_assert_cmpmem (contents + strlen (header), (gsize) n * n, image, (gsize) n * n);
+  g_assert_cmpint (g_unlink (path), ==, 0);
+}
+
+/* The keyfiles. */
+
+static void
+test_keyfile_parallel_build (gconstpointer backend)
+{
+  g_autoptr(Run) run = run_keyfile ("parallel-build.ini", backend);
+  g_autofree char *expected = expected_build (40, dp_processor_count (), backend);
+
+  g_assert_cmpint (run->status, ==, 0);
+  g_assert_cmpstr (run->out, ==, expected);
+}
+
+static void
+test_keyfile_fork_join_phases (gconstpointer backend)
+{
+  g_autoptr(Run) run = run_keyfile ("fork-join-phases.ini", backend);
+  g_autofree char *expected = expected_phases (256, dp_processor_count (), backend);
+
+  g_assert_cmpint (run->status, ==, 0);
+  g_assert_cmpstr (run->out, ==, expected);
+}
+
+static void
+test_keyfile_cg_pipeline (gconstpointer backend)
+{
+  g_autoptr(Run) run = run_keyfile ("cg-pipeline.ini", backend);
+  g_autofree char *expected = expected_pipeline (5, backend);
+
+  g_assert_cmpint (run->status, ==, 0);
+  g_assert_cmpstr (run->out, ==, expected);
+  /* The figure's first row. */
+  g_assert_nonnull (strstr (run->out, "\n           0            1            9          144        21904\n"));
+}
+
+static void
+test_keyfile_mandelbrot (gconstpointer backend)
+{
+  g_autoptr(Run) run = run_keyfile ("mandelbrot.ini", backend);
+  g_autofree char *output = g_build_filename (tmp_dir, "mandelbrot.pgm", NULL);
+  g_autofree char *expected = g_strdup_printf ("mandelbrot: wrote a 256x256 image to "
+                                               "mandelbrot.pgm with %u %s places\n",
+                                               dp_processor_count (), (const char *) backend);
+
+  g_assert_cmpint (run->status, ==, 0);
+  g_assert_cmpstr (run->out, ==, expected);
+  assert_pgm_file (output, 256);
+}
+
+/* A bad option in the message is named, and the system still ends. */
+static void
+test_keyfile_bad_option (void)
+{
+  g_autofree char *keyfile = g_build_filename (tmp_dir, "bad-option.ini", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(Run) run = NULL;
+  const char *argv[] = { required_env ("DPLACES_BIN"), "run", keyfile, NULL };
+  const char *text =
+    "[place mandelbrot]\n"
+    "module=mandelbrot\n"
+    "function=mandelbrot_main\n"
+    "\n"
+    "[timer main]\n"
+    "after-seconds=0\n"
+    "put=mandelbrot\n"
+    "message={'colour': <'blue'>}\n"
+    "print-reply=%s\n"
+    "wait=mandelbrot\n";
+
+  g_assert_true (g_file_set_contents (keyfile, text, -1, &error));
+  g_assert_no_error (error);
+  run = run_in (tmp_dir, argv);
+  g_assert_cmpstr (run->out, ==, "mandelbrot: error: Unknown option “colour” "
+                                 "(known: backend, places, size, output)\n");
+  g_assert_nonnull (strstr (run->err, "Unknown option “colour”"));
+}
+
+/* The programs. */
+
+static void
+test_program_parallel_build (gconstpointer backend)
+{
+  g_autofree char *option = g_strdup_printf ("--backend=%s", (const char *) backend);
+  g_autoptr(Run) run = run_program ("parallel-build", option, "--workers=3", "--jobs=30", NULL);
+  g_autofree char *expected = expected_build (30, 3, backend);
+
+  g_assert_cmpint (run->status, ==, 0);
+  g_assert_cmpstr (run->out, ==, expected);
+}
+
+static void
+test_program_fork_join_phases (gconstpointer backend)
+{
+  g_autofree char *option = g_strdup_printf ("--backend=%s", (const char *) backend);
+  g_autoptr(Run) run = run_program ("fork-join-phases", option, "--places=3", "100", NULL);
+  g_autofree char *expected = expected_phases (100, 3, backend);
+
+  g_assert_cmpint (run->status, ==, 0);
+  g_assert_cmpstr (run->out, ==, expected);
+}
+
+static void
+test_program_cg_pipeline (gconstpointer backend)
+{
+  g_autofree char *option = g_strdup_printf ("--backend=%s", (const char *) backend);
+  g_autoptr(Run) run = run_program ("cg-pipeline", option, "7", NULL);
+  g_autofree char *expected = expected_pipeline (7, backend);
+
+  g_assert_cmpint (run->status, ==, 0);
+  g_assert_cmpstr (run->out, ==, expected);
+}
+
+static void
+test_program_mandelbrot (gconstpointer backend)
+{
+  g_autofree char *option = g_strdup_printf ("--backend=%s", (const char *) backend);
+  g_autoptr(Run) run = run_program ("mandelbrot", option, "--places=3", "97", "m.pgm", NULL);
+  g_autofree char *output = g_build_filename (tmp_dir, "m.pgm", NULL);
+  g_autofree char *expected = g_strdup_printf ("mandelbrot: wrote a 97x97 image to m.pgm "
+                                               "with 3 %s places\n", (const char *) backend);
+
+  g_assert_cmpint (run->status, ==, 0);
+  g_assert_cmpstr (run->out, ==, expected);
+  assert_pgm_file (output, 97);
+}
+
+static void
+test_program_usage (void)
+{
+  g_autoptr(Run) run = run_program ("mandelbrot", "--places=2", NULL);
+
+  g_assert_cmpint (run->status, ==, 2);
+  g_assert_cmpstr (run->out, ==, "");
+  g_assert_nonnull (strstr (run->err, "N OUTPUT.pgm"));
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  static const char *backends[] = { "threads", "processes" };
+  g_autoptr(GError) error = NULL;
+  int status;
+
+  g_test_init (&argc, &argv, NULL);
+
+  tmp_dir = g_dir_make_tmp ("dplaces-examples-XXXXXX", &error);
+  g_assert_no_error (error);
+
+  for (guint i = 0; i < G_N_ELEMENTS (backends); i++)
+    {
+      const char *backend = backends[i];
+      struct {
+        const char *name;
+        GTestDataFunc func;
+      } cases[] = {
+        { "keyfile/parallel-build", test_keyfile_parallel_build },
+        { "keyfile/fork-join-phases", test_keyfile_fork_join_phases },
+        { "keyfile/cg-pipeline", test_keyfile_cg_pipeline },
+        { "keyfile/mandelbrot", test_keyfile_mandelbrot },
+        { "program/parallel-build", test_program_parallel_build },
+        { "program/fork-join-phases", test_program_fork_join_phases },
+        { "program/cg-pipeline", test_program_cg_pipeline },
+        { "program/mandelbrot", test_program_mandelbrot },
+      };
+
+      for (guint k = 0; k < G_N_ELEMENTS (cases); k++)
+        {
+          g_autofree char *path = g_strdup_printf ("/examples/%s/%s", cases[k].name, backend);
+
+          g_test_add_data_func (path, backend, cases[k].func);
+        }
+    }
+  g_test_add_func ("/examples/keyfile/bad-option", test_keyfile_bad_option);
+  g_test_add_func ("/examples/program/usage", test_program_usage);
+
+  status = g_test_run ();
+
+  /* Everything written there was checked and removed; remove the rest. */
+  {
+    g_autoptr(GDir) dir = g_dir_open (tmp_dir, 0, NULL);
+    const char *name;
+
+    while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+      {
+        g_autofree char *path = g_build_filename (tmp_dir, name, NULL);
+        g_unlink (path);
+      }
+  }
+  g_rmdir (tmp_dir);
+  g_free (tmp_dir);
+
+  return status;
+}

@@ -1,0 +1,761 @@
+/* test-seed-api.c: the seeds' API version 3 and the last pieces of the
+ * distributed places API, with real nodes spawned on loopback by the local
+ * launcher:
+ *
+ *  - start-message-router/thread: a router in a thread, given nodes,
+ *    stopped by closing its channel (dp_start_message_router_thread);
+ *  - mr-spawn-remote-node, mr-supervise-named-dynamic-place-at,
+ *    mr-connect-to: requests served in order, a node named by the port it
+ *    was asked for (0) or the one it got;
+ *  - send-new-place-channel-to-named-dest: Racket's 'channel-connect, over
+ *    the router and straight over the wire (NEW_CONNECTION mode channel);
+ *  - supervise-process-at: an external command through the local launcher,
+ *    its output prefixed, its status; wrap_argv of local and ssh;
+ *  - place-socket-bridge%: a channel bound to a socket connection's id;
+ *  - log-message and connect-to-named-place from a place of the processes
+ *    backend, which has no node and no cookie.
+ *
+ * The place functions are in seed-api-places.so (DPLACES_PLUGIN_PATH).
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <dplaces/dplaces.h>
+
+#define MODULE "seed-api-places"
+
+/* Long enough never to trip on a loaded machine, short enough that a hang
+ * fails before meson's timeout. */
+#define WAIT_USEC (30 * G_USEC_PER_SEC)
+#define WAIT_MS 30000
+
+/* ── helpers ────────────────────────────────────────────────────────── */
+
+static GVariant *
+get_message (DpChannel *channel)
+{
+  g_autoptr(GError) error = NULL;
+  GVariant *message = dp_channel_get_timeout (channel, WAIT_USEC, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (message);
+  return message;
+}
+
+static void
+put_message (DpChannel *channel,
+             GVariant  *message)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (dp_channel_put (channel, message, &error));
+  g_assert_no_error (error);
+}
+
+/* The first get on @channel fails, and its reason mentions @text. */
+static void
+assert_get_fails (DpChannel  *channel,
+                  const char *text)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) message = dp_channel_get_timeout (channel, WAIT_USEC, &error);
+
+  g_assert_null (message);
+  g_assert_nonnull (error);
+  g_test_message ("the get failed as expected: %s", error->message);
+  g_assert_nonnull (strstr (error->message, text));
+}
+
+/* Puts @text on a connection to seed_named_echo and checks the echo. */
+static void
+assert_echo (DpChannel  *channel,
+             const char *text)
+{
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) inner = NULL;
+  const char *tag;
+
+  put_message (channel, g_variant_new_string (text));
+  reply = get_message (channel);
+  g_assert_cmpstr (g_variant_get_type_string (reply), ==, "(sv)");
+  g_variant_get (reply, "(&sv)", &tag, &inner);
+  g_assert_cmpstr (tag, ==, "echo");
+  g_assert_cmpstr (g_variant_get_type_string (inner), ==, "s");
+  g_assert_cmpstr (g_variant_get_string (inner, NULL), ==, text);
+}
+
+static DpRemoteNode *
+spawn_node (void)
+{
+  g_autoptr(GError) error = NULL;
+  DpNodeOptions options;
+  DpRemoteNode *node;
+
+  dp_node_options_init (&options);
+  options.listen_port = 0;
+  options.launcher = "local";
+  node = dp_spawn_remote_node ("localhost", &options, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (node);
+  g_assert_cmpuint (dp_remote_node_get_listen_port (node), >, 0);
+  return node;
+}
+
+static DpRemoteConnection *
+launch (DpRemoteNode *node,
+        const char   *function,
+        const char   *named,
+        const char   *backend)
+{
+  g_autoptr(GError) error = NULL;
+  DpRemoteConnection *place = dp_remote_node_launch_place (node, DP_PLACE_EXEC_DYNAMIC_PLACE, MODULE,
+                                                           function, named, backend, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (place);
+  return place;
+}
+
+/* Waits for a spawned node's process to end, as it must once its router
+ * or spawner told it to. */
+static void
+assert_node_exits (DpRemoteNode *node)
+{
+  DpSpawnedProcess *process = dp_remote_node_get_process (node);
+
+  g_assert_nonnull (process);
+  g_assert_true (dp_spawned_process_wait_timeout (process, WAIT_MS));
+}
+
+static void
+stop_node (DpRemoteNode *node)
+{
+  dp_remote_node_send_exit (node);
+  assert_node_exits (node);
+}
+
+/* Closes a router's channel and waits for its thread: status 0. */
+static void
+stop_router (DpChannel *mrch,
+             GThread   *thread)
+{
+  dp_channel_close (mrch);
+  g_assert_cmpint (GPOINTER_TO_INT (g_thread_join (thread)), ==, 0);
+}
+
+/* ── log capture ────────────────────────────────────────────────────── */
+
+static GMutex log_lock;
+static GCond log_cond;
+static GPtrArray *log_lines;
+
+static GLogWriterOutput
+capture_writer (GLogLevelFlags   level,
+                const GLogField *fields,
+                gsize            n_fields,
+                gpointer         user_data)
+{
+  const char *domain = NULL, *message = NULL;
+
+  for (gsize i = 0; i < n_fields; i++)
+    {
+      if (g_str_equal (fields[i].key, "GLIB_DOMAIN") && fields[i].length < 0)
+        domain = fields[i].value;
+      else if (g_str_equal (fields[i].key, "MESSAGE") && fields[i].length < 0)
+        message = fields[i].value;
+    }
+
+  if (g_strcmp0 (domain, "dplaces") == 0 && message != NULL)
+    {
+      g_mutex_lock (&log_lock);
+      g_ptr_array_add (log_lines, g_strdup (message));
+      g_cond_broadcast (&log_cond);
+      g_mutex_unlock (&log_lock);
+    }
+
+  return g_log_writer_default (level, fields, n_fields, user_data);
+}
+
+/* Waits for a log line at this root that holds every one of @needles. */
+static char *
+wait_for_log_line (const char * const *needles)
+{
+  gint64 end_time = g_get_monotonic_time () + WAIT_USEC;
+  char *found = NULL;
+  guint seen = 0;
+
+  g_mutex_lock (&log_lock);
+  while (found == NULL)
+    {
+      for (; seen < log_lines->len && found == NULL; seen++)
+        {
+          const char *line = g_ptr_array_index (log_lines, seen);
+          gboolean all = TRUE;
+
+          for (guint i = 0; needles[i] != NULL && all; i++)
+            all = strstr (line, needles[i]) != NULL;
+          if (all)
+            found = g_strdup (line);
+        }
+      if (found == NULL && !g_cond_wait_until (&log_cond, &log_lock, end_time))
+        break;
+    }
+  g_mutex_unlock (&log_lock);
+
+  return found;
+}
+
+/* ── start-message-router/thread ────────────────────────────────────── */
+
+static void
+test_router_thread (void)
+{
+  g_autoptr(DpRemoteNode) node = spawn_node ();
+  g_autoptr(DpRemoteConnection) echo = launch (node, "seed_named_echo", "echo", NULL);
+  g_autoptr(GPtrArray) nodes = g_ptr_array_new ();
+  g_autoptr(GPtrArray) spawned = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DpChannel) mrch = NULL;
+  g_autoptr(DpChannel) connection = NULL;
+  g_autoptr(DpChannel) nobody = NULL;
+  guint port = dp_remote_node_get_listen_port (node);
+  DpNode *router;
+  GThread *thread = NULL;
+
+  g_ptr_array_add (nodes, node);
+  mrch = dp_start_message_router_thread (0, nodes, &thread, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (mrch);
+  g_assert_nonnull (thread);
+
+  /* It is this process's node now, listening on a port it picked. */
+  router = dp_node_get_default ();
+  g_assert_cmpuint (dp_node_get_listen_port (router), >, 0);
+  spawned = dp_node_list_spawned_nodes (router);
+  g_assert_true (g_ptr_array_find (spawned, node, NULL));
+
+  /* A node it was given, by its address. */
+  connection = dp_mr_connect_to (mrch, "localhost", port, "echo");
+  assert_echo (connection, "hello through the router");
+  assert_echo (connection, "and again");
+
+  /* No such place: the first get says so. */
+  nobody = dp_mr_connect_to (mrch, "localhost", port, "nobody");
+  assert_get_fails (nobody, "No place named “nobody”");
+
+  /* Closing the channel stops the router: its relays die (with its exit,
+   * or the node's, whichever comes first), and the nodes it holds are
+   * told to exit. */
+  stop_router (mrch, thread);
+  assert_get_fails (connection, "");
+  assert_node_exits (node);
+}
+
+/* ── mr-spawn-remote-node, mr-supervise-named-dynamic-place-at,
+ *    mr-connect-to ───────────────────────────────────────────────────── */
+
+static void
+test_router_spawn (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DpChannel) mrch = NULL;
+  g_autoptr(DpChannel) first = NULL;
+  g_autoptr(DpChannel) second = NULL;
+  g_autoptr(DpChannel) by_real_port = NULL;
+  g_autoptr(GPtrArray) spawned = NULL;
+  DpRemoteNode *local = NULL, *loopback = NULL;
+  GThread *thread = NULL;
+
+  mrch = dp_start_message_router_thread (0, NULL, &thread, &error);
+  g_assert_no_error (error);
+
+  /* Requests are served in order: each finds what the ones before made,
+   * and a node spawned with port 0 is named by 0. */
+  dp_mr_spawn_remote_node (mrch, "localhost", 0, FALSE);
+  dp_mr_spawn_remote_node (mrch, "127.0.0.1", 0, TRUE);
+  dp_mr_supervise_named_dynamic_place_at (mrch, "localhost", 0, "echo", MODULE, "seed_named_echo");
+  dp_mr_supervise_named_dynamic_place_at (mrch, "127.0.0.1", 0, "echo-solo", MODULE, "seed_named_echo");
+  first = dp_mr_connect_to (mrch, "localhost", 0, "echo");
+  second = dp_mr_connect_to (mrch, "127.0.0.1", 0, "echo-solo");
+
+  assert_echo (first, "to the first node");
+  assert_echo (second, "to the solo node");
+
+  /* Both are the router's, one solo, each on the port it picked. */
+  spawned = dp_node_list_spawned_nodes (dp_node_get_default ());
+  g_assert_cmpuint (spawned->len, ==, 2);
+  for (guint i = 0; i < spawned->len; i++)
+    {
+      DpRemoteNode *node = g_ptr_array_index (spawned, i);
+      gboolean solo = FALSE;
+
+      g_object_get (node, "solo", &solo, NULL);
+      g_assert_cmpuint (dp_remote_node_get_listen_port (node), >, 0);
+      g_assert_true (dp_remote_node_is_alive (node));
+      if (g_str_equal (dp_remote_node_get_host (node), "localhost"))
+        {
+          g_assert_false (solo);
+          local = node;
+        }
+      else
+        {
+          g_assert_cmpstr (dp_remote_node_get_host (node), ==, "127.0.0.1");
+          g_assert_true (solo);
+          loopback = node;
+        }
+    }
+  g_assert_nonnull (local);
+  g_assert_nonnull (loopback);
+
+  /* The port a node got names it too. */
+  by_real_port = dp_mr_connect_to (mrch, "localhost", dp_remote_node_get_listen_port (local), "echo");
+  assert_echo (by_real_port, "by the port it picked");
+
+  g_object_ref (local);
+  g_object_ref (loopback);
+  stop_router (mrch, thread);
+  assert_node_exits (local);
+  assert_node_exits (loopback);
+  g_object_unref (local);
+  g_object_unref (loopback);
+}
+
+/* ── send-new-place-channel-to-named-dest ───────────────────────────── */
+
+static void
+assert_connected (DpChannel  *channel,
+                  const char *src_id)
+{
+  g_autoptr(GVariant) greeting = get_message (channel);
+  g_autoptr(GVariant) inner = NULL;
+  const char *tag;
+
+  g_assert_cmpstr (g_variant_get_type_string (greeting), ==, "(sv)");
+  g_variant_get (greeting, "(&sv)", &tag, &inner);
+  g_assert_cmpstr (tag, ==, "connected");
+  g_assert_cmpstr (g_variant_get_string (inner, NULL), ==, src_id);
+}
+
+static void
+test_new_place_channel (void)
+{
+  g_autoptr(DpRemoteNode) node = spawn_node ();
+  g_autoptr(DpRemoteConnection) echo = launch (node, "seed_named_echo", "echo", NULL);
+  g_autoptr(GPtrArray) nodes = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DpChannel) mrch = NULL;
+  g_autoptr(DpChannel) channel = NULL;
+  g_autoptr(DpChannel) other = NULL;
+  g_autoptr(DpChannel) nobody = NULL;
+  g_autoptr(DpRemoteConnection) direct = NULL;
+  g_autoptr(DpRemoteConnection) refused = NULL;
+  guint port = dp_remote_node_get_listen_port (node);
+  GThread *thread = NULL;
+
+  g_ptr_array_add (nodes, node);
+  mrch = dp_start_message_router_thread (0, nodes, &thread, &error);
+  g_assert_no_error (error);
+
+  /* Through the router: announced once with the source id, then plain
+   * messages both ways. */
+  channel = dp_send_new_place_channel_to_named_dest (mrch, g_variant_new_string ("client-7"),
+                                                     "localhost", port, "echo");
+  assert_connected (channel, "client-7");
+  assert_echo (channel, "ping");
+  assert_echo (channel, "pong");
+
+  /* Two channels at once stay apart. */
+  other = dp_send_new_place_channel_to_named_dest (mrch, g_variant_new_string ("client-8"),
+                                                   "localhost", port, "echo");
+  assert_connected (other, "client-8");
+  assert_echo (other, "on the other channel");
+  assert_echo (channel, "still on the first");
+
+  nobody = dp_send_new_place_channel_to_named_dest (mrch, g_variant_new_string ("client-9"),
+                                                    "localhost", port, "nobody");
+  assert_get_fails (nobody, "No place named “nobody”");
+
+  /* Straight over the wire: NEW_CONNECTION, mode channel. */
+  direct = dp_remote_node_connect_channel (node, g_variant_new ("(si)", "direct", 42), "echo",
+                                           &error);
+  g_assert_no_error (error);
+  {
+    g_autoptr(GVariant) greeting = get_message (DP_CHANNEL (direct));
+    g_autoptr(GVariant) inner = NULL;
+    g_autoptr(GVariant) expected = g_variant_ref_sink (g_variant_new ("(si)", "direct", 42));
+
+    g_variant_get (greeting, "(&sv)", NULL, &inner);
+    g_assert_true (g_variant_equal (inner, expected));
+  }
+  assert_echo (DP_CHANNEL (direct), "without a router");
+
+  /* A source id cannot carry channels across. */
+  {
+    g_autoptr(DpPlaceChannel) a = NULL;
+    g_autoptr(DpPlaceChannel) b = NULL;
+
+    dp_place_channel_new_pair (&a, &b);
+    refused = dp_remote_node_connect_channel (node, dp_channel_to_variant (DP_CHANNEL (a)), "echo",
+                                              &error);
+    g_assert_error (error, DP_ERROR, DP_ERROR_INVALID_MESSAGE);
+    g_assert_null (refused);
+    g_clear_error (&error);
+    dp_channel_close (DP_CHANNEL (a));
+  }
+
+  stop_router (mrch, thread);
+  assert_get_fails (channel, "");
+  assert_node_exits (node);
+}
+
+/* ── supervise-process-at ───────────────────────────────────────────── */
+
+/* Reads @fd until a line holding @needle, for at most WAIT_MS. */
+static gboolean
+read_until_line (int         fd,
+                 const char *needle,
+                 GString    *seen)
+{
+  gint64 end_time = g_get_monotonic_time () + WAIT_USEC;
+
+  while (strstr (seen->str, needle) == NULL)
+    {
+      struct pollfd pfd = { fd, POLLIN, 0 };
+      gint64 left = (end_time - g_get_monotonic_time ()) / 1000;
+      char buffer[256];
+      ssize_t n;
+
+      if (left <= 0 || poll (&pfd, 1, (int) left) <= 0)
+        return FALSE;
+      n = read (fd, buffer, sizeof buffer);
+      if (n <= 0)
+        return FALSE;
+      g_string_append_len (seen, buffer, n);
+    }
+  return TRUE;
+}
+
+static void
+test_supervise_process (void)
+{
+  const char *argv[] = { "sh", "-c", "echo hello from a supervised process; exit 3", NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DpSpawnedProcess) process = NULL;
+  g_autoptr(GString) seen = g_string_new (NULL);
+  int pipe_fds[2], saved_stdout;
+  gboolean found;
+
+  /* Its output is forwarded to our standard output: catch it there. */
+  g_assert_cmpint (pipe (pipe_fds), ==, 0);
+  fflush (stdout);
+  saved_stdout = dup (STDOUT_FILENO);
+  g_assert_cmpint (dup2 (pipe_fds[1], STDOUT_FILENO), ==, STDOUT_FILENO);
+  close (pipe_fds[1]);
+
+  process = dp_supervise_process_at ("localhost", argv, &error);
+  if (process != NULL)
+    found = read_until_line (pipe_fds[0], "PROCESS localhost: hello from a supervised process\n", seen);
+  else
+    found = FALSE;
+
+  fflush (stdout);
+  dup2 (saved_stdout, STDOUT_FILENO);
+  close (saved_stdout);
+  close (pipe_fds[0]);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (process);
+  g_test_message ("forwarded: %s", seen->str);
+  g_assert_true (found);
+  g_assert_cmpint (dp_spawned_process_wait (process), ==, 3);
+  g_assert_cmpint (dp_spawned_process_get_pid (process), >=, 0);
+  g_assert_cmpstr (dp_spawned_process_get_exit_reason (process), ==, "exited with status 3");
+  g_assert_true (DP_IS_EVENT_CONTAINER (process));
+}
+
+static void
+test_supervise_process_refused (void)
+{
+  const char *argv[] = { "true", NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DpLauncher) local = NULL;
+  g_auto(GStrv) wrapped = NULL;
+
+  local = dp_plugin_registry_create (dp_plugin_registry_get_default (),
+                                     DP_LAUNCHER_EXTENSION_POINT_NAME, "local", &error);
+  g_assert_no_error (error);
+  wrapped = dp_launcher_wrap_argv (local, "elsewhere.invalid", argv, &error);
+  g_assert_error (error, DP_ERROR, DP_ERROR_REFUSED);
+  g_assert_null (wrapped);
+}
+
+static void
+test_wrap_argv (void)
+{
+  const char *argv[] = { "sh", "-c", "echo 'a b' > /tmp/x", NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DpLauncher) local = NULL;
+  g_autoptr(DpLauncher) ssh = NULL;
+  g_auto(GStrv) here = NULL;
+  g_auto(GStrv) there = NULL;
+  g_autofree char *remote_command = NULL;
+  g_auto(GStrv) remote_words = NULL;
+  guint n;
+
+  local = dp_plugin_registry_create (dp_plugin_registry_get_default (),
+                                     DP_LAUNCHER_EXTENSION_POINT_NAME, "local", &error);
+  g_assert_no_error (error);
+  here = dp_launcher_wrap_argv (local, "localhost", argv, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_strv_equal ((const char * const *) here, argv));
+
+  ssh = dp_plugin_registry_create (dp_plugin_registry_get_default (),
+                                   DP_LAUNCHER_EXTENSION_POINT_NAME, "ssh", &error);
+  g_assert_no_error (error);
+  g_object_set (ssh, "ssh-bin-path", "/usr/bin/ssh", "user", "worker", "port", 2222,
+                "remote-path", "/opt/dplaces/bin/dplaces", NULL);
+  there = dp_launcher_wrap_argv (ssh, "compute-1", argv, &error);
+  g_assert_no_error (error);
+
+  /* The ssh prefix of a node's command line, then the command. */
+  n = g_strv_length (there);
+  g_assert_cmpuint (n, ==, 10);
+  g_assert_cmpstr (there[0], ==, "/usr/bin/ssh");
+  g_assert_cmpstr (there[1], ==, "-T");
+  g_assert_cmpstr (there[2], ==, "-o");
+  g_assert_cmpstr (there[3], ==, "BatchMode=yes");
+  g_assert_cmpstr (there[4], ==, "-p");
+  g_assert_cmpstr (there[5], ==, "2222");
+  g_assert_cmpstr (there[6], ==, "worker@compute-1");
+  g_assert_true (g_strv_contains ((const char * const *) there, "sh"));
+  g_assert_false (g_strv_contains ((const char * const *) there, "/opt/dplaces/bin/dplaces"));
+
+  /* The remote shell splits the words back into the command. */
+  remote_command = g_strjoinv (" ", there + 7);
+  g_assert_true (g_shell_parse_argv (remote_command, NULL, &remote_words, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_strv_equal ((const char * const *) remote_words, argv));
+
+  /* A host ssh would read as an option is refused. */
+  g_clear_pointer (&there, g_strfreev);
+  there = dp_launcher_wrap_argv (ssh, "-oProxyCommand=x", argv, &error);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  g_assert_null (there);
+}
+
+/* ── place-socket-bridge% ───────────────────────────────────────────── */
+
+static void
+test_place_socket_bridge (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocket) socket_a = NULL;
+  g_autoptr(GSocket) socket_b = NULL;
+  g_autoptr(DpSocketConnection) a = NULL;
+  g_autoptr(DpSocketConnection) b = NULL;
+  g_autoptr(DpPlaceChannel) remote = NULL;
+  g_autoptr(DpPlaceChannel) pch = NULL;
+  g_autoptr(DpPlaceChannel) place_end = NULL;
+  g_autoptr(DpPlaceSocketBridge) bridge = NULL;
+  g_autoptr(DpPlaceSocketBridge) twice = NULL;
+  g_autoptr(GPtrArray) events = g_ptr_array_new_with_free_func ((GDestroyNotify) g_source_unref);
+  g_autoptr(GVariant) message = NULL;
+  g_autoptr(GVariant) expected = g_variant_ref_sink (g_variant_new ("(si)", "across", 7));
+  int fds[2];
+  guint32 id = 0;
+
+  g_assert_cmpint (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), ==, 0);
+  socket_a = g_socket_new_from_fd (fds[0], &error);
+  g_assert_no_error (error);
+  socket_b = g_socket_new_from_fd (fds[1], &error);
+  g_assert_no_error (error);
+  a = dp_socket_connection_new (socket_a, TRUE);
+  b = dp_socket_connection_new (socket_b, FALSE);
+  dp_socket_connection_start (a);
+  dp_socket_connection_start (b);
+
+  /* Side a opens a channel; side b bridges a place channel to its id. */
+  remote = dp_socket_connection_open_new_channel (a, &id);
+  g_assert_cmpuint (id, !=, 0);
+  dp_place_channel_new_pair (&pch, &place_end);
+
+  /* Put before the bridge exists: it goes first. */
+  put_message (DP_CHANNEL (place_end), g_variant_new_string ("early"));
+
+  bridge = dp_place_socket_bridge_new (DP_CHANNEL (pch), b, id, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (bridge);
+  g_assert_cmpuint (dp_place_socket_bridge_get_sc_id (bridge), ==, id);
+  g_assert_true (dp_place_socket_bridge_get_channel (bridge) == DP_CHANNEL (pch));
+  g_assert_true (dp_place_socket_bridge_get_connection (bridge) == b);
+
+  /* An event container that waits on nothing: the connection works. */
+  g_assert_true (DP_IS_EVENT_CONTAINER (bridge));
+  dp_event_container_register (DP_EVENT_CONTAINER (bridge), events);
+  g_assert_cmpuint (events->len, ==, 0);
+
+  message = get_message (DP_CHANNEL (remote));
+  g_assert_cmpstr (g_variant_get_string (message, NULL), ==, "early");
+  g_clear_pointer (&message, g_variant_unref);
+
+  put_message (DP_CHANNEL (remote), expected);
+  message = get_message (DP_CHANNEL (place_end));
+  g_assert_true (g_variant_equal (message, expected));
+  g_clear_pointer (&message, g_variant_unref);
+
+  put_message (DP_CHANNEL (place_end), g_variant_new_string ("back"));
+  message = get_message (DP_CHANNEL (remote));
+  g_assert_cmpstr (g_variant_get_string (message, NULL), ==, "back");
+
+  /* An id can be bridged once. */
+  {
+    g_autoptr(DpPlaceChannel) x = NULL;
+    g_autoptr(DpPlaceChannel) y = NULL;
+
+    dp_place_channel_new_pair (&x, &y);
+    twice = dp_place_socket_bridge_new (DP_CHANNEL (x), b, id, &error);
+    g_assert_error (error, DP_ERROR, DP_ERROR_PROTOCOL);
+    g_assert_null (twice);
+    g_clear_error (&error);
+  }
+
+  /* The place's end closing reaches the other side. */
+  dp_channel_close (DP_CHANNEL (place_end));
+  assert_get_fails (DP_CHANNEL (remote), "");
+
+  dp_socket_connection_close (a, NULL);
+  dp_socket_connection_close (b, NULL);
+}
+
+/* ── log-message and connect-to-named-place from processes places ───── */
+
+static void
+test_processes_log_message (void)
+{
+  g_autoptr(DpRemoteNode) node = spawn_node ();
+  g_autoptr(DpRemoteConnection) logger = launch (node, "seed_log_place", NULL, "processes");
+  g_autoptr(GVariant) answer = NULL;
+  g_autofree char *prefix = dp_remote_node_get_log_prefix (node);
+  g_autofree char *marker = g_strdup_printf ("a line from a child process %d", g_random_int ());
+  g_autofree char *line = NULL;
+  const char *needles[] = { prefix, "place ", marker, NULL };
+
+  put_message (DP_CHANNEL (logger), g_variant_new_string (marker));
+  answer = get_message (DP_CHANNEL (logger));
+  g_assert_cmpstr (g_variant_get_string (answer, NULL), ==, "logged");
+
+  /* It reached the root — here — through the node, with both prefixes. */
+  line = wait_for_log_line (needles);
+  g_assert_nonnull (line);
+  g_test_message ("logged at the root: %s", line);
+  g_assert_true (g_str_has_prefix (line, prefix));
+
+  stop_node (node);
+}
+
+static void
+assert_connect_reply (DpChannel  *place,
+                      const char *expected_tag,
+                      const char *expected_text)
+{
+  g_autoptr(GVariant) reply = get_message (place);
+  g_autoptr(GVariant) value = NULL;
+  const char *tag;
+
+  g_assert_cmpstr (g_variant_get_type_string (reply), ==, "(sv)");
+  g_variant_get (reply, "(&sv)", &tag, &value);
+  if (!g_str_equal (tag, expected_tag))
+    {
+      g_autofree char *text = g_variant_print (value, FALSE);
+      g_test_message ("unexpected %s: %s", tag, text);
+    }
+  g_assert_cmpstr (tag, ==, expected_tag);
+
+  if (g_str_equal (tag, "ok"))
+    {
+      g_autoptr(GVariant) inner = NULL;
+      const char *echo_tag;
+
+      g_variant_get (value, "(&sv)", &echo_tag, &inner);
+      g_assert_cmpstr (echo_tag, ==, "echo");
+      g_assert_cmpstr (g_variant_get_string (inner, NULL), ==, expected_text);
+    }
+  else
+    {
+      g_test_message ("the child's error: %s", g_variant_get_string (value, NULL));
+      g_assert_nonnull (strstr (g_variant_get_string (value, NULL), expected_text));
+    }
+}
+
+static void
+test_processes_connect (void)
+{
+  g_autoptr(DpRemoteNode) server = spawn_node ();
+  g_autoptr(DpRemoteNode) client = spawn_node ();
+  g_autoptr(DpRemoteConnection) echo = launch (server, "seed_named_echo", "echo", NULL);
+  g_autoptr(DpRemoteConnection) child = launch (client, "seed_connect_place", NULL, "processes");
+  g_autoptr(DpRemoteConnection) local_child = launch (server, "seed_connect_place", NULL, "processes");
+  guint port = dp_remote_node_get_listen_port (server);
+
+  /* A processes place on another node reaches the named place: its
+   * creator, that node, connects for it. */
+  put_message (DP_CHANNEL (child),
+               g_variant_new ("(sus@v)", "localhost", port, "echo",
+                              g_variant_new_variant (g_variant_new_string ("from a child"))));
+  assert_connect_reply (DP_CHANNEL (child), "ok", "from a child");
+
+  /* Twice: each request gets its own channel. */
+  put_message (DP_CHANNEL (child),
+               g_variant_new ("(sus@v)", "localhost", port, "echo",
+                              g_variant_new_variant (g_variant_new_string ("once more"))));
+  assert_connect_reply (DP_CHANNEL (child), "ok", "once more");
+
+  /* And one on the named place's own node. */
+  put_message (DP_CHANNEL (local_child),
+               g_variant_new ("(sus@v)", "localhost", port, "echo",
+                              g_variant_new_variant (g_variant_new_string ("next door"))));
+  assert_connect_reply (DP_CHANNEL (local_child), "ok", "next door");
+
+  /* What goes wrong comes back as the first get's error. */
+  put_message (DP_CHANNEL (child),
+               g_variant_new ("(sus@v)", "localhost", port, "nobody",
+                              g_variant_new_variant (g_variant_new_string ("lost"))));
+  assert_connect_reply (DP_CHANNEL (child), "error", "No place named “nobody”");
+
+  stop_node (client);
+  stop_node (server);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  static const char secret[] = "seed-api-test-cookie-0123456789abcdef";
+  g_autoptr(GBytes) cookie = g_bytes_new_static (secret, strlen (secret));
+
+  log_lines = g_ptr_array_new_with_free_func (g_free);
+  g_log_set_writer_func (capture_writer, NULL, NULL);
+
+  g_test_init (&argc, &argv, NULL);
+
+  /* A cookie of our own: the nodes we spawn get it on standard input. */
+  dp_cookie_set_process (cookie);
+
+  g_test_add_func ("/seed-api/start-message-router-thread", test_router_thread);
+  g_test_add_func ("/seed-api/mr-spawn-supervise-connect", test_router_spawn);
+  g_test_add_func ("/seed-api/send-new-place-channel-to-named-dest", test_new_place_channel);
+  g_test_add_func ("/seed-api/supervise-process-at", test_supervise_process);
+  g_test_add_func ("/seed-api/supervise-process-at/refused", test_supervise_process_refused);
+  g_test_add_func ("/seed-api/launcher-wrap-argv", test_wrap_argv);
+  g_test_add_func ("/seed-api/place-socket-bridge", test_place_socket_bridge);
+  g_test_add_func ("/seed-api/processes/log-message", test_processes_log_message);
+  g_test_add_func ("/seed-api/processes/connect-to-named-place", test_processes_connect);
+
+  return g_test_run ();
+}

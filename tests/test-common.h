@@ -1,0 +1,208 @@
+/* test-common.h: helpers shared by the dplaces test programs
+ *
+ * The place functions the tests run live in the test-places module
+ * (tests/test-places.c), found through DPLACES_PLUGIN_PATH, which
+ * tests/meson.build sets to the tests' build folder.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <dplaces/dplaces.h>
+
+#define TEST_MODULE "test-places"
+
+/* Long enough never to trip on a loaded machine or under valgrind, short
+ * enough that a hang fails the test before meson's timeout. */
+#define TEST_WAIT_USEC (30 * G_USEC_PER_SEC)
+
+/* g_test_message(), but on stderr in a subprocess of test_in_subprocess(),
+ * whose stdout nobody sees. */
+#define test_note(...) \
+  G_STMT_START { \
+    if (g_test_subprocess ()) \
+      { \
+        g_autofree char *test_note_text_ = g_strdup_printf (__VA_ARGS__); \
+        g_printerr ("# %s\n", test_note_text_); \
+      } \
+    else \
+      g_test_message (__VA_ARGS__); \
+  } G_STMT_END
+
+/* The number of messages the throughput tests send: DP_TEST_MESSAGES, or
+ * @fallback. Lowered under valgrind. */
+static inline guint64
+test_message_count (guint64 fallback)
+{
+  const char *env = g_getenv ("DP_TEST_MESSAGES");
+  guint64 count;
+
+  if (env != NULL && g_ascii_string_to_unsigned (env, 10, 1, G_MAXUINT64, &count, NULL))
+    return count;
+  return fallback;
+}
+
+/* Hands @end over: returns the handle to put in a message (floating) and
+ * drops our reference, so that the place that takes it out of the message
+ * is its only holder (the handle keeps it alive until then). */
+static inline GVariant *
+test_hand_over (DpPlaceChannel **end)
+{
+  GVariant *handle = dp_channel_to_variant (DP_CHANNEL (*end));
+
+  g_clear_object (end);
+  return handle;
+}
+
+/* Starts @function from the test module, failing the test if it cannot. */
+static inline DpPlace *
+test_place (const char *function)
+{
+  g_autoptr(GError) error = NULL;
+  DpPlace *place = dp_dynamic_place (TEST_MODULE, function, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (place);
+  return place;
+}
+
+/* Gets the next message from @channel, failing the test on an error or
+ * when nothing comes within TEST_WAIT_USEC. */
+static inline GVariant *
+test_get (DpChannel *channel)
+{
+  g_autoptr(GError) error = NULL;
+  GVariant *message = dp_channel_get_timeout (channel, TEST_WAIT_USEC, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (message);
+  return message;
+}
+
+static inline void
+test_put (DpChannel *channel,
+          GVariant  *message)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (dp_channel_put (channel, message, &error));
+  g_assert_no_error (error);
+}
+
+typedef struct {
+  gint status;
+  gboolean done;
+} TestWait;
+
+static inline void
+test_wait_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  TestWait *wait = user_data;
+
+  wait->status = dp_place_wait_finish (DP_PLACE (object), result, NULL);
+  wait->done = TRUE;
+}
+
+static inline gboolean
+test_wait_timeout_cb (gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* dp_place_wait(), but failing the test instead of hanging when the place
+ * does not end within TEST_WAIT_USEC (a place waiting on a channel that
+ * never closes, say). */
+static inline gint
+test_wait (DpPlace *place)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GSource) timeout = g_timeout_source_new (TEST_WAIT_USEC / 1000);
+  TestWait wait = { -1, FALSE };
+  gboolean timed_out = FALSE;
+
+  g_main_context_push_thread_default (context);
+  g_source_set_callback (timeout, test_wait_timeout_cb, &timed_out, NULL);
+  g_source_attach (timeout, context);
+  dp_place_wait_async (place, NULL, test_wait_cb, &wait);
+  while (!wait.done && !timed_out)
+    g_main_context_iteration (context, TRUE);
+  g_source_destroy (timeout);
+  g_main_context_pop_thread_default (context);
+
+  if (!wait.done)
+    {
+      test_note ("place %s did not end", dp_place_get_name (place));
+      g_assert_not_reached ();
+    }
+  return wait.status;
+}
+
+/* Asserts that a get on @channel fails with @code rather than returns a
+ * message or blocks (for longer than @usec). */
+#define test_assert_get_fails_within(channel, code, usec) \
+  G_STMT_START { \
+    g_autoptr(GError) test_error_ = NULL; \
+    g_autoptr(GVariant) test_got_ = dp_channel_get_timeout ((channel), (usec), &test_error_); \
+    if (test_got_ == NULL && test_error_ == NULL) \
+      test_note ("a get on a dead channel blocked instead of failing"); \
+    g_assert_null (test_got_); \
+    g_assert_error (test_error_, DP_ERROR, (code)); \
+  } G_STMT_END
+
+#define test_assert_get_fails(channel, code) \
+  test_assert_get_fails_within ((channel), (code), TEST_WAIT_USEC)
+
+/* What a killed place saw, posted on the test module's board. */
+static inline GVariant *
+test_board_take (const char *key)
+{
+  typedef GVariant *(*TakeFunc) (const char *key, gint64 timeout_usec);
+  g_autoptr(GError) error = NULL;
+  TakeFunc take = (TakeFunc) dp_plugin_registry_lookup_symbol (dp_plugin_registry_get_default (),
+                                                               TEST_MODULE, "test_board_take",
+                                                               &error);
+  GVariant *value;
+
+  g_assert_no_error (error);
+  value = take (key, TEST_WAIT_USEC);
+  g_assert_nonnull (value);
+  return value;
+}
+
+/* Asserts @value is the (is) error reply of a place: code @code. */
+static inline void
+test_assert_error_reply (GVariant *value,
+                         gint      code)
+{
+  gint got;
+  const char *message;
+
+  g_assert_true (g_variant_is_of_type (value, G_VARIANT_TYPE ("(is)")));
+  g_variant_get (value, "(i&s)", &got, &message);
+  if (got != code)
+    test_note ("the place's error: %s", message);
+  g_assert_cmpint (got, ==, code);
+}
+
+/* Runs the calling test's body again in a subprocess; returns TRUE in the
+ * subprocess, which runs the body, and FALSE in the parent, which reports
+ * the subprocess's failure as this test's and lets the other tests run.
+ * For tests whose failure must not take the rest of the program down:
+ *
+ *   if (!test_in_subprocess ())
+ *     return;
+ */
+static inline gboolean
+test_in_subprocess (void)
+{
+  if (g_test_subprocess ())
+    return TRUE;
+
+  g_test_trap_subprocess (NULL, 2 * TEST_WAIT_USEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  if (!g_test_trap_has_passed ())
+    g_test_fail_printf ("the test failed in its subprocess (its stderr is in the log)");
+  return FALSE;
+}
