@@ -66,6 +66,20 @@ test_place (const char *function)
   return place;
 }
 
+/* Starts @function from the test module with @backend. */
+static inline DpPlace *
+test_place_with_backend (const char *function,
+                         const char *backend)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DpPlace) place = g_object_new (DP_TYPE_PLACE, "module", TEST_MODULE,
+                                           "function", function, "backend", backend, NULL);
+
+  g_assert_true (dp_place_start (place, &error));
+  g_assert_no_error (error);
+  return g_steal_pointer (&place);
+}
+
 /* Gets the next message from @channel, failing the test on an error or
  * when nothing comes within TEST_WAIT_USEC. */
 static inline GVariant *

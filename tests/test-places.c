@@ -9,6 +9,8 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
+#include <stdlib.h>
+
 #include <dplaces/dplaces.h>
 
 /* The board: key → queue of GVariants, posted by places, taken by tests
@@ -509,4 +511,67 @@ G_MODULE_EXPORT DpPlace *
 echo_thunk (void)
 {
   return dp_dynamic_place ("test-places", "echo_place", NULL);
+}
+
+/* Gets one message, then abort()s: a crash the processes backend must
+ * survive. */
+G_MODULE_EXPORT void abort_place (DpChannel *ch);
+
+G_MODULE_EXPORT void
+abort_place (DpChannel *ch)
+{
+  g_autoptr(GVariant) message = dp_channel_get (ch, NULL);
+
+  abort ();
+}
+
+/* Gets (vector, value) and fills the shared int64 vector: element i
+ * becomes value + i. Answers 'written'. */
+G_MODULE_EXPORT void vector_writer_place (DpChannel *ch);
+
+G_MODULE_EXPORT void
+vector_writer_place (DpChannel *ch)
+{
+  g_autoptr(GVariant) message = dp_channel_get (ch, NULL);
+  g_autoptr(GVariant) handle = NULL;
+  g_autoptr(DpSharedVector) vector = NULL;
+  gint64 *data;
+  gint64 value;
+
+  if (message == NULL)
+    return;
+  g_variant_get (message, "(@hx)", &handle, &value);
+  vector = dp_shared_vector_from_variant (handle, NULL);
+  if (vector == NULL || (data = dp_shared_vector_get_fixnums (vector)) == NULL)
+    {
+      dp_channel_put (ch, g_variant_new_string ("not a vector of integers"), NULL);
+      return;
+    }
+  for (gsize i = 0; i < dp_shared_vector_get_length (vector); i++)
+    data[i] = value + (gint64) i;
+  dp_channel_put (ch, g_variant_new_string ("written"), NULL);
+}
+
+/* Gets a shared int64 vector and answers the sum of its elements. */
+G_MODULE_EXPORT void vector_reader_place (DpChannel *ch);
+
+G_MODULE_EXPORT void
+vector_reader_place (DpChannel *ch)
+{
+  g_autoptr(GVariant) handle = dp_channel_get (ch, NULL);
+  g_autoptr(DpSharedVector) vector = NULL;
+  const gint64 *data;
+  gint64 sum = 0;
+
+  if (handle == NULL)
+    return;
+  vector = dp_shared_vector_from_variant (handle, NULL);
+  if (vector == NULL || (data = dp_shared_vector_get_fixnums (vector)) == NULL)
+    {
+      dp_channel_put (ch, g_variant_new_int64 (-1), NULL);
+      return;
+    }
+  for (gsize i = 0; i < dp_shared_vector_get_length (vector); i++)
+    sum += data[i];
+  dp_channel_put (ch, g_variant_new_int64 (sum), NULL);
 }
