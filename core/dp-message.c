@@ -124,3 +124,63 @@ dp_message_new_tagged (const char *tag,
   items[1] = payload;
   return g_variant_new_tuple (items, payload != NULL ? 2 : 1);
 }
+
+/**
+ * dp_write_flush:
+ * @datum: a message
+ * @port: where to write it
+ *
+ * Writes @datum in its text form and flushes (the seeds' `write-flush`).
+ */
+void
+dp_write_flush (GVariant *datum,
+                FILE     *port)
+{
+  g_autofree char *text = NULL;
+
+  g_return_if_fail (datum != NULL);
+  g_return_if_fail (port != NULL);
+
+  text = g_variant_print (datum, FALSE);
+  fputs (text, port);
+  fflush (port);
+}
+
+/**
+ * dp_displayln_f:
+ * @item: a message
+ *
+ * Prints @item as `display` would, a newline, and flushes (the seeds'
+ * `displayln/f`).
+ */
+void
+dp_displayln_f (GVariant *item)
+{
+  g_autofree char *text = NULL;
+
+  g_return_if_fail (item != NULL);
+
+  text = dp_message_to_display (item);
+  printf ("%s\n", text);
+  fflush (stdout);
+}
+
+/**
+ * dp_printf_f:
+ * @format: a printf() format
+ * @...: its arguments
+ *
+ * printf() then flush (the seeds' `printf/f`): a place's output reaches
+ * the root at once.
+ */
+void
+dp_printf_f (const char *format,
+             ...)
+{
+  va_list args;
+
+  va_start (args, format);
+  vprintf (format, args);
+  va_end (args);
+  fflush (stdout);
+}

@@ -9,6 +9,8 @@
 #endif
 
 #include "dp-version-macros.h"
+#include <stdio.h>
+
 #include <glib.h>
 
 G_BEGIN_DECLS
@@ -23,5 +25,14 @@ const char *dp_message_get_tag    (GVariant    *message);
 DP_AVAILABLE_IN_ALL
 GVariant   *dp_message_new_tagged (const char  *tag,
                                    GVariant    *payload);
+
+DP_AVAILABLE_IN_ALL
+void        dp_write_flush        (GVariant    *datum,
+                                   FILE        *port);
+DP_AVAILABLE_IN_ALL
+void        dp_displayln_f        (GVariant    *item);
+DP_AVAILABLE_IN_ALL
+void        dp_printf_f           (const char  *format,
+                                   ...) G_GNUC_PRINTF (1, 2);
 
 G_END_DECLS

@@ -68,6 +68,25 @@
 /* The most descriptors one read takes in. */
 #define MAX_FDS_PER_READ 64
 
+/* Frames queued behind a busy writer: at most this many bytes, then puts
+ * wait; the writer sends at most this many frames per system call. */
+#define PENDING_LIMIT (4 * 1024 * 1024)
+#define BATCH_FRAMES 64
+
+/* A frame waiting for the writer: its header and the message it carries. */
+typedef struct {
+  guint8 header[DP_FRAME_HEADER_SIZE];
+  GVariant *message;
+  gsize size;
+} PendingFrame;
+
+static void
+pending_frame_free (PendingFrame *frame)
+{
+  g_clear_pointer (&frame->message, g_variant_unref);
+  g_free (frame);
+}
+
 typedef struct _ChannelLink ChannelLink;
 
 struct _DpSocketConnection
@@ -88,7 +107,15 @@ struct _DpSocketConnection
   gpointer reason_data;
   GDestroyNotify reason_destroy;
 
+  /* Whoever holds write_lock writes. Puts that find it taken queue their
+   * frame for the writer, which sends what queued with its own in one
+   * sendmsg(): batching under load. The queue is bounded; past the bound a
+   * put waits — back-pressure, never unbounded memory. */
   GMutex write_lock;
+  GMutex queue_lock;
+  GCond queue_cond;
+  GQueue pending;           /* PendingFrame*, oldest first */
+  gsize pending_bytes;
 
   /* Whoever holds read_lock reads; it guards the read state below. */
   GMutex read_lock;
@@ -187,6 +214,9 @@ dp_socket_connection_finalize (GObject *object)
     close (self->wake_fd);
   g_clear_object (&self->socket);
   g_mutex_clear (&self->write_lock);
+  g_queue_clear_full (&self->pending, (GDestroyNotify) pending_frame_free);
+  g_mutex_clear (&self->queue_lock);
+  g_cond_clear (&self->queue_cond);
   g_mutex_clear (&self->read_lock);
   g_mutex_clear (&self->state_lock);
   g_cond_clear (&self->state_cond);
@@ -220,6 +250,9 @@ static void
 dp_socket_connection_init (DpSocketConnection *self)
 {
   g_mutex_init (&self->write_lock);
+  g_mutex_init (&self->queue_lock);
+  g_cond_init (&self->queue_cond);
+  g_queue_init (&self->pending);
   g_mutex_init (&self->read_lock);
   g_mutex_init (&self->state_lock);
   g_cond_init (&self->state_cond);
@@ -375,7 +408,9 @@ send_vectors (DpSocketConnection  *self,
               GUnixFDList         *fds,
               GError             **error)
 {
-  struct iovec iov[8];
+  struct iovec iov_on_stack[8];
+  g_autofree struct iovec *iov_on_heap = NULL;
+  struct iovec *iov = iov_on_stack;
   union {
     struct cmsghdr header;
     char buffer[CMSG_SPACE (sizeof (int) * MAX_FDS_PER_READ)];
@@ -384,7 +419,8 @@ send_vectors (DpSocketConnection  *self,
   gsize total = 0;
   guint first = 0;
 
-  g_assert (n_vectors <= G_N_ELEMENTS (iov));
+  if (n_vectors > G_N_ELEMENTS (iov_on_stack))
+    iov = iov_on_heap = g_new (struct iovec, n_vectors);
   for (guint i = 0; i < n_vectors; i++)
     {
       iov[i].iov_base = (void *) vectors[i].buffer;
@@ -575,6 +611,102 @@ report_send_error (DpSocketConnection  *self,
   g_propagate_error (error, local_error);
 }
 
+/* Sends the queued frames, in batches. The caller holds write_lock. */
+static gboolean
+send_pending_locked (DpSocketConnection  *self,
+                     GError             **error)
+{
+  static const guint8 zeros[8] = { 0 };
+
+  for (;;)
+    {
+      PendingFrame *batch[BATCH_FRAMES];
+      GOutputVector vectors[BATCH_FRAMES * 4];
+      guint n_frames = 0, n_vectors = 0;
+      gsize batch_bytes = 0;
+      gboolean ok = TRUE;
+
+      g_mutex_lock (&self->queue_lock);
+      while (n_frames < BATCH_FRAMES && !g_queue_is_empty (&self->pending))
+        {
+          batch[n_frames] = g_queue_pop_head (&self->pending);
+          batch_bytes += batch[n_frames]->size;
+          n_frames++;
+        }
+      g_mutex_unlock (&self->queue_lock);
+
+      if (n_frames == 0)
+        return TRUE;
+
+      for (guint i = 0; i < n_frames; i++)
+        {
+          GVariant *message = batch[i]->message;
+          const char *type = g_variant_get_type_string (message);
+          gsize type_length = strlen (type);
+
+          vectors[n_vectors++] = (GOutputVector) { batch[i]->header, DP_FRAME_HEADER_SIZE };
+          vectors[n_vectors++] = (GOutputVector) { type, type_length };
+          if (dp_align8 (type_length) > type_length)
+            vectors[n_vectors++] = (GOutputVector) { zeros, dp_align8 (type_length) - type_length };
+          if (g_variant_get_size (message) > 0)
+            vectors[n_vectors++] = (GOutputVector) { g_variant_get_data (message),
+                                                     g_variant_get_size (message) };
+        }
+
+      if (!check_open_locked (self, error) || !send_vectors (self, vectors, n_vectors, NULL, error))
+        ok = FALSE;
+
+      for (guint i = 0; i < n_frames; i++)
+        pending_frame_free (batch[i]);
+
+      /* Room in the queue: let waiting puts in. */
+      g_mutex_lock (&self->queue_lock);
+      self->pending_bytes -= batch_bytes;
+      g_cond_broadcast (&self->queue_cond);
+      g_mutex_unlock (&self->queue_lock);
+
+      if (!ok)
+        return FALSE;
+    }
+}
+
+/* Takes the writer's role: frames queued before ours go first. */
+static gboolean
+writer_lock (DpSocketConnection  *self,
+             GError             **error)
+{
+  g_mutex_lock (&self->write_lock);
+  return send_pending_locked (self, error);
+}
+
+/* Leaves the writer's role, taking it back for frames queued meanwhile,
+ * so that no queued frame is left behind with no writer. */
+static gboolean
+writer_unlock (DpSocketConnection  *self,
+               GError             **error)
+{
+  for (;;)
+    {
+      gboolean empty;
+
+      g_mutex_unlock (&self->write_lock);
+
+      g_mutex_lock (&self->queue_lock);
+      empty = g_queue_is_empty (&self->pending);
+      g_mutex_unlock (&self->queue_lock);
+
+      if (empty || !g_mutex_trylock (&self->write_lock))
+        return TRUE;
+      if (!send_pending_locked (self, error))
+        {
+          g_mutex_unlock (&self->write_lock);
+          return FALSE;
+        }
+    }
+}
+
+/* Sends a frame with no handles: at once if the writer's role is free,
+ * else queued for the writer (waiting while the queue is full). */
 static gboolean
 send_frame (DpSocketConnection   *self,
             guint8                kind,
@@ -584,12 +716,65 @@ send_frame (DpSocketConnection   *self,
             GError              **error)
 {
   g_autoptr(GError) local_error = NULL;
-  gboolean ok;
+  DpFrameHeader header = { 0 };
+  PendingFrame *frame;
+  gsize payload = 0;
+  gboolean ok = TRUE;
 
-  g_mutex_lock (&self->write_lock);
-  ok = send_frame_locked (self, kind, channel, message, NULL, 0, NULL, aux, &local_error);
-  g_mutex_unlock (&self->write_lock);
+  if (message != NULL)
+    payload = dp_align8 (strlen (g_variant_get_type_string (message))) + g_variant_get_size (message);
 
+  if (message == NULL || payload > self->frame_limit || kind != DP_FRAME_DATA)
+    {
+      /* Control frames, and errors, the plain way. */
+      ok = writer_lock (self, &local_error) &&
+           send_frame_locked (self, kind, channel, message, NULL, 0, NULL, aux, &local_error);
+      if (ok)
+        ok = writer_unlock (self, &local_error);
+      else
+        g_mutex_unlock (&self->write_lock);
+      goto out;
+    }
+
+  frame = g_new0 (PendingFrame, 1);
+  header.length = payload;
+  header.kind = kind;
+  header.type_length = strlen (g_variant_get_type_string (message));
+  header.channel = channel;
+  dp_frame_header_encode (&header, frame->header);
+  frame->message = g_variant_ref (message);
+  frame->size = DP_FRAME_HEADER_SIZE + payload;
+
+  if (!g_mutex_trylock (&self->write_lock))
+    {
+      /* Someone writes now: queue behind them, and see that it is sent. */
+      g_mutex_lock (&self->queue_lock);
+      while (self->pending_bytes > PENDING_LIMIT && !self->closed)
+        g_cond_wait (&self->queue_cond, &self->queue_lock);
+      g_queue_push_tail (&self->pending, frame);
+      self->pending_bytes += frame->size;
+      g_mutex_unlock (&self->queue_lock);
+
+      if (!g_mutex_trylock (&self->write_lock))
+        return check_open_locked (self, error);
+      ok = send_pending_locked (self, &local_error) && writer_unlock (self, &local_error);
+      if (!ok)
+        g_mutex_unlock (&self->write_lock);
+      goto out;
+    }
+
+  /* The writer's role is ours: what queued before goes first. */
+  g_mutex_lock (&self->queue_lock);
+  g_queue_push_tail (&self->pending, frame);
+  self->pending_bytes += frame->size;
+  g_mutex_unlock (&self->queue_lock);
+  ok = send_pending_locked (self, &local_error);
+  if (ok)
+    ok = writer_unlock (self, &local_error);
+  else
+    g_mutex_unlock (&self->write_lock);
+
+out:
   if (!ok)
     {
       if (!dp_socket_connection_is_closed (self))
@@ -765,14 +950,17 @@ dp_socket_connection_bind_channel (DpSocketConnection  *self,
   g_hash_table_insert (self->channels, GUINT_TO_POINTER (id), link);
   g_mutex_unlock (&self->channels_lock);
 
-  g_mutex_lock (&self->write_lock);
+  ok = writer_lock (self, &local_error);
   queued = dp_place_channel_redirect (endpoint, &export_forward, link, &peer_closed);
   while (ok && !g_queue_is_empty (queued))
     {
       g_autoptr(GVariant) message = g_queue_pop_head (queued);
       ok = send_frame_locked (self, DP_FRAME_DATA, id, message, NULL, 0, NULL, 0, &local_error);
     }
-  g_mutex_unlock (&self->write_lock);
+  if (ok)
+    ok = writer_unlock (self, &local_error);
+  else
+    g_mutex_unlock (&self->write_lock);
   dp_place_channel_set_peer_reader (endpoint, bound_peer_read, G_OBJECT (self));
   g_queue_free_full (queued, (GDestroyNotify) g_variant_unref);
 
@@ -947,7 +1135,7 @@ dispatch_take (DpSocketConnection  *self,
 
   /* Queued messages go before forwarded ones: both need the write lock,
    * and we hold it until the queued ones are out. */
-  g_mutex_lock (&self->write_lock);
+  ok = writer_lock (self, &local_error);
   queued = dp_place_channel_redirect (link->endpoint, &export_forward, link, &peer_closed);
   while (ok && !g_queue_is_empty (queued))
     {
@@ -955,7 +1143,10 @@ dispatch_take (DpSocketConnection  *self,
       ok = send_frame_locked (self, DP_FRAME_DATA, link->id, message, NULL, 0, NULL, 0,
                               &local_error);
     }
-  g_mutex_unlock (&self->write_lock);
+  if (ok)
+    ok = writer_unlock (self, &local_error);
+  else
+    g_mutex_unlock (&self->write_lock);
   g_queue_free_full (queued, (GDestroyNotify) g_variant_unref);
 
   if (!ok)
@@ -1080,11 +1271,14 @@ send_message_frame (DpSocketConnection  *self,
   mapped = dp_message_map_handles (message, outgoing_map_handle, &out, error);
   if (mapped != NULL)
     {
-      g_mutex_lock (&self->write_lock);
-      ok = send_frame_locked (self, DP_FRAME_DATA, channel, mapped,
+      ok = writer_lock (self, &local_error) &&
+           send_frame_locked (self, DP_FRAME_DATA, channel, mapped,
                               (DpHandleEntry *) out.entries->data, out.entries->len,
                               out.fds, 0, &local_error);
-      g_mutex_unlock (&self->write_lock);
+      if (ok)
+        ok = writer_unlock (self, &local_error);
+      else
+        g_mutex_unlock (&self->write_lock);
       if (!ok)
         {
           if (!dp_socket_connection_is_closed (self))
@@ -1910,6 +2104,11 @@ close_internal (DpSocketConnection *self,
   self->close_reason = g_error_copy (reason);
   g_cond_broadcast (&self->state_cond);
   g_mutex_unlock (&self->state_lock);
+
+  /* Puts waiting for room in the send queue give up. */
+  g_mutex_lock (&self->queue_lock);
+  g_cond_broadcast (&self->queue_cond);
+  g_mutex_unlock (&self->queue_lock);
 
   g_debug ("connection closed: %s", reason->message);
 
