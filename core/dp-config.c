@@ -210,6 +210,7 @@ struct _DpConfig
   GKeyFile *key_file;
   GHashTable *lines;    /* group → GroupLines* */
   GPtrArray *groups;    /* group names in file order */
+  GPtrArray *service_groups;  /* groups naming a service plugin */
 };
 
 G_DEFINE_FINAL_TYPE (DpConfig, dp_config, G_TYPE_OBJECT)
@@ -233,6 +234,7 @@ dp_config_finalize (GObject *object)
   g_key_file_unref (self->key_file);
   g_hash_table_unref (self->lines);
   g_ptr_array_unref (self->groups);
+  g_ptr_array_unref (self->service_groups);
 
   G_OBJECT_CLASS (dp_config_parent_class)->finalize (object);
 }
@@ -249,6 +251,7 @@ dp_config_init (DpConfig *self)
   self->key_file = g_key_file_new ();
   self->lines = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, group_lines_free);
   self->groups = g_ptr_array_new_with_free_func (g_free);
+  self->service_groups = g_ptr_array_new_with_free_func (g_free);
 }
 
 /* Problems found, one line each. */
@@ -723,6 +726,47 @@ group_plugin_type (Check       *check,
   return type;
 }
 
+/* A group named after a service plugin — [rmpi], [mapreduce], [http] —
+ * takes the plugin's writable properties as keys. */
+static gboolean
+check_service_group (Check      *check,
+                     const char *group,
+                     GroupLines *lines)
+{
+  DpConfig *self = check->config;
+  GType type = dp_plugin_registry_lookup_plugin (dp_plugin_registry_get_default (),
+                                                 "dplaces-service", group, NULL);
+  g_auto(GStrv) keys = NULL;
+
+  if (type == G_TYPE_INVALID)
+    return FALSE;
+
+  keys = g_key_file_get_keys (self->key_file, group, NULL, NULL);
+  for (guint i = 0; keys != NULL && keys[i] != NULL; i++)
+    {
+      guint line = GPOINTER_TO_UINT (g_hash_table_lookup (lines->keys, keys[i]));
+      GParamSpec *pspec = plugin_key_pspec (type, keys[i]);
+      GValue value = G_VALUE_INIT;
+      g_autofree char *expected = NULL;
+      g_autofree char *raw = g_key_file_get_value (self->key_file, group, keys[i], NULL);
+
+      if (pspec == NULL)
+        {
+          check_fail (check, line, group, keys[i],
+                      "unknown key; the %s service's keys are listed by dplaces inspect %s",
+                      group, group);
+          continue;
+        }
+      if (!value_from_key_file (self->key_file, group, keys[i], pspec, &value, &expected))
+        check_fail (check, line, group, keys[i], "%s (a key of plugin %s), got “%s”",
+                    expected, g_type_name (type), raw);
+      g_value_unset (&value);
+    }
+
+  g_ptr_array_add (self->service_groups, g_strdup (group));
+  return TRUE;
+}
+
 static void
 check_group (Check      *check,
              const char *group)
@@ -736,10 +780,14 @@ check_group (Check      *check,
   g_auto(GStrv) keys = NULL;
   GType plugin_type;
 
+  if (schema == NULL && argument == NULL && check_service_group (check, group, lines))
+    return;
   if (schema == NULL)
     {
       g_autofree char *known = schema_group_list ();
-      check_fail (check, lines->line, group, NULL, "unknown group; expected one of %s", known);
+      check_fail (check, lines->line, group, NULL,
+                  "unknown group; expected one of %s, or the name of a service plugin "
+                  "(dplaces inspect lists them)", known);
       return;
     }
   if (schema->argument != NULL && (argument == NULL || argument[0] == '\0' ||
@@ -1094,4 +1142,23 @@ dp_config_prefix_error (DpConfig    *self,
                     dp_config_get_line (self, group, key), group, key);
   else
     g_prefix_error (error, "%s:%u: [%s]: ", self->path, dp_config_get_line (self, group, NULL), group);
+}
+
+/**
+ * dp_config_dup_service_groups:
+ * @self: a config
+ *
+ * Returns: (transfer full): the groups that start a service plugin, named
+ *   after it (such as `rmpi`), in file order
+ */
+GStrv
+dp_config_dup_service_groups (DpConfig *self)
+{
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+
+  g_return_val_if_fail (DP_IS_CONFIG (self), NULL);
+
+  for (guint i = 0; i < self->service_groups->len; i++)
+    g_strv_builder_add (builder, g_ptr_array_index (self->service_groups, i));
+  return g_strv_builder_end (builder);
 }

@@ -38,6 +38,8 @@ DP_AVAILABLE_IN_ALL
 GStrv        dp_config_dup_group_names  (DpConfig    *self,
                                          const char  *kind);
 DP_AVAILABLE_IN_ALL
+GStrv        dp_config_dup_service_groups (DpConfig  *self);
+DP_AVAILABLE_IN_ALL
 char        *dp_config_resolve_path     (DpConfig    *self,
                                          const char  *path);
 DP_AVAILABLE_IN_ALL

@@ -14,6 +14,7 @@
 #include "dp-error.h"
 #include "dp-launcher.h"
 #include "dp-place-backend.h"
+#include "dp-service.h"
 #include "dp-transport.h"
 #include "dp-plugin-registry.h"
 
@@ -106,6 +107,8 @@ dp_plugin_registry_class_init (DpPluginRegistryClass *klass)
         g_io_extension_point_set_required_type (point, DP_TYPE_TRANSPORT);
       else if (g_str_equal (extension_points[i], DP_LAUNCHER_EXTENSION_POINT_NAME))
         g_io_extension_point_set_required_type (point, DP_TYPE_LAUNCHER);
+      else if (g_str_equal (extension_points[i], DP_SERVICE_EXTENSION_POINT_NAME))
+        g_io_extension_point_set_required_type (point, DP_TYPE_SERVICE);
     }
 }
 

@@ -12,6 +12,7 @@
 #include "dp-cookie.h"
 #include "dp-launcher.h"
 #include "dp-remote-node.h"
+#include "dp-service.h"
 #include "dp-error.h"
 #include "dp-every-seconds.h"
 #include "dp-message.h"
@@ -43,6 +44,8 @@ struct _DpSystem
   guint n_live_places;
   guint n_pending_timers;
   guint n_running_actions;
+  guint n_holds;          /* services with work to finish */
+  GPtrArray *services;    /* DpService* */
   gboolean exit_when_idle;
   gboolean started;
   gboolean place_failed;  /* a place ended with a status other than 0 */
@@ -84,6 +87,7 @@ dp_system_finalize (GObject *object)
   g_clear_object (&self->node);
   g_clear_pointer (&self->places, g_hash_table_unref);
   g_clear_pointer (&self->nodes, g_hash_table_unref);
+  g_clear_pointer (&self->services, g_ptr_array_unref);
 
   G_OBJECT_CLASS (dp_system_parent_class)->finalize (object);
 }
@@ -99,6 +103,7 @@ dp_system_init (DpSystem *self)
 {
   self->places = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->nodes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  self->services = g_ptr_array_new_with_free_func (g_object_unref);
   self->exit_when_idle = TRUE;
 }
 
@@ -155,7 +160,7 @@ check_idle_cb (gpointer data)
 {
   DpSystem *self = data;
 
-  if (self->exit_when_idle && self->n_live_places == 0 &&
+  if (self->exit_when_idle && self->n_live_places == 0 && self->n_holds == 0 &&
       self->n_pending_timers == 0 && self->n_running_actions == 0)
     {
       g_debug ("nothing left to do: exiting");
@@ -594,6 +599,7 @@ dp_system_start (DpSystem  *self,
   g_auto(GStrv) nodes = NULL;
   g_auto(GStrv) places = NULL;
   g_auto(GStrv) timers = NULL;
+  g_auto(GStrv) services = NULL;
 
   g_return_val_if_fail (DP_IS_SYSTEM (self), FALSE);
   g_return_val_if_fail (!self->started, FALSE);
@@ -695,6 +701,23 @@ dp_system_start (DpSystem  *self,
   for (guint i = 0; timers[i] != NULL; i++)
     add_timer (self, timers[i]);
 
+  services = dp_config_dup_service_groups (self->config);
+  for (guint i = 0; services[i] != NULL; i++)
+    {
+      g_autoptr(GObject) service = dp_plugin_registry_create (dp_plugin_registry_get_default (),
+                                                              DP_SERVICE_EXTENSION_POINT_NAME,
+                                                              services[i], error);
+
+      if (service == NULL ||
+          !dp_config_apply_plugin_keys (self->config, services[i], service, error) ||
+          !dp_service_start (DP_SERVICE (service), self, error))
+        {
+          dp_config_prefix_error (self->config, error, services[i], NULL);
+          return FALSE;
+        }
+      g_ptr_array_add (self->services, g_steal_pointer (&service));
+    }
+
   schedule_idle_check (self);
   return TRUE;
 }
@@ -714,10 +737,108 @@ gint
 dp_system_run (DpSystem  *self,
                GError   **error)
 {
+  gint status;
+
   g_return_val_if_fail (DP_IS_SYSTEM (self), -1);
 
   if (!self->started && !dp_system_start (self, error))
     return -1;
 
-  return dp_node_sync_events (self->node);
+  status = dp_node_sync_events (self->node);
+  for (guint i = 0; i < self->services->len; i++)
+    dp_service_stop (g_ptr_array_index (self->services, i));
+  return status;
+}
+
+/**
+ * dp_system_get_config:
+ * @self: a system
+ *
+ * Returns: (transfer none): the keyfile it runs
+ */
+DpConfig *
+dp_system_get_config (DpSystem *self)
+{
+  g_return_val_if_fail (DP_IS_SYSTEM (self), NULL);
+  return self->config;
+}
+
+/**
+ * dp_system_lookup_node:
+ * @self: a system
+ * @name: the NAME of a `[node NAME]` group
+ *
+ * Returns: (transfer none) (nullable): the node, once started
+ */
+DpRemoteNode *
+dp_system_lookup_node (DpSystem   *self,
+                       const char *name)
+{
+  g_return_val_if_fail (DP_IS_SYSTEM (self), NULL);
+  return g_hash_table_lookup (self->nodes, name);
+}
+
+/**
+ * dp_system_dup_node_names:
+ * @self: a system
+ *
+ * Returns: (transfer full): the NAMEs of its `[node NAME]` groups
+ */
+GStrv
+dp_system_dup_node_names (DpSystem *self)
+{
+  g_autofree gpointer *keys = NULL;
+  GStrv names;
+
+  g_return_val_if_fail (DP_IS_SYSTEM (self), NULL);
+
+  keys = g_hash_table_get_keys_as_array (self->nodes, NULL);
+  names = g_strdupv ((GStrv) keys);
+  return names;
+}
+
+/**
+ * dp_system_hold:
+ * @self: a system
+ *
+ * Keeps the system from ending when idle: a service with work to finish
+ * holds it until [method@Dp.System.release]. Call both from the node's
+ * loop.
+ */
+void
+dp_system_hold (DpSystem *self)
+{
+  g_return_if_fail (DP_IS_SYSTEM (self));
+  self->n_holds++;
+}
+
+/**
+ * dp_system_release:
+ * @self: a system
+ *
+ * Undoes one [method@Dp.System.hold].
+ */
+void
+dp_system_release (DpSystem *self)
+{
+  g_return_if_fail (DP_IS_SYSTEM (self));
+  g_return_if_fail (self->n_holds > 0);
+
+  self->n_holds--;
+  schedule_idle_check (self);
+}
+
+/**
+ * dp_system_exit:
+ * @self: a system
+ * @status: the exit status
+ *
+ * Ends the system with @status.
+ */
+void
+dp_system_exit (DpSystem *self,
+                gint      status)
+{
+  g_return_if_fail (DP_IS_SYSTEM (self));
+  dp_node_exit (self->node, status);
 }

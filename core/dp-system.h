@@ -26,6 +26,20 @@ DP_AVAILABLE_IN_ALL
 DpChannel *dp_system_lookup_place (DpSystem  *self,
                                   const char *name);
 DP_AVAILABLE_IN_ALL
+DpConfig     *dp_system_get_config   (DpSystem   *self);
+DP_AVAILABLE_IN_ALL
+DpRemoteNode *dp_system_lookup_node  (DpSystem   *self,
+                                      const char *name);
+DP_AVAILABLE_IN_ALL
+GStrv         dp_system_dup_node_names (DpSystem *self);
+DP_AVAILABLE_IN_ALL
+void          dp_system_hold         (DpSystem   *self);
+DP_AVAILABLE_IN_ALL
+void          dp_system_release      (DpSystem   *self);
+DP_AVAILABLE_IN_ALL
+void          dp_system_exit         (DpSystem   *self,
+                                      gint        status);
+DP_AVAILABLE_IN_ALL
 gboolean  dp_system_start        (DpSystem  *self,
                                   GError   **error);
 DP_AVAILABLE_IN_ALL

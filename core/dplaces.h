@@ -34,6 +34,7 @@
 #include "dp-cookie.h"
 #include "dp-plugin-registry.h"
 #include "dp-config.h"
+#include "dp-service.h"
 #include "dp-system.h"
 
 #undef DPLACES_INSIDE
