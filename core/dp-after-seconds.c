@@ -142,7 +142,10 @@ dp_after_seconds_class_init (DpAfterSecondsClass *klass)
    * The delay from the start of the loop, in seconds.
    */
   properties[PROP_SECONDS] =
-    g_param_spec_double ("seconds", NULL, NULL, 0, G_MAXDOUBLE / 1000, 0,
+    g_param_spec_double ("seconds", "Seconds",
+                         "For after-seconds, the delay from the start of the loop; for a "
+                         "restarter (restart-every), the shortest time between two restarts",
+                         0, G_MAXDOUBLE / 1000, 0,
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);

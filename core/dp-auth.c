@@ -57,6 +57,36 @@ dp_cookie_set_process (GBytes *cookie)
 }
 
 /**
+ * dp_cookie_derive_token:
+ * @cookie: a cookie
+ * @purpose: what the token is for, such as `dplaces-http-token`
+ *
+ * A secret for another use, derived from the cookie so that whoever holds
+ * the cookie can compute it and the token does not reveal the cookie:
+ * HMAC-SHA256 (@cookie, @purpose), in lowercase hexadecimal. The `http`
+ * plugin's bearer token is `dp_cookie_derive_token (cookie,
+ * "dplaces-http-token")` (`dplaces status --print-token` prints it).
+ *
+ * Returns: (transfer full): 64 hexadecimal digits
+ */
+char *
+dp_cookie_derive_token (GBytes     *cookie,
+                        const char *purpose)
+{
+  g_autoptr(GHmac) hmac = NULL;
+  gsize size;
+  const guchar *key;
+
+  g_return_val_if_fail (cookie != NULL, NULL);
+  g_return_val_if_fail (purpose != NULL, NULL);
+
+  key = g_bytes_get_data (cookie, &size);
+  hmac = g_hmac_new (G_CHECKSUM_SHA256, key, size);
+  g_hmac_update (hmac, (const guchar *) purpose, -1);
+  return g_strdup (g_hmac_get_string (hmac));
+}
+
+/**
  * dp_cookie_default_path:
  *
  * Returns: (transfer full): `$XDG_CONFIG_HOME/dplaces/cookie`

@@ -40,11 +40,18 @@ typedef struct {
   gboolean has_min, has_max, required;
 } SchemaKey;
 
+/* A key of a group that names a plugin: the plugin's writable properties
+ * are keys of the group too. A group may have several (a place's backend=
+ * and restart=); a key two of its plugins both take is an error. */
+typedef struct {
+  char *key;
+  char *extension_point;
+} SchemaPlugin;
+
 typedef struct {
   char *name;
   char *argument;       /* NULL: the group takes no NAME */
-  char *plugin_key;
-  char *plugin_extension_point;
+  GPtrArray *plugins;   /* SchemaPlugin* */
   GPtrArray *keys;      /* SchemaKey* */
   GPtrArray *one_of;    /* GStrv */
 } SchemaGroup;
@@ -111,9 +118,33 @@ load_schema (void)
 
       group->name = g_strdup (member_string (g, "name"));
       group->argument = g_strdup (member_string (g, "argument"));
-      group->plugin_key = g_strdup (member_string (g, "plugin-key"));
-      group->plugin_extension_point = g_strdup (member_string (g, "plugin-extension-point"));
+      group->plugins = g_ptr_array_new ();
       group->keys = g_ptr_array_new ();
+
+      /* "plugins": [{"key": …, "extension-point": …}, …], or the older
+       * single "plugin-key" and "plugin-extension-point". */
+      if (json_object_has_member (g, "plugins"))
+        {
+          JsonArray *plugins = json_object_get_array_member (g, "plugins");
+          for (guint j = 0; j < json_array_get_length (plugins); j++)
+            {
+              JsonObject *p = json_array_get_object_element (plugins, j);
+              SchemaPlugin *plugin = g_new0 (SchemaPlugin, 1);
+
+              plugin->key = g_strdup (member_string (p, "key"));
+              plugin->extension_point = g_strdup (member_string (p, "extension-point"));
+              g_ptr_array_add (group->plugins, plugin);
+            }
+        }
+      else if (json_object_has_member (g, "plugin-key"))
+        {
+          SchemaPlugin *plugin = g_new0 (SchemaPlugin, 1);
+
+          plugin->key = g_strdup (member_string (g, "plugin-key"));
+          plugin->extension_point = g_strdup (member_string (g, "plugin-extension-point"));
+          g_ptr_array_add (group->plugins, plugin);
+        }
+
       group->one_of = g_ptr_array_new ();
 
       for (guint j = 0; j < json_array_get_length (keys); j++)
@@ -694,36 +725,67 @@ plugin_key_pspec (GType       plugin_type,
   return pspec;
 }
 
+/* The plugin @plugin's key names in @group (or its default): its type,
+ * or G_TYPE_INVALID if the group names none or an unknown one. */
 static GType
-group_plugin_type (Check       *check,
-                   SchemaGroup *schema,
-                   const char  *group,
-                   GroupLines  *lines,
-                   gboolean     report)
+group_plugin_type (DpConfig      *self,
+                   SchemaGroup   *schema,
+                   SchemaPlugin  *plugin,
+                   const char    *group,
+                   GError       **error)
 {
-  DpConfig *self = check->config;
-  g_autofree char *plugin = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autofree char *name = NULL;
   SchemaKey *plugin_key;
-  GType type;
 
-  if (schema->plugin_key == NULL)
-    return G_TYPE_INVALID;
+  plugin_key = schema_lookup_key (schema, plugin->key);
+  name = g_key_file_get_string (self->key_file, group, plugin->key, NULL);
+  if (name == NULL && plugin_key != NULL)
+    name = g_strdup (plugin_key->default_value);
+  if (name == NULL)
+    return G_TYPE_INVALID;   /* optional, and absent: restart= */
 
-  plugin_key = schema_lookup_key (schema, schema->plugin_key);
-  plugin = g_key_file_get_string (self->key_file, group, schema->plugin_key, NULL);
-  if (plugin == NULL)
-    plugin = g_strdup (plugin_key->default_value);
+  return dp_plugin_registry_lookup_plugin (dp_plugin_registry_get_default (),
+                                           plugin->extension_point, name, error);
+}
 
-  type = dp_plugin_registry_lookup_plugin (dp_plugin_registry_get_default (),
-                                           schema->plugin_extension_point, plugin, &error);
-  if (type == G_TYPE_INVALID && report)
+/* The types of every plugin @group names, one per schema plugin (G_TYPE_INVALID
+ * where none); unknown plugins reported when @check is given. */
+static GArray *
+group_plugin_types (Check       *check,
+                    DpConfig    *self,
+                    SchemaGroup *schema,
+                    const char  *group,
+                    GroupLines  *lines)
+{
+  GArray *types = g_array_new (FALSE, TRUE, sizeof (GType));
+
+  for (guint i = 0; i < schema->plugins->len; i++)
     {
-      gpointer line = g_hash_table_lookup (lines->keys, schema->plugin_key);
-      check_fail (check, line != NULL ? GPOINTER_TO_UINT (line) : lines->line,
-                  group, schema->plugin_key, "%s", error->message);
+      SchemaPlugin *plugin = g_ptr_array_index (schema->plugins, i);
+      g_autoptr(GError) error = NULL;
+      GType type = group_plugin_type (self, schema, plugin, group, &error);
+
+      if (type == G_TYPE_INVALID && error != NULL && check != NULL)
+        {
+          gpointer line = g_hash_table_lookup (lines->keys, plugin->key);
+          check_fail (check, line != NULL ? GPOINTER_TO_UINT (line) : lines->line,
+                      group, plugin->key, "%s", error->message);
+        }
+      g_array_append_val (types, type);
     }
-  return type;
+  return types;
+}
+
+/* The key of @schema that names the plugin of @type in @types. */
+static const char *
+schema_plugin_key_for (SchemaGroup *schema,
+                       GArray      *types,
+                       GType        type)
+{
+  for (guint i = 0; i < types->len; i++)
+    if (g_array_index (types, GType, i) == type)
+      return ((SchemaPlugin *) g_ptr_array_index (schema->plugins, i))->key;
+  return "?";
 }
 
 /* A group named after a service plugin — [rmpi], [mapreduce], [http] —
@@ -778,7 +840,7 @@ check_group (Check      *check,
   const char *argument = space != NULL ? space + 1 : NULL;
   SchemaGroup *schema = schema_lookup_group (kind);
   g_auto(GStrv) keys = NULL;
-  GType plugin_type;
+  g_autoptr(GArray) plugin_types = NULL;
 
   if (schema == NULL && argument == NULL && check_service_group (check, group, lines))
     return;
@@ -803,13 +865,32 @@ check_group (Check      *check,
       return;
     }
 
-  plugin_type = group_plugin_type (check, schema, group, lines, TRUE);
+  plugin_types = group_plugin_types (check, self, schema, group, lines);
 
   keys = g_key_file_get_keys (self->key_file, group, NULL, NULL);
   for (guint i = 0; keys != NULL && keys[i] != NULL; i++)
     {
       SchemaKey *key = schema_lookup_key (schema, keys[i]);
       guint line = GPOINTER_TO_UINT (g_hash_table_lookup (lines->keys, keys[i]));
+
+      GType plugin_type = G_TYPE_INVALID;
+      guint n_plugins = 0;
+
+      /* Which of the group's plugins take this key. */
+      for (guint j = 0; key == NULL && j < plugin_types->len; j++)
+        {
+          GType type = g_array_index (plugin_types, GType, j);
+
+          if (type == G_TYPE_INVALID || plugin_key_pspec (type, keys[i]) == NULL)
+            continue;
+          if (n_plugins++ == 0)
+            plugin_type = type;
+          else
+            check_fail (check, line, group, keys[i],
+                        "ambiguous key: both plugin %s (%s=) and plugin %s (%s=) take it",
+                        g_type_name (plugin_type), schema_plugin_key_for (schema, plugin_types, plugin_type),
+                        g_type_name (type), ((SchemaPlugin *) g_ptr_array_index (schema->plugins, j))->key);
+        }
 
       if (key != NULL)
         {
@@ -818,7 +899,7 @@ check_group (Check      *check,
               !g_key_file_has_key (self->key_file, group, key->requires, NULL))
             check_fail (check, line, group, keys[i], "needs %s= in the same group", key->requires);
         }
-      else if (plugin_type != G_TYPE_INVALID && plugin_key_pspec (plugin_type, keys[i]) != NULL)
+      else if (n_plugins == 1)
         {
           GValue value = G_VALUE_INIT;
           g_autofree char *expected = NULL;
@@ -830,15 +911,16 @@ check_group (Check      *check,
                         expected, g_type_name (plugin_type), raw);
           g_value_unset (&value);
         }
-      else
+      else if (n_plugins == 0)
         {
           GString *known = g_string_new (NULL);
           for (guint j = 0; j < schema->keys->len; j++)
             g_string_append_printf (known, "%s%s", j > 0 ? ", " : "",
                                     ((SchemaKey *) g_ptr_array_index (schema->keys, j))->name);
-          if (plugin_type != G_TYPE_INVALID)
-            g_string_append_printf (known, ", or a key of plugin %s (see dplaces inspect)",
-                                    g_type_name (plugin_type));
+          for (guint j = 0; j < plugin_types->len; j++)
+            if (g_array_index (plugin_types, GType, j) != G_TYPE_INVALID)
+              g_string_append_printf (known, ", or a key of plugin %s (see dplaces inspect)",
+                                      g_type_name (g_array_index (plugin_types, GType, j)));
           check_fail (check, line, group, keys[i], "unknown key; expected %s", known->str);
           g_string_free (known, TRUE);
         }
@@ -1115,6 +1197,89 @@ dp_config_apply_plugin_keys (DpConfig    *self,
     }
 
   return TRUE;
+}
+
+/**
+ * dp_config_create_plugin:
+ * @self: a config
+ * @group: a group, such as `place worker`
+ * @plugin_key: the key of @group that names a plugin, such as `restart` or
+ *   `backend`
+ * @error: return location for a #GError
+ *
+ * Makes the plugin @group names with @plugin_key (or the key's default),
+ * its properties set from @group's keys at construction — so a key may set
+ * a construct-only property too, such as a restarter's `seconds`.
+ *
+ * Returns: (transfer full) (nullable): the plugin instance; %NULL with
+ *   @error unset if @group names no plugin with @plugin_key and the key
+ *   has no default, or with @error set (placed in the keyfile)
+ */
+GObject *
+dp_config_create_plugin (DpConfig    *self,
+                         const char  *group,
+                         const char  *plugin_key,
+                         GError     **error)
+{
+  g_autofree char *kind = NULL;
+  g_auto(GStrv) keys = NULL;
+  g_autoptr(GPtrArray) names = NULL;
+  g_autoptr(GArray) values = NULL;
+  SchemaGroup *schema;
+  SchemaPlugin *plugin = NULL;
+  const char *space;
+  GType type;
+
+  g_return_val_if_fail (DP_IS_CONFIG (self), NULL);
+  g_return_val_if_fail (group != NULL && plugin_key != NULL, NULL);
+
+  load_schema ();
+  space = strchr (group, ' ');
+  kind = space != NULL ? g_strndup (group, space - group) : g_strdup (group);
+  schema = schema_lookup_group (kind);
+  for (guint i = 0; schema != NULL && i < schema->plugins->len; i++)
+    if (g_str_equal (((SchemaPlugin *) g_ptr_array_index (schema->plugins, i))->key, plugin_key))
+      plugin = g_ptr_array_index (schema->plugins, i);
+  if (plugin == NULL)
+    {
+      g_set_error (error, DP_ERROR, DP_ERROR_CONFIG, "%s: [%s] has no plugin key %s=",
+                   self->path, group, plugin_key);
+      return NULL;
+    }
+
+  type = group_plugin_type (self, schema, plugin, group, error);
+  if (type == G_TYPE_INVALID)
+    {
+      dp_config_prefix_error (self, error, group, plugin_key);
+      return NULL;
+    }
+
+  names = g_ptr_array_new ();
+  values = g_array_new (FALSE, TRUE, sizeof (GValue));
+  g_array_set_clear_func (values, (GDestroyNotify) g_value_unset);
+  keys = g_key_file_get_keys (self->key_file, group, NULL, NULL);
+  for (guint i = 0; keys != NULL && keys[i] != NULL; i++)
+    {
+      GParamSpec *pspec = plugin_key_pspec (type, keys[i]);
+      g_autofree char *expected = NULL;
+      GValue value = G_VALUE_INIT;
+
+      /* The group's own keys are not the plugin's. */
+      if (pspec == NULL || schema_lookup_key (schema, keys[i]) != NULL)
+        continue;
+      if (!value_from_key_file (self->key_file, group, keys[i], pspec, &value, &expected))
+        {
+          g_set_error (error, DP_ERROR, DP_ERROR_CONFIG, "%s:%u: [%s] %s: %s", self->path,
+                       dp_config_get_line (self, group, keys[i]), group, keys[i], expected);
+          g_value_unset (&value);
+          return NULL;
+        }
+      g_ptr_array_add (names, keys[i]);
+      g_array_append_val (values, value);
+    }
+
+  return g_object_new_with_properties (type, names->len, (const char **) names->pdata,
+                                       (const GValue *) values->data);
 }
 
 /**

@@ -48,6 +48,11 @@ gboolean     dp_config_apply_plugin_keys (DpConfig   *self,
                                           GObject    *object,
                                           GError    **error);
 DP_AVAILABLE_IN_ALL
+GObject     *dp_config_create_plugin    (DpConfig    *self,
+                                         const char  *group,
+                                         const char  *plugin_key,
+                                         GError     **error);
+DP_AVAILABLE_IN_ALL
 void         dp_config_prefix_error     (DpConfig    *self,
                                          GError     **error,
                                          const char  *group,

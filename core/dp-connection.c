@@ -9,6 +9,7 @@
 #include "dp-connection.h"
 #include "dp-error.h"
 #include "dp-event-container.h"
+#include "dp-place.h"
 #include "dp-place-channel-private.h"
 
 /**
@@ -22,7 +23,10 @@
  * unwraps it with [func@Dp.named_place_message_unwrap].
  *
  * A client puts plain messages on the connection and gets the named
- * place's answers from it.
+ * place's answers from it. When the named place ends, the client's gets
+ * fail with the reason (once its answers are read): a supervisor may
+ * start the place again under its name, but this connection led to the
+ * instance that ended — connect again to reach the new one.
  */
 
 struct _DpConnection
@@ -33,6 +37,7 @@ struct _DpConnection
   DpChannel *named_place;
   DpPlaceChannel *client;   /* what the client uses */
   DpPlaceChannel *reply;    /* what the named place answers on */
+  gulong exited_id;         /* on the named place, when it is a DpPlace */
 };
 
 static void dp_connection_channel_iface_init (DpChannelInterface *iface);
@@ -105,6 +110,8 @@ dp_connection_dispose (GObject *object)
 {
   DpConnection *self = DP_CONNECTION (object);
 
+  if (self->exited_id != 0)
+    g_clear_signal_handler (&self->exited_id, self->named_place);
   if (self->reply != NULL)
     dp_place_channel_close_with_reason (self->reply, NULL);
   g_clear_object (&self->reply);
@@ -138,6 +145,41 @@ dp_connection_init (DpConnection *self)
 {
 }
 
+/* The named place ended: nothing will answer on this connection. The
+ * place's "exited" comes on its node's loop, while the connection may go
+ * away on the thread that reads its peer: the handler holds it weakly. */
+static void
+close_reply (DpConnection *self,
+             DpPlace      *place)
+{
+  g_autoptr(GError) reason = NULL;
+
+  reason = g_error_new (DP_ERROR, DP_ERROR_PEER_DIED, "Place “%s” %s", dp_place_get_name (place),
+                        dp_place_get_exit_reason (place) != NULL ? dp_place_get_exit_reason (place)
+                                                                 : "ended");
+  if (self->reply != NULL)
+    dp_place_channel_close_with_reason (self->reply, reason);
+}
+
+static void
+named_place_exited_cb (DpPlace  *place,
+                       gint      status,
+                       GWeakRef *weak)
+{
+  g_autoptr(DpConnection) self = g_weak_ref_get (weak);
+
+  if (self != NULL)
+    close_reply (self, place);
+}
+
+static void
+weak_ref_free (gpointer  data,
+               GClosure *closure)
+{
+  g_weak_ref_clear (data);
+  g_free (data);
+}
+
 /**
  * dp_connection_new:
  * @named_place: the named place's channel
@@ -164,6 +206,17 @@ dp_connection_new (DpChannel  *named_place,
   wrapper->named_place = g_object_ref (named_place);
   dp_place_channel_new_reply_pair (&wrap_funcs, wrapper, wrapper_free, &self->client, &self->reply);
   wrapper->reply_handle = g_variant_ref_sink (dp_channel_to_variant (DP_CHANNEL (self->reply)));
+
+  if (DP_IS_PLACE (named_place))
+    {
+      GWeakRef *weak = g_new0 (GWeakRef, 1);
+
+      g_weak_ref_init (weak, self);
+      self->exited_id = g_signal_connect_data (named_place, "exited", G_CALLBACK (named_place_exited_cb),
+                                               weak, weak_ref_free, 0);
+      if (dp_place_has_exited (DP_PLACE (named_place)))
+        close_reply (self, DP_PLACE (named_place));
+    }
 
   return self;
 }

@@ -23,5 +23,8 @@ DP_AVAILABLE_IN_ALL
 GBytes *dp_cookie_get_process  (void);
 DP_AVAILABLE_IN_ALL
 void    dp_cookie_set_process  (GBytes      *cookie);
+DP_AVAILABLE_IN_ALL
+char   *dp_cookie_derive_token (GBytes      *cookie,
+                                const char  *purpose);
 
 G_END_DECLS

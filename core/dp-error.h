@@ -54,4 +54,7 @@ typedef enum {
 DP_AVAILABLE_IN_ALL
 GQuark dp_error_quark (void);
 
+DP_AVAILABLE_IN_ALL
+GQuark dp_error_domain_lookup (const char *name);
+
 G_END_DECLS

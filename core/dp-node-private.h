@@ -21,5 +21,7 @@ gboolean  dp_node_handle_request   (DpNode             *self,
                                     GVariant           *payload);
 void      dp_node_add_spawned_node (DpNode             *self,
                                     DpRemoteNode       *node);
+void      dp_node_remove_place     (DpNode             *self,
+                                    DpPlace            *place);
 
 G_END_DECLS

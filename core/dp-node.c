@@ -12,6 +12,7 @@
 #include "dp-auth-private.h"
 #include "dp-connection.h"
 #include "dp-error.h"
+#include "dp-monitor.h"
 #include "dp-node-private.h"
 #include "dp-remote-node-private.h"
 #include "dp-place-private.h"
@@ -19,6 +20,7 @@
 #include "dp-plugin-registry.h"
 #include "dp-relay-private.h"
 #include "dp-remote-connection-private.h"
+#include "dp-socket-connection-private.h"
 #include "dp-transport.h"
 #include "dp-wire-private.h"
 #include "dp-worker-private.h"
@@ -64,7 +66,12 @@ struct _DpNode
   GPtrArray *spawned;         /* DpRemoteNode* we spawned */
   DpSocketConnection *owner;
   GHashTable *named_connections; /* DpSocketConnection* → GPtrArray of DpConnection* */
+  gint64 created;             /* wall clock, for the status */
 };
+
+/* On a place started for a peer: (peer, channel id) — which channel of
+ * which connection it is bound to, for the status. */
+static GQuark bound_quark;
 
 enum {
   PROP_0,
@@ -143,6 +150,8 @@ dp_node_class_init (DpNodeClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
+  bound_quark = g_quark_from_static_string ("dp-node-bound-to");
+
   object_class->finalize = dp_node_finalize;
   object_class->get_property = dp_node_get_property;
   object_class->set_property = dp_node_set_property;
@@ -152,10 +161,12 @@ dp_node_class_init (DpNodeClass *klass)
    *
    * The TCP port the node's router listens on for other nodes; 0 before
    * [method@Dp.Node.listen] picks one, or for a node that does not listen.
+   * Set it before [method@Dp.Node.listen] (a keyfile's `[dplaces]
+   * listen-port=` does).
    */
   properties[PROP_LISTEN_PORT] =
     g_param_spec_uint ("listen-port", NULL, NULL, 0, 65535, 0,
-                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_EXPLICIT_NOTIFY |
+                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_EXPLICIT_NOTIFY |
                        G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
@@ -175,6 +186,7 @@ dp_node_init (DpNode *self)
   self->spawned = g_ptr_array_new_with_free_func (g_object_unref);
   self->named_connections = g_hash_table_new_full (NULL, NULL, g_object_unref,
                                                    (GDestroyNotify) g_ptr_array_unref);
+  self->created = g_get_real_time ();
 }
 
 /**
@@ -397,6 +409,27 @@ dp_node_add_place (DpNode     *self,
   g_mutex_unlock (&self->lock);
 }
 
+/* Forgets @place: a place that ended and will not be heard of again, or
+ * one a supervisor replaced. Its name goes only if it still names it. */
+void
+dp_node_remove_place (DpNode  *self,
+                      DpPlace *place)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_return_if_fail (DP_IS_NODE (self));
+  g_return_if_fail (DP_IS_PLACE (place));
+
+  g_mutex_lock (&self->lock);
+  g_hash_table_iter_init (&iter, self->named_places);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (value == place)
+      g_hash_table_iter_remove (&iter);
+  g_ptr_array_remove (self->places, place);
+  g_mutex_unlock (&self->lock);
+}
+
 /**
  * dp_node_lookup_place:
  * @self: a node
@@ -464,35 +497,182 @@ dp_node_list_spawned_nodes (DpNode *self)
   return nodes;
 }
 
+/* What a node calls itself to others: host:port, or host/pid when it
+ * does not listen. */
+static char *
+describe_node (DpNode *self)
+{
+  if (self->listen_port != 0)
+    return g_strdup_printf ("%s:%u", g_get_host_name (), self->listen_port);
+  return g_strdup_printf ("%s/%d", g_get_host_name (), (int) getpid ());
+}
+
+static GVariant *
+place_status (DpNode  *self,
+              DpPlace *place)
+{
+  DpChannelCounters counters;
+  GVariant *bound = g_object_get_qdata (G_OBJECT (place), bound_quark);
+  const char *backend = dp_place_get_backend_name (place);
+  const char *reason = dp_place_get_exit_reason (place);
+  gboolean exited = dp_place_has_exited (place);
+  gboolean named;
+  GVariantDict dict;
+
+  g_mutex_lock (&self->lock);
+  named = dp_place_get_name (place) != NULL &&
+          g_hash_table_lookup (self->named_places, dp_place_get_name (place)) == place;
+  g_mutex_unlock (&self->lock);
+
+  /* What the place's code got and put, on any channel — or, when its code
+   * runs in another process, its channel seen from its creator's end:
+   * what the creator put is what the place got. */
+  dp_place_channel_get_counters (dp_channel_get_endpoint (DP_CHANNEL (place)), &counters);
+  {
+    guint64 n_got, bytes_got, n_put, bytes_put;
+
+    if (dp_place_get_traffic (place, &n_got, &bytes_got, &n_put, &bytes_put))
+      {
+        counters.messages_out = n_got;
+        counters.bytes_out = bytes_got;
+        counters.messages_in = n_put;
+        counters.bytes_in = bytes_put;
+      }
+  }
+
+  g_variant_dict_init (&dict, NULL);
+  g_variant_dict_insert (&dict, "name", "s", dp_place_get_name (place) != NULL ? dp_place_get_name (place) : "");
+  g_variant_dict_insert (&dict, "module", "s", dp_place_get_module (place) != NULL ? dp_place_get_module (place) : "");
+  g_variant_dict_insert (&dict, "function", "s", dp_place_get_function (place) != NULL ? dp_place_get_function (place) : "");
+  g_variant_dict_insert (&dict, "backend", "s", backend != NULL ? backend : "threads");
+  g_variant_dict_insert (&dict, "named", "b", named);
+  g_variant_dict_insert (&dict, "running", "b", !exited);
+  if (exited)
+    {
+      g_variant_dict_insert (&dict, "exit-status", "i", dp_place_get_exit_status (place));
+      g_variant_dict_insert (&dict, "exit-reason", "s", reason != NULL ? reason : "");
+    }
+  g_variant_dict_insert (&dict, "messages-in", "t", counters.messages_out);
+  g_variant_dict_insert (&dict, "bytes-in", "t", counters.bytes_out);
+  g_variant_dict_insert (&dict, "messages-out", "t", counters.messages_in);
+  g_variant_dict_insert (&dict, "bytes-out", "t", counters.bytes_in);
+  g_variant_dict_insert (&dict, "queue", "u", counters.peer_queued);
+  g_variant_dict_insert (&dict, "backlog", "u", counters.queued);
+  if (bound != NULL)
+    {
+      const char *peer;
+      guint32 channel;
+
+      g_variant_get (bound, "(&su)", &peer, &channel);
+      g_variant_dict_insert (&dict, "launched-by", "s", peer);
+      g_variant_dict_insert (&dict, "channel", "u", channel);
+    }
+  return g_variant_dict_end (&dict);
+}
+
+/**
+ * dp_node_dup_status:
+ * @self: a node
+ *
+ * What the node's process holds and does, for a control plane: the
+ * answer to another node's status request ([method@Dp.RemoteNode.query_status])
+ * and what the `http` plugin shows. Safe from any thread. An `a{sv}`:
+ *
+ * - `name` (s): how the node calls itself to others, `host:port` (or
+ *   `host/pid` when it does not listen); `host` (s), `listen-port` (u),
+ *   `pid` (u), `started` (x: wall-clock microseconds)
+ * - `places` (aa{sv}): its places — `name`, `module`, `function`,
+ *   `backend` (s), `named`, `running` (b), `exit-status` (i) and
+ *   `exit-reason` (s) once ended; its traffic (t): `messages-in` (what
+ *   the place's code got, on any channel), `messages-out` (what it put),
+ *   `bytes-in`, `bytes-out` (their serialized size, for the messages that
+ *   crossed a process: inside one a message is passed by reference) — for
+ *   a place whose code runs in another process (the `processes` backend),
+ *   what crossed its own channel, counted at its creator's end;
+ *   `queue` (u: messages waiting for the place, for places of this
+ *   process), `backlog` (u: messages from the place its creator has not
+ *   read); for a place started for another node, `launched-by` (s: that
+ *   node's name) and `channel` (u: the channel id it is bound to there)
+ * - `connections` (aa{sv}): the process's live socket connections, to
+ *   other nodes and to processes places — `peer`, `transport` (s),
+ *   `frames-in`, `messages-in`, `bytes-in` and the same `-out` (t),
+ *   `queue` (u: frames waiting for the writer), `queue-bytes` (t),
+ *   `channels` (u)
+ * - `jobs` (aa{sv}): the long jobs run here ([method@Dp.Monitor.dup_jobs])
+ *
+ * Returns: (transfer full): the status
+ */
+GVariant *
+dp_node_dup_status (DpNode *self)
+{
+  g_autoptr(GPtrArray) places = NULL;
+  g_autoptr(GPtrArray) connections = NULL;
+  g_autofree char *name = NULL;
+  GVariantBuilder list;
+  GVariantDict dict;
+
+  g_return_val_if_fail (DP_IS_NODE (self), NULL);
+
+  name = describe_node (self);
+  g_variant_dict_init (&dict, NULL);
+  g_variant_dict_insert (&dict, "name", "s", name);
+  g_variant_dict_insert (&dict, "host", "s", g_get_host_name ());
+  g_variant_dict_insert (&dict, "listen-port", "u", self->listen_port);
+  g_variant_dict_insert (&dict, "pid", "u", (guint32) getpid ());
+  g_variant_dict_insert (&dict, "started", "x", self->created);
+
+  places = dp_node_list_places (self);
+  g_variant_builder_init (&list, G_VARIANT_TYPE ("aa{sv}"));
+  for (guint i = 0; i < places->len; i++)
+    g_variant_builder_add_value (&list, place_status (self, g_ptr_array_index (places, i)));
+  g_variant_dict_insert_value (&dict, "places", g_variant_builder_end (&list));
+
+  connections = dp_socket_connection_list_all ();
+  g_variant_builder_init (&list, G_VARIANT_TYPE ("aa{sv}"));
+  for (guint i = 0; i < connections->len; i++)
+    {
+      g_autoptr(GVariant) status = dp_socket_connection_dup_status (g_ptr_array_index (connections, i));
+      gboolean closed = FALSE;
+
+      g_variant_lookup (status, "closed", "b", &closed);
+      if (!closed)
+        g_variant_builder_add_value (&list, status);
+    }
+  g_variant_dict_insert_value (&dict, "connections", g_variant_builder_end (&list));
+
+  {
+    g_autoptr(GVariant) jobs = dp_monitor_dup_jobs (dp_monitor_get_default ());
+    g_variant_dict_insert_value (&dict, "jobs", jobs);
+  }
+  return g_variant_ref_sink (g_variant_dict_end (&dict));
+}
+
 /* Identity. */
 
 /* How this process calls itself to other nodes. */
 char *
 dp_node_describe_self (void)
 {
-  DpNode *node = dp_node_get_default ();
-
-  if (node->listen_port != 0)
-    return g_strdup_printf ("%s:%u", g_get_host_name (), node->listen_port);
-  return g_strdup_printf ("%s/%d", g_get_host_name (), (int) getpid ());
+  return describe_node (dp_node_get_default ());
 }
 
 /* Logging to the root. */
 
 static const char *const severity_names[] = { "fatal", "error", "warning", "info", "debug" };
 
+/* A place's log line is news at the root, not a bug in this process: it
+ * never becomes a GLib critical or error, which would abort the root under
+ * G_DEBUG=fatal-criticals. Info and debug are hidden unless
+ * G_MESSAGES_DEBUG asks for them, as Racket hides them unless PLTSTDERR
+ * does. */
 static GLogLevelFlags
 severity_level (const char *severity)
 {
-  if (g_strcmp0 (severity, "fatal") == 0 || g_strcmp0 (severity, "error") == 0)
-    return G_LOG_LEVEL_CRITICAL;
-  if (g_strcmp0 (severity, "warning") == 0)
-    return G_LOG_LEVEL_WARNING;
   if (g_strcmp0 (severity, "debug") == 0)
     return G_LOG_LEVEL_DEBUG;
   if (g_strcmp0 (severity, "info") == 0)
     return G_LOG_LEVEL_INFO;
-  return G_LOG_LEVEL_MESSAGE;
+  return G_LOG_LEVEL_WARNING;
 }
 
 /* A log line for the root: pass it up to our owner, or, at the root, log
@@ -517,7 +697,13 @@ dp_node_log_from_child (const char *severity,
                                          g_variant_new (DP_LOG_TYPE, severity, line), NULL))
     return;
 
-  g_log_structured ("dplaces", severity_level (severity), "MESSAGE", "%s", line);
+  /* Fatal and error say so in the line: they are logged as warnings. */
+  if (g_strcmp0 (severity, "fatal") == 0 || g_strcmp0 (severity, "error") == 0)
+    g_log_structured ("dplaces", severity_level (severity), "DPLACES_SEVERITY", severity,
+                      "MESSAGE", "%s: %s", severity, line);
+  else
+    g_log_structured ("dplaces", severity_level (severity), "DPLACES_SEVERITY", severity,
+                      "MESSAGE", "%s", line);
 }
 
 /* A place of the processes backend: the connection to its creator. */
@@ -829,7 +1015,10 @@ dp_node_add_spawned_node (DpNode       *self,
 
   g_mutex_lock (&self->lock);
   others = copy_objects (self->spawned);
-  g_ptr_array_add (self->spawned, g_object_ref (node));
+  /* A node spawned again after it died is in the list already. */
+  g_ptr_array_remove (others, node);
+  if (!g_ptr_array_find (self->spawned, node, NULL))
+    g_ptr_array_add (self->spawned, g_object_ref (node));
   g_hash_table_replace (self->peers,
                         peer_key (dp_remote_node_get_host (node), dp_remote_node_get_listen_port (node)),
                         g_object_ref (node));
@@ -860,31 +1049,52 @@ dp_node_add_spawned_node (DpNode       *self,
  * before it starts finds the place bound. */
 
 typedef struct {
+  DpNode *node;
+  DpPlace *place;
   DpSocketConnection *connection;
   guint32 channel;
 } PlaceBinding;
 
 static void
-place_binding_free (gpointer  data,
-                    GClosure *closure)
+place_binding_free (PlaceBinding *binding)
 {
-  PlaceBinding *binding = data;
-
+  g_object_unref (binding->node);
+  g_object_unref (binding->place);
   g_object_unref (binding->connection);
   g_free (binding);
 }
 
+/* On the node's loop: a place started for a peer ended. The peer hears
+ * of it, and its name, if it has one, is free again (a supervisor on the
+ * peer's side may start it again under the same name). */
 static void
-bound_place_exited_cb (DpPlace      *place,
-                       gint          status,
-                       PlaceBinding *binding)
+bound_place_waited_cb (GObject      *object,
+                       GAsyncResult *result,
+                       gpointer      data)
 {
+  PlaceBinding *binding = data;
+  DpPlace *place = DP_PLACE (object);
+  gint status = dp_place_wait_finish (place, result, NULL);
   const char *reason = dp_place_get_exit_reason (place);
 
   dp_socket_connection_send_control (binding->connection, DP_FRAME_PLACE_DIED, binding->channel, 0,
                                      g_variant_new (DP_PLACE_DIED_TYPE, status,
                                                     reason != NULL ? reason : ""),
                                      NULL);
+  dp_node_remove_place (binding->node, place);
+  place_binding_free (binding);
+}
+
+/* On the node's loop: wait for the place there. Waited for rather than
+ * its "exited" signal, which a place that ends at once may emit before a
+ * handler is connected. */
+static gboolean
+wait_for_bound_place_cb (gpointer data)
+{
+  PlaceBinding *binding = data;
+
+  dp_place_wait_async (binding->place, NULL, bound_place_waited_cb, binding);
+  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -939,7 +1149,11 @@ handle_new_place (DpNode             *self,
 
   if (exec == DP_PLACE_EXEC_PLACE)
     {
+      /* The thunk's place reports its end on the node's loop, like the
+       * others: this reading thread has no main context of its own. */
+      dp_place_set_thread_creator_context (self->context);
       place = dp_place_from_thunk (module, function, &error);
+      dp_place_set_thread_creator_context (NULL);
       if (place == NULL)
         goto refused;
     }
@@ -957,12 +1171,22 @@ handle_new_place (DpNode             *self,
     }
   if (name[0] != '\0')
     dp_place_set_name (place, name);
+  /* Kept before it is waited for, so that its end forgets it. */
+  dp_node_add_place (self, place, name[0] != '\0' ? name : NULL);
 
   binding = g_new0 (PlaceBinding, 1);
+  binding->node = g_object_ref (self);
+  binding->place = g_object_ref (place);
   binding->connection = g_object_ref (connection);
   binding->channel = channel;
-  g_signal_connect_data (place, "exited", G_CALLBACK (bound_place_exited_cb), binding,
-                         place_binding_free, 0);
+  {
+    g_autofree char *peer = dp_socket_connection_dup_description (connection);
+
+    g_object_set_qdata_full (G_OBJECT (place), bound_quark,
+                             g_variant_ref_sink (g_variant_new ("(su)", peer, channel)),
+                             (GDestroyNotify) g_variant_unref);
+  }
+  g_main_context_invoke (self->context, wait_for_bound_place_cb, binding);
 
   if (!dp_socket_connection_bind_channel (connection, channel, dp_channel_get_endpoint (DP_CHANNEL (place)),
                                           &error))
@@ -972,7 +1196,6 @@ handle_new_place (DpNode             *self,
       return;
     }
 
-  dp_node_add_place (self, place, name[0] != '\0' ? name : NULL);
   g_debug ("started place %s (%s:%s) for a peer on channel %u", dp_place_get_name (place),
            module, function, channel);
   return;
@@ -1062,6 +1285,40 @@ handle_new_connection (DpNode             *self,
   g_mutex_unlock (&self->lock);
 }
 
+/* Requests are handled in order: answering now says that every request
+ * before this one is done. */
+static void
+handle_sync (DpSocketConnection *connection,
+             guint32             channel)
+{
+  g_autoptr(DpPlaceChannel) ours = NULL;
+  g_autoptr(DpPlaceChannel) theirs = NULL;
+  g_autoptr(GError) error = NULL;
+
+  dp_place_channel_new_pair (&ours, &theirs);
+  dp_channel_put (DP_CHANNEL (theirs), g_variant_new ("()"), NULL);
+  if (!dp_socket_connection_bind_channel (connection, channel, ours, &error))
+    g_debug ("Cannot answer a sync: %s", error->message);
+}
+
+/* Answers with dp_node_dup_status() on the channel, as handle_sync()
+ * answers. */
+static void
+handle_status (DpNode             *self,
+               DpSocketConnection *connection,
+               guint32             channel)
+{
+  g_autoptr(DpPlaceChannel) ours = NULL;
+  g_autoptr(DpPlaceChannel) theirs = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) status = dp_node_dup_status (self);
+
+  dp_place_channel_new_pair (&ours, &theirs);
+  dp_channel_put (DP_CHANNEL (theirs), status, NULL);
+  if (!dp_socket_connection_bind_channel (connection, channel, ours, &error))
+    g_debug ("Cannot answer a status request: %s", error->message);
+}
+
 static gpointer
 join_peer_thread (gpointer data)
 {
@@ -1104,6 +1361,18 @@ dp_node_handle_request (DpNode             *self,
           channel == 0)
         return FALSE;
       handle_new_connection (self, connection, channel, payload);
+      return TRUE;
+
+    case DP_FRAME_SYNC:
+      if (payload != NULL || channel == 0)
+        return FALSE;
+      handle_sync (connection, channel);
+      return TRUE;
+
+    case DP_FRAME_STATUS:
+      if (payload != NULL || channel == 0)
+        return FALSE;
+      handle_status (self, connection, channel);
       return TRUE;
 
     case DP_FRAME_SET_OWNER:
@@ -1219,6 +1488,7 @@ handshake_done_cb (GObject      *source,
 
   g_debug ("node %s connected from %s", peer_name, address_text);
   connection = dp_socket_connection_new (g_socket_connection_get_socket (stream), FALSE);
+  dp_socket_connection_set_description (connection, peer_name);
   /* The stream owns the socket: keep it as long as the connection. */
   g_object_set_data_full (G_OBJECT (connection), "dp-stream", stream, g_object_unref);
   dp_socket_connection_set_control_handler (connection, incoming_request_cb, self, NULL);

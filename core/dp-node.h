@@ -89,6 +89,8 @@ DpRemoteNode *dp_node_connect_to          (DpNode           *self,
 DP_AVAILABLE_IN_ALL
 GPtrArray    *dp_node_list_spawned_nodes  (DpNode           *self);
 DP_AVAILABLE_IN_ALL
+GVariant     *dp_node_dup_status          (DpNode           *self);
+DP_AVAILABLE_IN_ALL
 DpRemoteConnection *dp_connect_to_named_place_at (const char *host,
                                                   guint       port,
                                                   const char *name,

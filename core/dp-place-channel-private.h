@@ -33,7 +33,28 @@ GVariant *dp_place_channel_pop           (DpPlaceChannel *self,
 gboolean  dp_place_channel_push          (DpPlaceChannel *self,
                                           GVariant       *message,
                                           GError        **error);
+gboolean  dp_place_channel_push_for_peer (DpPlaceChannel *self,
+                                          GVariant       *message,
+                                          GError        **error);
+/* Around what a transport does on a place's thread — dispatching what it
+ * read for others: the place's counters leave it out. */
+void      dp_place_channel_enter_transport (void);
+void      dp_place_channel_leave_transport (void);
 guint     dp_place_channel_n_pending     (DpPlaceChannel *self);
+
+/* An endpoint's traffic, for the control plane: cheap counters kept on
+ * the put and deliver paths. */
+typedef struct {
+  guint64 messages_in;   /* arrived in this endpoint's inbox */
+  guint64 bytes_in;      /* their serialized size */
+  guint64 messages_out;  /* put on this endpoint */
+  guint64 bytes_out;
+  guint queued;          /* waiting in this endpoint's inbox */
+  guint peer_queued;     /* waiting in the other end's inbox (a local pair), else 0 */
+} DpChannelCounters;
+
+void      dp_place_channel_get_counters  (DpPlaceChannel    *self,
+                                          DpChannelCounters *counters);
 
 void      dp_place_channel_close_with_reason (DpPlaceChannel *self,
                                               const GError   *reason);

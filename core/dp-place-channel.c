@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -67,6 +68,12 @@ struct _DpInbox
    * on readers poll. */
   gboolean reader_blocking;
   gboolean mixed;
+
+  /* What arrived here, for the control plane (see
+   * dp_place_channel_get_counters()): messages, and the serialized bytes
+   * of those that crossed a process. Under mutex. */
+  guint64 n_received;
+  guint64 bytes_received;
 };
 
 struct _DpPlaceChannel
@@ -84,7 +91,18 @@ struct _DpPlaceChannel
   GError *close_reason;  /* what the other end hears when this one closes */
   gint wanted;           /* atomic: link->want was called */
   guint async_bi : 1;
+
+  /* What a linked endpoint handed its transport (atomic); a local pair's
+   * puts are counted by the other end's inbox. */
+  guint64 n_sent;
+  guint64 bytes_sent;
 };
+
+/* The control plane counts messages everywhere, and bytes where messages
+ * cross a process — a socket, where they are serialized anyway. Inside a
+ * process a message is passed by reference and moves no bytes; not
+ * asking its size there keeps g_variant_get_size() (a lock on the
+ * message, shared by both places) off the local put and get. */
 
 static void dp_place_channel_channel_iface_init (DpChannelInterface *iface);
 
@@ -204,10 +222,13 @@ set_closed_error (DpInbox  *inbox,
                          "The other end of the channel is closed");
 }
 
-/* Consumes @message. */
+/* Consumes @message. *@size is its size if it came across a process, or
+ * 0; if it goes on across one now (the inbox is forwarded to a socket),
+ * its size is computed and returned there. */
 static gboolean
 dp_inbox_push (DpInbox   *inbox,
                GVariant  *message,
+               gsize     *size,
                GError   **error)
 {
   g_mutex_lock (&inbox->mutex);
@@ -217,6 +238,10 @@ dp_inbox_push (DpInbox   *inbox,
       gpointer data = inbox->forward_data;
       gboolean ok;
 
+      if (*size == 0)
+        *size = g_variant_get_size (message);
+      inbox->n_received++;
+      inbox->bytes_received += *size;
       g_mutex_unlock (&inbox->mutex);
       ok = forward->send (message, data, error);
       g_variant_unref (message);
@@ -230,6 +255,8 @@ dp_inbox_push (DpInbox   *inbox,
       return FALSE;
     }
   g_queue_push_tail (&inbox->queue, message);
+  inbox->n_received++;
+  inbox->bytes_received += *size;
   dp_inbox_wake_locked (inbox, FALSE);
   g_mutex_unlock (&inbox->mutex);
 
@@ -394,10 +421,15 @@ void
 dp_place_channel_deliver (DpPlaceChannel *self,
                           GVariant       *message)
 {
+  gsize size;
+
   g_return_if_fail (DP_IS_PLACE_CHANNEL (self));
   g_return_if_fail (message != NULL);
 
-  dp_inbox_push (self->inbox, g_variant_ref_sink (message), NULL);
+  /* From a transport: it crossed a process. */
+  g_variant_ref_sink (message);
+  size = g_variant_get_size (message);
+  dp_inbox_push (self->inbox, message, &size, NULL);
 }
 
 /**
@@ -420,13 +452,35 @@ dp_place_channel_peer_closed (DpPlaceChannel *self,
 
 /* Private API, for dp-channel.c and the place machinery. */
 
-gboolean
-dp_place_channel_push (DpPlaceChannel *self,
-                       GVariant       *message,
-                       GError        **error)
+/* Puts made while a linked endpoint sends — a connection wrapping a
+ * message for its named place — are the transport's, not the place's:
+ * the place's counters count its own put once. So is what a place's
+ * thread does while it reads a connection for everyone (the router's
+ * requests it dispatches, the answers it puts). */
+static __thread guint sending_depth;
+
+void
+dp_place_channel_enter_transport (void)
+{
+  sending_depth++;
+}
+
+void
+dp_place_channel_leave_transport (void)
+{
+  sending_depth--;
+}
+
+static gboolean
+push (DpPlaceChannel *self,
+      GVariant       *message,
+      gboolean        by_place,
+      GError        **error)
 {
   DpInbox *inbox = self->inbox;
   DpPlace *current = dp_place_get_current ();
+  /* A transport's put for its peer crossed a process. */
+  gsize size = by_place ? 0 : g_variant_get_size (message);
 
   /* A killed place's channel operations fail, puts included. */
   if (G_UNLIKELY (current != NULL && dp_place_is_killed (current)))
@@ -449,7 +503,11 @@ dp_place_channel_push (DpPlaceChannel *self,
           g_variant_unref (message);
           return FALSE;
         }
-      return dp_inbox_push (self->peer_inbox, message, error);
+      if (!dp_inbox_push (self->peer_inbox, message, &size, error))
+        return FALSE;
+      if (current != NULL && by_place && sending_depth == 0)
+        dp_place_count_traffic (current, TRUE, size);
+      return TRUE;
     }
 
   g_mutex_lock (&inbox->mutex);
@@ -472,10 +530,42 @@ dp_place_channel_push (DpPlaceChannel *self,
     }
 
   {
-    gboolean ok = self->link->send (self, message, self->link_data, error);
+    gboolean ok;
+
+    /* It goes to another process. */
+    size = g_variant_get_size (message);
+    sending_depth++;
+    ok = self->link->send (self, message, self->link_data, error);
+    sending_depth--;
+    if (ok)
+      {
+        __atomic_fetch_add (&self->n_sent, 1, __ATOMIC_RELAXED);
+        __atomic_fetch_add (&self->bytes_sent, size, __ATOMIC_RELAXED);
+        if (current != NULL && by_place && sending_depth == 0)
+          dp_place_count_traffic (current, TRUE, size);
+      }
     g_variant_unref (message);
     return ok;
   }
+}
+
+/* A put, by the code of whatever place runs the calling thread. */
+gboolean
+dp_place_channel_push (DpPlaceChannel *self,
+                       GVariant       *message,
+                       GError        **error)
+{
+  return push (self, message, TRUE, error);
+}
+
+/* A put a transport makes for the other side of a connection, on
+ * whatever thread reads it: not the current place's. */
+gboolean
+dp_place_channel_push_for_peer (DpPlaceChannel *self,
+                                GVariant       *message,
+                                GError        **error)
+{
+  return push (self, message, FALSE, error);
 }
 
 /* A linked endpoint hears once that someone reads it. */
@@ -585,6 +675,13 @@ dp_place_channel_pop (DpPlaceChannel *self,
   if (place != NULL)
     dp_place_end_wait (place);
 
+  /* Bytes only for a message that came from another process: this
+   * endpoint is fed by a transport, or its other end is bound to one. */
+  if (message != NULL && sending_depth == 0 && (place != NULL || (place = dp_place_get_current ()) != NULL))
+    dp_place_count_traffic (place, FALSE,
+                            self->link != NULL || g_atomic_pointer_get (&inbox->reader) != NULL
+                            ? g_variant_get_size (message) : 0);
+
   return message;
 }
 
@@ -600,6 +697,40 @@ dp_place_channel_is_ready (DpPlaceChannel *self)
   g_mutex_unlock (&inbox->mutex);
 
   return ready;
+}
+
+/* The endpoint's traffic so far, for the control plane. In: what arrived
+ * in its inbox (forwarded on included). Out: what was put on it — for a
+ * local pair, what arrived in the other end's inbox. */
+void
+dp_place_channel_get_counters (DpPlaceChannel    *self,
+                               DpChannelCounters *counters)
+{
+  DpInbox *inbox = self->inbox;
+
+  memset (counters, 0, sizeof *counters);
+
+  g_mutex_lock (&inbox->mutex);
+  counters->messages_in = inbox->n_received;
+  counters->bytes_in = inbox->bytes_received;
+  counters->queued = inbox->queue.length;
+  g_mutex_unlock (&inbox->mutex);
+
+  if (self->peer_inbox != NULL)
+    {
+      DpInbox *peer = self->peer_inbox;
+
+      g_mutex_lock (&peer->mutex);
+      counters->messages_out = peer->n_received;
+      counters->bytes_out = peer->bytes_received;
+      counters->peer_queued = peer->queue.length;
+      g_mutex_unlock (&peer->mutex);
+    }
+  else
+    {
+      counters->messages_out = __atomic_load_n (&self->n_sent, __ATOMIC_RELAXED);
+      counters->bytes_out = __atomic_load_n (&self->bytes_sent, __ATOMIC_RELAXED);
+    }
 }
 
 guint

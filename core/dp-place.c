@@ -11,6 +11,8 @@
 
 #include "dp-error.h"
 #include "dp-handles-private.h"
+#include "dp-monitor.h"
+#include "dp-node-private.h"
 #include "dp-place-channel-private.h"
 #include "dp-place-private.h"
 #include "dp-plugin-registry.h"
@@ -46,6 +48,7 @@ struct _DpPlace
   GCond exited_cond;
   gboolean started;
   gboolean exited;
+  gboolean death_told;          /* its channels know how it ended */
   gint killed;                  /* atomic */
   gint exit_status;
   char *exit_reason;
@@ -53,6 +56,13 @@ struct _DpPlace
   GHashTable *owned;            /* DpPlaceChannel* → itself, strong */
   GMutex *wait_mutex;           /* where the place's code sleeps, if it does */
   GCond *wait_cond;
+
+  /* What the place's code put and got, on any channel, for the control
+   * plane: written by the thread that runs the place only (relaxed
+   * atomics, no lock), once it entered it in this process. */
+  gboolean entered;
+  guint64 n_put, bytes_put;
+  guint64 n_got, bytes_got;
 };
 
 enum {
@@ -73,6 +83,7 @@ static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
 
 static GPrivate current_place;
+static GPrivate creator_context_override;   /* GMainContext*, no reference */
 
 static void dp_place_channel_iface_init (DpChannelInterface *iface);
 
@@ -306,7 +317,12 @@ dp_place_start (DpPlace  *self,
     }
 
   if (self->creator_context == NULL)
-    self->creator_context = g_main_context_ref_thread_default ();
+    {
+      GMainContext *override = g_private_get (&creator_context_override);
+
+      self->creator_context = override != NULL ? g_main_context_ref (override)
+                                               : g_main_context_ref_thread_default ();
+    }
 
   if (!dp_place_backend_launch (self->backend, self, error))
     {
@@ -319,6 +335,17 @@ dp_place_start (DpPlace  *self,
 
   g_debug ("place %s started (%s:%s, backend %s)", dp_place_get_name (self),
            self->module, self->function, self->backend_name);
+  {
+    g_autofree char *node = dp_node_describe_self ();
+
+    dp_monitor_emit (dp_monitor_get_default (), DP_MONITOR_EVENT_PLACE_START,
+                     g_variant_new_parsed ("{'place': <%s>, 'node': <%s>, 'module': <%s>, "
+                                           "'function': <%s>, 'backend': <%s>}",
+                                           dp_place_get_name (self) != NULL ? dp_place_get_name (self) : "",
+                                           node, self->module != NULL ? self->module : "",
+                                           self->function != NULL ? self->function : "",
+                                           self->backend_name != NULL ? self->backend_name : "threads"));
+  }
   return TRUE;
 }
 
@@ -698,6 +725,7 @@ dp_place_set_endpoint (DpPlace        *place,
 void
 dp_place_enter (DpPlace *place)
 {
+  g_atomic_int_set (&place->entered, TRUE);
   g_private_set (&current_place, place);
 }
 
@@ -748,6 +776,11 @@ dp_place_report_exit (DpPlace    *place,
   g_mutex_lock (&place->lock);
   if (place->exited)
     {
+      /* The other reporter (the killer, or the place's own thread) tells
+       * the channels; ours must not close before they know, or a get on
+       * the other end would see "closed" instead of the death. */
+      while (!place->death_told)
+        g_cond_wait (&place->exited_cond, &place->lock);
       g_mutex_unlock (&place->lock);
       return;
     }
@@ -779,6 +812,14 @@ dp_place_report_exit (DpPlace    *place,
   g_mutex_unlock (&place->lock);
 
   g_debug ("place %s %s", dp_place_get_name (place), place->exit_reason);
+  {
+    g_autofree char *node = dp_node_describe_self ();
+
+    dp_monitor_emit (dp_monitor_get_default (), DP_MONITOR_EVENT_PLACE_EXIT,
+                     g_variant_new_parsed ("{'place': <%s>, 'node': <%s>, 'status': <%i>, 'reason': <%s>}",
+                                           dp_place_get_name (place) != NULL ? dp_place_get_name (place) : "",
+                                           node, place->exit_status, place->exit_reason));
+  }
 
   death = g_error_new (DP_ERROR, DP_ERROR_PEER_DIED, "Place “%s” %s",
                        dp_place_get_name (place), place->exit_reason);
@@ -805,6 +846,11 @@ dp_place_report_exit (DpPlace    *place,
           dp_handles_unpin (G_OBJECT (endpoint));
         }
     }
+
+  g_mutex_lock (&place->lock);
+  place->death_told = TRUE;
+  g_cond_broadcast (&place->exited_cond);
+  g_mutex_unlock (&place->lock);
 
   for (GList *l = tasks; l != NULL; l = l->next)
     {
@@ -840,6 +886,37 @@ dp_place_resolve_function (DpPlace  *place,
 }
 
 /* Private. */
+
+/* Counts a message the place's code put (@put) or got. Only the thread
+ * running the place calls it, so a relaxed load and store suffice: no
+ * locked instruction on the put and get paths. */
+void
+dp_place_count_traffic (DpPlace  *self,
+                        gboolean  put,
+                        gsize     bytes)
+{
+  guint64 *n = put ? &self->n_put : &self->n_got;
+  guint64 *b = put ? &self->bytes_put : &self->bytes_got;
+
+  __atomic_store_n (n, __atomic_load_n (n, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
+  __atomic_store_n (b, __atomic_load_n (b, __ATOMIC_RELAXED) + bytes, __ATOMIC_RELAXED);
+}
+
+/* What the place's code put and got so far; %FALSE if its code does not
+ * run in this process (a processes place, seen from its creator). */
+gboolean
+dp_place_get_traffic (DpPlace *self,
+                      guint64 *n_got,
+                      guint64 *bytes_got,
+                      guint64 *n_put,
+                      guint64 *bytes_put)
+{
+  *n_got = __atomic_load_n (&self->n_got, __ATOMIC_RELAXED);
+  *bytes_got = __atomic_load_n (&self->bytes_got, __ATOMIC_RELAXED);
+  *n_put = __atomic_load_n (&self->n_put, __ATOMIC_RELAXED);
+  *bytes_put = __atomic_load_n (&self->bytes_put, __ATOMIC_RELAXED);
+  return g_atomic_int_get (&self->entered);
+}
 
 gboolean
 dp_place_begin_wait (DpPlace  *self,
@@ -915,6 +992,16 @@ dp_place_set_backend (DpPlace        *self,
                       DpPlaceBackend *backend)
 {
   g_set_object (&self->backend, backend);
+}
+
+/* Places started by the calling thread from now on report to @context
+ * (NULL: the thread-default context, as usual) — for code that starts
+ * places on behalf of a main loop running on another thread, such as a
+ * node calling a peer's thunk on the thread that reads the peer. */
+void
+dp_place_set_thread_creator_context (GMainContext *context)
+{
+  g_private_set (&creator_context_override, context);
 }
 
 void

@@ -14,6 +14,8 @@
 #include "dp-error.h"
 #include "dp-launcher.h"
 #include "dp-place-backend.h"
+#include "dp-restart-strategy.h"
+#include "dp-restarter.h"
 #include "dp-service.h"
 #include "dp-transport.h"
 #include "dp-plugin-registry.h"
@@ -51,7 +53,7 @@ static const char * const extension_points[] = {
   DP_PLACE_BACKEND_EXTENSION_POINT_NAME,
   DP_TRANSPORT_EXTENSION_POINT_NAME,
   DP_LAUNCHER_EXTENSION_POINT_NAME,
-  "dplaces-restart-strategy",
+  DP_RESTART_STRATEGY_EXTENSION_POINT_NAME,
   "dplaces-service",
   NULL
 };
@@ -109,6 +111,18 @@ dp_plugin_registry_class_init (DpPluginRegistryClass *klass)
         g_io_extension_point_set_required_type (point, DP_TYPE_LAUNCHER);
       else if (g_str_equal (extension_points[i], DP_SERVICE_EXTENSION_POINT_NAME))
         g_io_extension_point_set_required_type (point, DP_TYPE_SERVICE);
+      else if (g_str_equal (extension_points[i], DP_RESTART_STRATEGY_EXTENSION_POINT_NAME))
+        {
+          g_io_extension_point_set_required_type (point, DP_TYPE_RESTART_STRATEGY);
+          /* restart-every's restarter% is the library's own (dp_restart_every()). */
+          g_io_extension_point_implement (DP_RESTART_STRATEGY_EXTENSION_POINT_NAME,
+                                          DP_TYPE_RESTARTER, "restarter", 10);
+          dp_plugin_set_description (DP_TYPE_RESTARTER,
+                                     "restart-every: restarts the child at most once every "
+                                     "seconds=, gives up after retry= restarts (the count "
+                                     "starts again once the child stays alive retry-reset=, "
+                                     "2 x seconds by default) and runs on-final-fail.");
+        }
     }
 }
 
@@ -216,21 +230,30 @@ dp_plugin_registry_add_directory (DpPluginRegistry *self,
 GStrv
 dp_plugin_registry_dup_directories (DpPluginRegistry *self)
 {
-  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_autoptr(GPtrArray) dirs = g_ptr_array_new_null_terminated (0, g_free, TRUE);
+  GPtrArray *sources[3];
 
   g_return_val_if_fail (DP_IS_PLUGIN_REGISTRY (self), NULL);
 
   g_mutex_lock (&self->lock);
-  for (guint i = 0; i < self->added_dirs->len; i++)
-    g_strv_builder_add (builder, g_ptr_array_index (self->added_dirs, i));
-  for (guint i = 0; i < self->env_dirs->len; i++)
-    g_strv_builder_add (builder, g_ptr_array_index (self->env_dirs, i));
-  for (guint i = 0; i < self->build_dirs->len; i++)
-    g_strv_builder_add (builder, g_ptr_array_index (self->build_dirs, i));
-  g_mutex_unlock (&self->lock);
-  g_strv_builder_add (builder, DP_PLUGINDIR);
+  sources[0] = self->added_dirs;
+  sources[1] = self->env_dirs;
+  sources[2] = self->build_dirs;
+  /* A directory named twice (the build tree's, also in the environment)
+   * is searched once, where it comes first. */
+  for (guint s = 0; s < G_N_ELEMENTS (sources); s++)
+    for (guint i = 0; i < sources[s]->len; i++)
+      {
+        const char *dir = g_ptr_array_index (sources[s], i);
 
-  return g_strv_builder_end (builder);
+        if (!g_ptr_array_find_with_equal_func (dirs, dir, g_str_equal, NULL))
+          g_ptr_array_add (dirs, g_strdup (dir));
+      }
+  g_mutex_unlock (&self->lock);
+  if (!g_ptr_array_find_with_equal_func (dirs, DP_PLUGINDIR, g_str_equal, NULL))
+    g_ptr_array_add (dirs, g_strdup (DP_PLUGINDIR));
+
+  return (GStrv) g_ptr_array_steal (dirs, NULL);
 }
 
 /**
@@ -440,7 +463,9 @@ load_plugin_file (DpPluginRegistry *self,
           for (GList *l = g_io_extension_point_get_extensions (point); l != NULL; l = l->next)
             {
               GType type = g_io_extension_get_type (l->data);
-              if (g_type_get_qdata (type, module_path_quark ()) == NULL)
+              /* Types built into the library (a restarter) have no file. */
+              if (g_type_get_plugin (type) != NULL &&
+                  g_type_get_qdata (type, module_path_quark ()) == NULL)
                 g_type_set_qdata (type, module_path_quark (), g_strdup (path));
             }
         }
@@ -488,6 +513,16 @@ dp_plugin_registry_lookup_plugin (DpPluginRegistry  *self,
   extension = g_io_extension_point_get_extension_by_name (point, name);
   if (extension != NULL)
     return g_io_extension_get_type (extension);
+
+  /* The name becomes part of a file name: no path may hide in it. */
+  if (name[0] == '\0' || strspn (name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                        "0123456789-_") != strlen (name))
+    {
+      g_set_error (error, DP_ERROR, DP_ERROR_NOT_FOUND,
+                   "No %s plugin “%s”: a plugin name has only letters, digits, - and _",
+                   dp_plugin_registry_describe_extension_point (extension_point), name);
+      return G_TYPE_INVALID;
+    }
 
   file = g_strconcat ("libdplaces-", name, ".so", NULL);
   dirs = dp_plugin_registry_dup_directories (self);

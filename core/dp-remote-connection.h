@@ -60,6 +60,8 @@ DP_AVAILABLE_IN_ALL
 gboolean      dp_remote_connection_has_exited      (DpRemoteConnection *self);
 DP_AVAILABLE_IN_ALL
 const char   *dp_remote_connection_get_exit_reason (DpRemoteConnection *self);
+DP_AVAILABLE_IN_ALL
+guint         dp_remote_connection_get_restarts    (DpRemoteConnection *self);
 
 DP_AVAILABLE_IN_ALL
 gint          dp_distributed_place_wait            (DpRemoteConnection *place);

@@ -15,4 +15,8 @@ gboolean dp_remote_node_send_control (DpRemoteNode  *self,
                                       GVariant      *payload,
                                       GError       **error);
 
+gboolean dp_remote_node_relaunch_place (DpRemoteNode        *self,
+                                        DpRemoteConnection  *place,
+                                        GError             **error);
+
 G_END_DECLS

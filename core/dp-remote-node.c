@@ -11,13 +11,17 @@
 #include "dp-auth-private.h"
 #include "dp-error.h"
 #include "dp-event-container.h"
+#include "dp-monitor.h"
 #include "dp-node-private.h"
 #include "dp-plugin-registry.h"
 #include "dp-remote-connection-private.h"
 #include "dp-remote-node-private.h"
+#include "dp-restart-strategy.h"
 #include "dp-socket-connection.h"
+#include "dp-supervisor-private.h"
 #include "dp-transport.h"
 #include "dp-wire-private.h"
+#include "dp-worker-private.h"
 
 /**
  * DpRemoteNode:
@@ -35,6 +39,14 @@
  * each line prefixed with [method@Dp.RemoteNode.get_log_prefix]. When the
  * node dies, every channel to it fails with the reason and
  * #DpRemoteNode::died is emitted.
+ *
+ * With a restart strategy in [property@Dp.RemoteNode:restart-on-exit]
+ * (the seeds' `remote-node%` `restart-on-exit`), a node this process
+ * spawned is spawned again when it dies — when the launcher's session
+ * ends —, on the same port, and every place launched on it is started
+ * there again, each [class@Dp.RemoteConnection] talking to the new
+ * instance; #DpRemoteNode::restarted says when. A node told to exit
+ * ([method@Dp.RemoteNode.send_exit]) is not restarted.
  */
 
 struct _DpRemoteNode
@@ -60,7 +72,15 @@ struct _DpRemoteNode
   GMutex lock;
   GHashTable *places;             /* channel id → DpRemoteConnection* (no reference) */
   DpRemoteConnection *first_place;
+  DpRemoteConnection *kept_first_place;  /* spawn_node_with_place_at's, held */
   gboolean died;
+
+  /* Supervision of the node itself. */
+  DpSupervisor *supervisor;
+  gboolean restarting;            /* dead, and being spawned again */
+  gboolean gone;                  /* dead for good */
+  gboolean exit_sent;             /* we told it to exit: not a failure */
+  GMutex relaunch_lock;           /* one relaunch of a place at a time */
 };
 
 enum {
@@ -79,6 +99,7 @@ enum {
 
 enum {
   SIGNAL_DIED,
+  SIGNAL_RESTARTED,
   N_SIGNALS
 };
 
@@ -120,19 +141,54 @@ dp_remote_node_event_container_init (DpEventContainerInterface *iface)
   iface->register_events = dp_remote_node_register_events;
 }
 
+static void connection_closed_cb (DpSocketConnection *connection,
+                                  GError             *reason,
+                                  gpointer            data);
+
+/* The connection's callbacks run on the threads that read it, and may be
+ * running while the node goes away: they hold it weakly. */
+static GWeakRef *
+weak_self (DpRemoteNode *self)
+{
+  GWeakRef *weak = g_new0 (GWeakRef, 1);
+
+  g_weak_ref_init (weak, self);
+  return weak;
+}
+
+static void
+weak_self_free (gpointer data)
+{
+  g_weak_ref_clear (data);
+  g_free (data);
+}
+
+static void
+weak_self_free_closure (gpointer  data,
+                        GClosure *closure)
+{
+  weak_self_free (data);
+}
+
+/* Lets go of a connection: no more "closed" from it; its other callbacks
+ * stay until it is finalized (one may be running), finding no node or a
+ * node that has moved on to another connection. */
+static void
+release_connection (DpSocketConnection *connection)
+{
+  g_signal_handlers_disconnect_matched (connection, G_SIGNAL_MATCH_FUNC, 0, 0, NULL,
+                                        connection_closed_cb, NULL);
+  dp_socket_connection_close (connection, NULL);
+}
+
 static void
 dp_remote_node_dispose (GObject *object)
 {
   DpRemoteNode *self = DP_REMOTE_NODE (object);
 
+  /* Nothing is left to hear from the node: no place on it is held. */
   if (self->connection != NULL)
-    {
-      /* Nothing is left to hear from the node: no place on it is held. */
-      g_signal_handlers_disconnect_by_data (self->connection, self);
-      dp_socket_connection_set_reason_func (self->connection, NULL, NULL, NULL);
-      dp_socket_connection_close (self->connection, NULL);
-      dp_socket_connection_set_control_handler (self->connection, NULL, NULL, NULL);
-    }
+    release_connection (self->connection);
   g_clear_object (&self->connection);
   g_clear_object (&self->stream);
   g_clear_weak_pointer (&self->first_place);
@@ -150,10 +206,15 @@ dp_remote_node_finalize (GObject *object)
   g_free (self->launch_path);
   g_clear_object (&self->launcher);
   g_clear_object (&self->restart_on_exit);
+  if (self->supervisor != NULL)
+    dp_supervisor_stop (self->supervisor);
+  g_clear_object (&self->supervisor);
+  g_clear_object (&self->kept_first_place);
   g_clear_object (&self->process);
   g_clear_pointer (&self->creator_context, g_main_context_unref);
   g_hash_table_unref (self->places);
   g_mutex_clear (&self->lock);
+  g_mutex_clear (&self->relaunch_lock);
 
   G_OBJECT_CLASS (dp_remote_node_parent_class)->finalize (object);
 }
@@ -325,10 +386,14 @@ dp_remote_node_class_init (DpRemoteNodeClass *klass)
   /**
    * DpRemoteNode:restart-on-exit:
    *
-   * What to do when the node dies: a restart strategy, or %NULL.
+   * What to do when a node this process spawned dies: a
+   * [iface@Dp.RestartStrategy] that decides whether, and when, to spawn
+   * it again — on the same port, with its places — or %NULL to leave it
+   * dead (the seeds' `remote-node%` `restart-on-exit`). Set it before
+   * [method@Dp.RemoteNode.spawn].
    */
   properties[PROP_RESTART_ON_EXIT] =
-    g_param_spec_object ("restart-on-exit", NULL, NULL, G_TYPE_OBJECT,
+    g_param_spec_object ("restart-on-exit", NULL, NULL, DP_TYPE_RESTART_STRATEGY,
                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
@@ -345,12 +410,25 @@ dp_remote_node_class_init (DpRemoteNodeClass *klass)
   signals[SIGNAL_DIED] =
     g_signal_new ("died", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_ERROR);
+
+  /**
+   * DpRemoteNode::restarted:
+   * @self: the node
+   *
+   * A node that died was spawned again by its restart strategy, and the
+   * places launched on it were started there again. Emitted in the same
+   * main context as #DpRemoteNode::died.
+   */
+  signals[SIGNAL_RESTARTED] =
+    g_signal_new ("restarted", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
 
 static void
 dp_remote_node_init (DpRemoteNode *self)
 {
   g_mutex_init (&self->lock);
+  g_mutex_init (&self->relaunch_lock);
   self->places = g_hash_table_new (NULL, NULL);
   /* "died" goes to the context that made us — or, made on a thread with
    * no context of its own, to the running node's. */
@@ -479,7 +557,10 @@ remote_node_control_cb (DpSocketConnection *connection,
                         GVariant           *payload,
                         gpointer            data)
 {
-  DpRemoteNode *self = data;
+  g_autoptr(DpRemoteNode) self = g_weak_ref_get (data);
+
+  if (self == NULL)
+    return TRUE;
 
   switch (kind)
     {
@@ -505,7 +586,9 @@ remote_node_control_cb (DpSocketConnection *connection,
           return FALSE;
         g_variant_get (payload, "(i&s)", &status, &reason);
         g_mutex_lock (&self->lock);
-        place = g_hash_table_lookup (self->places, GUINT_TO_POINTER (channel));
+        /* Channel ids are the connection's: an earlier life's mean nothing. */
+        place = connection == self->connection
+                ? g_hash_table_lookup (self->places, GUINT_TO_POINTER (channel)) : NULL;
         if (place != NULL)
           g_object_ref (place);
         g_mutex_unlock (&self->lock);
@@ -529,8 +612,12 @@ remote_node_reason_cb (DpSocketConnection *connection,
                        const GError       *reason,
                        gpointer            data)
 {
-  DpRemoteNode *self = data;
-  DpSpawnedProcess *process = self->process;
+  g_autoptr(DpRemoteNode) self = g_weak_ref_get (data);
+  DpSpawnedProcess *process;
+
+  if (self == NULL)
+    return g_error_copy (reason);
+  process = self->process;
 
   if (process == NULL)
     return g_error_new (DP_ERROR, DP_ERROR_PEER_DIED, "Node %s:%u: %s", self->host,
@@ -563,34 +650,82 @@ free_died_args (gpointer data)
   g_ptr_array_free (args, TRUE);
 }
 
+static GPtrArray *
+dup_places_locked (DpRemoteNode *self)
+{
+  GPtrArray *places = g_ptr_array_new_with_free_func (g_object_unref);
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, self->places);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    g_ptr_array_add (places, g_object_ref (value));
+  return places;
+}
+
 static void
 connection_closed_cb (DpSocketConnection *connection,
                       GError             *reason,
                       gpointer            data)
 {
-  DpRemoteNode *self = data;
-  g_autoptr(GPtrArray) places = g_ptr_array_new_with_free_func (g_object_unref);
-  GHashTableIter iter;
-  gpointer value;
+  g_autoptr(DpRemoteNode) self = g_weak_ref_get (data);
+  g_autoptr(GPtrArray) places = NULL;
+  g_autoptr(DpSupervisor) supervisor = NULL;
+  g_autoptr(DpSpawnedProcess) process = NULL;
+  gboolean quietly;
   GPtrArray *args;
 
+  if (self == NULL)
+    return;
+
   g_mutex_lock (&self->lock);
+  if (connection != self->connection)
+    {
+      /* An earlier life's connection. */
+      g_mutex_unlock (&self->lock);
+      return;
+    }
   self->died = TRUE;
-  g_hash_table_iter_init (&iter, self->places);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    g_ptr_array_add (places, g_object_ref (value));
+  places = dup_places_locked (self);
+  quietly = self->exit_sent;
+  /* Spawned again, unless we told it to exit or its strategy gave up. */
+  if (self->supervisor != NULL && !quietly && !dp_supervisor_is_finished (self->supervisor))
+    {
+      supervisor = g_object_ref (self->supervisor);
+      self->restarting = TRUE;
+    }
+  else
+    self->gone = TRUE;
+  process = self->process != NULL ? g_object_ref (self->process) : NULL;
   g_mutex_unlock (&self->lock);
 
+  /* Places on a node that comes back wait for it; the others are lost. */
   for (guint i = 0; i < places->len; i++)
-    dp_remote_connection_report_exit (g_ptr_array_index (places, i), 1, reason->message);
+    dp_remote_connection_node_lost (g_ptr_array_index (places, i), reason->message,
+                                    supervisor != NULL, quietly);
 
   g_debug ("%s", reason->message);
+  {
+    g_autofree char *node = g_strdup_printf ("%s:%u", self->host, self->listen_port);
+
+    dp_monitor_emit (dp_monitor_get_default (), DP_MONITOR_EVENT_NODE_DOWN,
+                     g_variant_new_parsed ("{'node': <%s>, 'reason': <%s>, 'restarting': <%b>}",
+                                           node, reason->message, supervisor != NULL));
+  }
 
   args = g_ptr_array_new ();
   g_ptr_array_add (args, g_object_ref (self));
   g_ptr_array_add (args, g_error_copy (reason));
   g_main_context_invoke_full (self->creator_context, G_PRIORITY_DEFAULT, emit_died_cb,
                               args, free_died_args);
+
+  if (supervisor != NULL)
+    {
+      gboolean ended = process != NULL && dp_spawned_process_has_exited (process);
+
+      dp_supervisor_exited (supervisor, ended ? dp_spawned_process_wait (process) : 1,
+                            ended ? dp_spawned_process_get_exit_reason (process) : reason->message);
+    }
 }
 
 /* Connects, authenticates, and starts reading. */
@@ -645,9 +780,16 @@ connect_and_authenticate (DpRemoteNode  *self,
     }
 
   connection = dp_socket_connection_new (socket, TRUE);
-  dp_socket_connection_set_control_handler (connection, remote_node_control_cb, self, NULL);
-  dp_socket_connection_set_reason_func (connection, remote_node_reason_cb, self, NULL);
-  g_signal_connect (connection, "closed", G_CALLBACK (connection_closed_cb), self);
+  {
+    g_autofree char *description = g_strdup_printf ("%s:%u", self->host, self->listen_port);
+    dp_socket_connection_set_description (connection, description);
+  }
+  dp_socket_connection_set_control_handler (connection, remote_node_control_cb, weak_self (self),
+                                            weak_self_free);
+  dp_socket_connection_set_reason_func (connection, remote_node_reason_cb, weak_self (self),
+                                        weak_self_free);
+  g_signal_connect_data (connection, "closed", G_CALLBACK (connection_closed_cb), weak_self (self),
+                         weak_self_free_closure, 0);
 
   g_mutex_lock (&self->lock);
   self->stream = g_steal_pointer (&stream);
@@ -656,6 +798,17 @@ connect_and_authenticate (DpRemoteNode  *self,
   g_mutex_unlock (&self->lock);
 
   dp_socket_connection_start (connection);
+
+  {
+    g_autofree char *node = g_strdup_printf ("%s:%u", self->host, self->listen_port);
+    GVariantDict details;
+
+    g_variant_dict_init (&details, NULL);
+    g_variant_dict_insert (&details, "node", "s", node);
+    if (self->process != NULL)
+      g_variant_dict_insert (&details, "pid", "i", (gint32) dp_spawned_process_get_pid (self->process));
+    dp_monitor_emit (dp_monitor_get_default (), DP_MONITOR_EVENT_NODE_UP, g_variant_dict_end (&details));
+  }
   return TRUE;
 }
 
@@ -692,9 +845,28 @@ dp_remote_node_connect (DpRemoteNode  *self,
  *
  * Returns: %TRUE once the node runs and is connected
  */
+static gboolean spawn_process_and_connect (DpRemoteNode  *self,
+                                           GError       **error);
+static void      supervise_node            (DpRemoteNode  *self);
+
 gboolean
 dp_remote_node_spawn (DpRemoteNode  *self,
                       GError       **error)
+{
+  g_return_val_if_fail (DP_IS_REMOTE_NODE (self), FALSE);
+  g_return_val_if_fail (self->process == NULL, FALSE);
+
+  if (!spawn_process_and_connect (self, error))
+    return FALSE;
+  supervise_node (self);
+  return TRUE;
+}
+
+/* Starts the node's process, waits until it listens, connects and becomes
+ * its owner: a first spawn, or a respawn of a node that died. */
+static gboolean
+spawn_process_and_connect (DpRemoteNode  *self,
+                           GError       **error)
 {
   g_autoptr(GBytes) cookie = NULL;
   g_autoptr(GBytes) input = NULL;
@@ -704,9 +876,6 @@ dp_remote_node_spawn (DpRemoteNode  *self,
   g_autoptr(GPtrArray) node_argv = g_ptr_array_new ();
   g_auto(GStrv) plugin_dirs = NULL;
   guint port = 0;
-
-  g_return_val_if_fail (DP_IS_REMOTE_NODE (self), FALSE);
-  g_return_val_if_fail (self->process == NULL, FALSE);
 
   cookie = process_cookie (error);
   if (cookie == NULL)
@@ -760,10 +929,16 @@ dp_remote_node_spawn (DpRemoteNode  *self,
   }
 
   prefix = dp_remote_node_get_log_prefix (self);
-  self->process = dp_spawned_process_new ((const char * const *) argv,
-                                          self->use_current_ports ? NULL : prefix, input, error);
-  if (self->process == NULL)
-    return FALSE;
+  {
+    DpSpawnedProcess *process = dp_spawned_process_new ((const char * const *) argv,
+                                                        self->use_current_ports ? NULL : prefix,
+                                                        input, error);
+    if (process == NULL)
+      return FALSE;
+    g_mutex_lock (&self->lock);
+    self->process = process;
+    g_mutex_unlock (&self->lock);
+  }
 
   if (!dp_spawned_process_wait_ready (self->process, 30000, &port, error))
     {
@@ -795,6 +970,253 @@ dp_remote_node_spawn (DpRemoteNode  *self,
   return TRUE;
 }
 
+/* Supervision of the node: spawning it again, with its places. */
+
+static gboolean
+emit_restarted_cb (gpointer data)
+{
+  g_signal_emit (data, signals[SIGNAL_RESTARTED], 0);
+  return G_SOURCE_REMOVE;
+}
+
+/* Starts @place again on the node's current connection, if it is down and
+ * can be started again. Serialized per node: the place's own supervisor
+ * and the node's restart may both try. */
+static gboolean
+relaunch_on (DpRemoteNode        *self,
+             DpSocketConnection  *connection,
+             DpRemoteConnection  *place,
+             GError             **error)
+{
+  g_autoptr(GVariant) request = NULL;
+  g_autoptr(DpPlaceChannel) endpoint = NULL;
+  g_autoptr(DpSupervisor) supervisor = NULL;
+  gboolean ok;
+  guint kind = 0;
+  guint32 id;
+
+  g_mutex_lock (&self->relaunch_lock);
+  request = dp_remote_connection_dup_request (place, &kind);
+  if (request == NULL || !dp_remote_connection_is_down (place))
+    {
+      /* Ended for good, or running already. */
+      g_mutex_unlock (&self->relaunch_lock);
+      return TRUE;
+    }
+
+  endpoint = dp_socket_connection_open_new_channel (connection, &id);
+  dp_remote_connection_replace_endpoint (place, endpoint, id);
+  g_mutex_lock (&self->lock);
+  g_hash_table_insert (self->places, GUINT_TO_POINTER (id), place);
+  g_mutex_unlock (&self->lock);
+
+  supervisor = dp_remote_connection_dup_supervisor (place);
+  if (supervisor != NULL)
+    dp_supervisor_started (supervisor);
+  ok = dp_socket_connection_send_control (connection, kind, id, 0, g_steal_pointer (&request), error);
+  if (ok)
+    {
+      g_autoptr(GVariant) initial = dp_remote_connection_dup_initial_message (place);
+      g_autoptr(GError) put_error = NULL;
+
+      /* Right behind the request, as for the first instance. */
+      if (initial != NULL && !dp_channel_put (DP_CHANNEL (place), initial, &put_error))
+        g_message ("Cannot put the initial message to a place started again: %s", put_error->message);
+    }
+  g_mutex_unlock (&self->relaunch_lock);
+
+  if (ok)
+    dp_remote_connection_emit (place, DP_MONITOR_EVENT_PLACE_RESTART,
+                               g_variant_new_parsed ("{'restarts': <%u>}",
+                                                     dp_remote_connection_get_restarts (place)));
+  g_debug ("place %s started again on %s:%u (channel %u)",
+           dp_remote_connection_get_name (place) != NULL ? dp_remote_connection_get_name (place) : "",
+           self->host, self->listen_port, id);
+  return ok;
+}
+
+/* Starts a place that ended again on its node (its restart strategy said
+ * so). Fails with DP_ERROR_PEER_DIED if the node is gone for good; does
+ * nothing while the node itself is being restarted, which starts the
+ * place again anyway. */
+gboolean
+dp_remote_node_relaunch_place (DpRemoteNode        *self,
+                               DpRemoteConnection  *place,
+                               GError             **error)
+{
+  g_autoptr(DpSocketConnection) connection = NULL;
+
+  g_mutex_lock (&self->lock);
+  if (self->restarting)
+    {
+      g_mutex_unlock (&self->lock);
+      return TRUE;
+    }
+  if (self->gone || self->connection == NULL || self->died)
+    {
+      g_mutex_unlock (&self->lock);
+      g_set_error (error, DP_ERROR, DP_ERROR_PEER_DIED, "Node %s:%u is gone", self->host,
+                   self->listen_port);
+      return FALSE;
+    }
+  connection = g_object_ref (self->connection);
+  g_mutex_unlock (&self->lock);
+
+  return relaunch_on (self, connection, place, error);
+}
+
+/* A thread: spawning blocks (it waits for the node to say it is ready,
+ * which the worker thread reads), so not on the worker. */
+static gpointer
+respawn_thread (gpointer data)
+{
+  DpRemoteNode *self = data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DpSpawnedProcess) old_process = NULL;
+  g_autoptr(DpSocketConnection) old_connection = NULL;
+  g_autoptr(GSocketConnection) old_stream = NULL;
+  g_autoptr(DpSupervisor) supervisor = NULL;
+  g_autoptr(GPtrArray) places = NULL;
+  g_autoptr(DpSocketConnection) connection = NULL;
+
+  g_mutex_lock (&self->lock);
+  old_process = g_steal_pointer (&self->process);
+  old_connection = g_steal_pointer (&self->connection);
+  old_stream = g_steal_pointer (&self->stream);
+  supervisor = self->supervisor != NULL ? g_object_ref (self->supervisor) : NULL;
+  g_mutex_unlock (&self->lock);
+
+  if (supervisor == NULL || dp_supervisor_is_finished (supervisor))
+    goto out;
+
+  /* What is left of the old node: its connection, its process (an ssh
+   * session may outlive the connection: end it, as Racket does). */
+  if (old_connection != NULL)
+    release_connection (old_connection);
+  if (old_process != NULL && !dp_spawned_process_has_exited (old_process))
+    {
+      dp_spawned_process_kill (old_process);
+      dp_spawned_process_wait_timeout (old_process, 5000);
+    }
+
+  g_message ("spawning node %s:%u again", self->host, self->listen_port);
+  if (!spawn_process_and_connect (self, &error))
+    {
+      dp_supervisor_exited (supervisor, 1, error->message);
+      goto out;
+    }
+
+  /* Its places, on the new connection, in the order they were launched. */
+  g_mutex_lock (&self->lock);
+  places = dup_places_locked (self);
+  g_hash_table_remove_all (self->places);
+  connection = self->connection != NULL ? g_object_ref (self->connection) : NULL;
+  self->restarting = FALSE;
+  g_mutex_unlock (&self->lock);
+
+  g_ptr_array_sort (places, dp_remote_connection_compare_launch);
+  for (guint i = 0; i < places->len && connection != NULL; i++)
+    {
+      g_autoptr(GError) launch_error = NULL;
+
+      if (!relaunch_on (self, connection, g_ptr_array_index (places, i), &launch_error))
+        g_message ("Cannot start a place again on %s:%u: %s", self->host, self->listen_port,
+                   launch_error->message);
+    }
+
+  dp_supervisor_started (supervisor);
+  {
+    g_autofree char *node = g_strdup_printf ("%s:%u", self->host, self->listen_port);
+
+    dp_monitor_emit (dp_monitor_get_default (), DP_MONITOR_EVENT_NODE_RESTART,
+                     g_variant_new_parsed ("{'node': <%s>, 'restarts': <%u>}", node,
+                                           dp_supervisor_get_restarts (supervisor)));
+  }
+  g_main_context_invoke_full (self->creator_context, G_PRIORITY_DEFAULT, emit_restarted_cb,
+                              g_object_ref (self), g_object_unref);
+
+out:
+  g_object_unref (self);
+  return NULL;
+}
+
+static void
+node_supervisor_start_cb (DpSupervisor *supervisor,
+                          GObject      *owner,
+                          gpointer      data)
+{
+  g_thread_unref (g_thread_new ("dp-respawn", respawn_thread, g_object_ref (owner)));
+}
+
+/* The node's strategy stopped or gave up: it stays dead, and so do its
+ * places. */
+static void
+node_supervisor_done_cb (DpSupervisor        *supervisor,
+                         GObject             *owner,
+                         DpRestartDecision    decision,
+                         const DpRestartInfo *info,
+                         gpointer             data)
+{
+  DpRemoteNode *self = DP_REMOTE_NODE (owner);
+  g_autoptr(GPtrArray) places = NULL;
+
+  g_mutex_lock (&self->lock);
+  self->restarting = FALSE;
+  self->gone = TRUE;
+  places = dup_places_locked (self);
+  g_mutex_unlock (&self->lock);
+
+  for (guint i = 0; i < places->len; i++)
+    dp_remote_connection_node_lost (g_ptr_array_index (places, i), info->exit_reason, FALSE, FALSE);
+}
+
+static void
+supervise_node (DpRemoteNode *self)
+{
+  g_autofree char *name = NULL;
+  DpSupervisor *supervisor;
+
+  if (self->restart_on_exit == NULL || self->supervisor != NULL)
+    return;
+
+  name = g_strdup_printf ("node %s:%u", self->host, self->listen_port);
+  supervisor = dp_supervisor_new (DP_RESTART_STRATEGY (self->restart_on_exit), name,
+                                  dp_worker_context (), G_OBJECT (self),
+                                  node_supervisor_start_cb, node_supervisor_done_cb, NULL, NULL);
+  g_mutex_lock (&self->lock);
+  self->supervisor = supervisor;
+  g_mutex_unlock (&self->lock);
+  dp_supervisor_started (supervisor);
+}
+
+/* A place's own supervision (launch-place #:restart-on-exit). */
+
+static void
+place_supervisor_start_cb (DpSupervisor *supervisor,
+                           GObject      *owner,
+                           gpointer      data)
+{
+  DpRemoteConnection *place = DP_REMOTE_CONNECTION (owner);
+  g_autoptr(GError) error = NULL;
+
+  if (dp_remote_node_relaunch_place (dp_remote_connection_get_node (place), place, &error))
+    return;
+  if (g_error_matches (error, DP_ERROR, DP_ERROR_PEER_DIED))
+    dp_supervisor_give_up (supervisor, error->message);
+  else
+    dp_supervisor_exited (supervisor, 1, error->message);
+}
+
+static void
+place_supervisor_done_cb (DpSupervisor        *supervisor,
+                          GObject             *owner,
+                          DpRestartDecision    decision,
+                          const DpRestartInfo *info,
+                          gpointer             data)
+{
+  dp_remote_connection_finish (DP_REMOTE_CONNECTION (owner), info->exit_status, info->exit_reason);
+}
+
 static void
 forget_place (gpointer  data,
               GObject  *where_the_place_was)
@@ -811,18 +1233,11 @@ forget_place (gpointer  data,
   g_mutex_unlock (&self->lock);
 }
 
-static DpRemoteConnection *
-open_remote_connection (DpRemoteNode  *self,
-                        guint          kind,
-                        GVariant      *request,
-                        const char    *name,
-                        GError       **error)
+static DpSocketConnection *
+dup_live_connection (DpRemoteNode  *self,
+                     GError       **error)
 {
-  g_autoptr(GVariant) owned_request = g_variant_ref_sink (request);
-  g_autoptr(DpPlaceChannel) endpoint = NULL;
-  g_autoptr(DpSocketConnection) connection = NULL;
-  DpRemoteConnection *place;
-  guint32 id;
+  DpSocketConnection *connection = NULL;
 
   g_mutex_lock (&self->lock);
   if (self->connection != NULL && !self->died)
@@ -830,14 +1245,51 @@ open_remote_connection (DpRemoteNode  *self,
   g_mutex_unlock (&self->lock);
 
   if (connection == NULL)
-    {
-      g_set_error (error, DP_ERROR, DP_ERROR_PEER_DIED, "Node %s:%u is not connected",
-                   self->host, self->listen_port);
-      return NULL;
-    }
+    g_set_error (error, DP_ERROR, DP_ERROR_PEER_DIED, "Node %s:%u is not connected",
+                 self->host, self->listen_port);
+  return connection;
+}
+
+static DpRemoteConnection *
+open_remote_connection (DpRemoteNode       *self,
+                        guint               kind,
+                        GVariant           *request,
+                        const char         *name,
+                        DpRestartStrategy  *restart_on_exit,
+                        GError            **error)
+{
+  g_autoptr(GVariant) owned_request = g_variant_ref_sink (request);
+  g_autoptr(DpPlaceChannel) endpoint = NULL;
+  g_autoptr(DpSocketConnection) connection = NULL;
+  DpRemoteConnection *place;
+  guint32 id;
+
+  connection = dup_live_connection (self, error);
+  if (connection == NULL)
+    return NULL;
 
   endpoint = dp_socket_connection_open_new_channel (connection, &id);
   place = dp_remote_connection_new (self, endpoint, id, name);
+  if (kind == DP_FRAME_NEW_PLACE)
+    dp_remote_connection_set_request (place, kind, owned_request);
+
+  /* Supervised from the start: a death right behind the request counts. */
+  if (restart_on_exit != NULL)
+    {
+      g_autofree char *child = NULL;
+      g_autoptr(DpSupervisor) supervisor = NULL;
+      const char *module = NULL, *function = NULL;
+
+      g_variant_get_child (owned_request, 1, "&s", &module);
+      g_variant_get_child (owned_request, 2, "&s", &function);
+      child = name != NULL ? g_strdup_printf ("place %s on %s:%u", name, self->host, self->listen_port)
+                           : g_strdup_printf ("place %s:%s on %s:%u", module, function, self->host,
+                                              self->listen_port);
+      supervisor = dp_supervisor_new (restart_on_exit, child, dp_worker_context (), G_OBJECT (place),
+                                      place_supervisor_start_cb, place_supervisor_done_cb, NULL, NULL);
+      dp_remote_connection_set_supervisor (place, supervisor);
+      dp_supervisor_started (supervisor);
+    }
 
   g_mutex_lock (&self->lock);
   g_hash_table_insert (self->places, GUINT_TO_POINTER (id), place);
@@ -847,10 +1299,23 @@ open_remote_connection (DpRemoteNode  *self,
 
   if (!dp_socket_connection_send_control (connection, kind, id, 0, owned_request, error))
     {
+      g_autoptr(DpSupervisor) supervisor = dp_remote_connection_dup_supervisor (place);
+
+      if (supervisor != NULL)
+        dp_supervisor_stop (supervisor);
       g_object_unref (place);
       return NULL;
     }
 
+  if (kind == DP_FRAME_NEW_PLACE)
+    {
+      const char *backend = "";
+
+      g_variant_get_child (owned_request, 4, "&s", &backend);
+      dp_remote_connection_emit (place, DP_MONITOR_EVENT_PLACE_START,
+                                 g_variant_new_parsed ("{'backend': <%s>}",
+                                                       backend[0] != '\0' ? backend : "threads"));
+    }
   return place;
 }
 
@@ -881,25 +1346,183 @@ dp_remote_node_launch_place (DpRemoteNode  *self,
                              const char    *backend,
                              GError       **error)
 {
+  return dp_remote_node_launch_place_full (self, exec, module, function, named, backend, NULL, error);
+}
+
+/**
+ * dp_remote_node_launch_place_full:
+ * @self: a connected node
+ * @exec: how to start the place
+ * @module: a module on that node
+ * @function: its exported function
+ * @named: (nullable): a name, for a named place others connect to
+ * @backend: (nullable): the place backend there; %NULL for threads
+ * @restart_on_exit: (nullable): a restart strategy, or %NULL
+ * @error: return location for a #GError
+ *
+ * [method@Dp.RemoteNode.launch_place] with the seeds' `#:restart-on-exit`:
+ * when the place ends, @restart_on_exit decides whether and when this
+ * process starts it again on the node — a named place under its name, so
+ * that new connections to the name reach the new instance. The result
+ * then stays the channel to the place, whichever instance runs; it and the
+ * supervision live until the strategy gives up (or stops) or the node is
+ * gone for good, even if you drop it. The strategy's decisions and
+ * #DpRestartStrategy::gave-up run on the library's worker thread.
+ *
+ * Returns: (transfer full): the place, or %NULL with @error set when the
+ *   node cannot be reached
+ */
+DpRemoteConnection *
+dp_remote_node_launch_place_full (DpRemoteNode       *self,
+                                  DpPlaceExec         exec,
+                                  const char         *module,
+                                  const char         *function,
+                                  const char         *named,
+                                  const char         *backend,
+                                  DpRestartStrategy  *restart_on_exit,
+                                  GError            **error)
+{
   DpRemoteConnection *place;
 
   g_return_val_if_fail (DP_IS_REMOTE_NODE (self), NULL);
   g_return_val_if_fail (module != NULL && function != NULL, NULL);
+  g_return_val_if_fail (restart_on_exit == NULL || DP_IS_RESTART_STRATEGY (restart_on_exit), NULL);
 
   place = open_remote_connection (self, DP_FRAME_NEW_PLACE,
                                   g_variant_new (DP_NEW_PLACE_TYPE, (guint32) exec, module, function,
                                                  named != NULL ? named : "",
                                                  backend != NULL ? backend : ""),
-                                  named, error);
-  if (place != NULL)
+                                  named, restart_on_exit, error);
+  if (place == NULL)
+    return NULL;
+
+  g_mutex_lock (&self->lock);
+  /* Weak: the place holds its node. */
+  if (self->first_place == NULL)
+    g_set_weak_pointer (&self->first_place, place);
+  g_mutex_unlock (&self->lock);
+
+  /* A name resolves from anywhere once this returns, not only through
+   * this connection. If the node is gone, the place's first get says so. */
+  if (named != NULL)
     {
-      g_mutex_lock (&self->lock);
-      /* Weak: the place holds its node. */
-      if (self->first_place == NULL)
-        g_set_weak_pointer (&self->first_place, place);
-      g_mutex_unlock (&self->lock);
+      g_autoptr(GError) sync_error = NULL;
+
+      if (!dp_remote_node_sync (self, &sync_error))
+        g_debug ("Launched %s without its acknowledgement: %s", named, sync_error->message);
     }
   return place;
+}
+
+/**
+ * dp_remote_node_sync:
+ * @self: a connected node
+ * @error: return location for a #GError
+ *
+ * Waits until the node has handled every request sent to it before: the
+ * places launched on it have started, and the named ones answer to their
+ * names from any node. [method@Dp.RemoteNode.launch_place] does this
+ * itself for a named place.
+ *
+ * Returns: %TRUE, or %FALSE with @error set if the node went away
+ */
+gboolean
+dp_remote_node_sync (DpRemoteNode  *self,
+                     GError       **error)
+{
+  g_autoptr(DpSocketConnection) connection = NULL;
+  g_autoptr(DpPlaceChannel) endpoint = NULL;
+  g_autoptr(GVariant) answer = NULL;
+  guint32 id;
+
+  g_return_val_if_fail (DP_IS_REMOTE_NODE (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  connection = dup_live_connection (self, error);
+  if (connection == NULL)
+    return FALSE;
+
+  endpoint = dp_socket_connection_open_new_channel (connection, &id);
+  if (dp_socket_connection_send_control (connection, DP_FRAME_SYNC, id, 0, NULL, error))
+    answer = dp_channel_get (DP_CHANNEL (endpoint), error);
+  dp_channel_close (DP_CHANNEL (endpoint));
+  return answer != NULL;
+}
+
+/**
+ * dp_remote_node_query_status:
+ * @self: a connected node
+ * @timeout_usec: how long to wait for the answer, in microseconds;
+ *   negative waits as long as the node lives
+ * @error: return location for a #GError
+ *
+ * Asks the node for its status — what [method@Dp.Node.dup_status]
+ * answers there: its places with their traffic, its connections, its
+ * jobs. Blocks until the answer comes: call it from a thread that may
+ * wait, not from a loop.
+ *
+ * Returns: (transfer full): the status, an `a{sv}`, or %NULL with @error
+ *   set when the node is gone or did not answer in time
+ *   (%DP_ERROR_TIMED_OUT)
+ */
+GVariant *
+dp_remote_node_query_status (DpRemoteNode  *self,
+                             gint64         timeout_usec,
+                             GError       **error)
+{
+  g_autoptr(DpSocketConnection) connection = NULL;
+  g_autoptr(DpPlaceChannel) endpoint = NULL;
+  g_autoptr(GVariant) answer = NULL;
+  guint32 id;
+
+  g_return_val_if_fail (DP_IS_REMOTE_NODE (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  connection = dup_live_connection (self, error);
+  if (connection == NULL)
+    return NULL;
+
+  endpoint = dp_socket_connection_open_new_channel (connection, &id);
+  if (dp_socket_connection_send_control (connection, DP_FRAME_STATUS, id, 0, NULL, error))
+    {
+      GError *local_error = NULL;
+
+      answer = dp_channel_get_timeout (DP_CHANNEL (endpoint), timeout_usec, &local_error);
+      if (answer == NULL && local_error == NULL)
+        local_error = g_error_new (DP_ERROR, DP_ERROR_TIMED_OUT, "Node %s:%u did not answer in time",
+                                   self->host, self->listen_port);
+      if (local_error != NULL)
+        g_propagate_error (error, local_error);
+    }
+  dp_channel_close (DP_CHANNEL (endpoint));
+
+  if (answer != NULL && !g_variant_is_of_type (answer, G_VARIANT_TYPE_VARDICT))
+    {
+      g_set_error (error, DP_ERROR, DP_ERROR_PROTOCOL, "Node %s:%u answered the status request with a %s",
+                   self->host, self->listen_port, g_variant_get_type_string (answer));
+      return NULL;
+    }
+  return g_steal_pointer (&answer);
+}
+
+/**
+ * dp_remote_node_get_restarts:
+ * @self: a node
+ *
+ * Returns: how many times the node was spawned again after it died (see
+ *   [property@Dp.RemoteNode:restart-on-exit])
+ */
+guint
+dp_remote_node_get_restarts (DpRemoteNode *self)
+{
+  g_autoptr(DpSupervisor) supervisor = NULL;
+
+  g_return_val_if_fail (DP_IS_REMOTE_NODE (self), 0);
+
+  g_mutex_lock (&self->lock);
+  supervisor = self->supervisor != NULL ? g_object_ref (self->supervisor) : NULL;
+  g_mutex_unlock (&self->lock);
+  return supervisor != NULL ? dp_supervisor_get_restarts (supervisor) : 0;
 }
 
 /**
@@ -925,7 +1548,7 @@ dp_remote_node_remote_connect (DpRemoteNode  *self,
   return open_remote_connection (self, DP_FRAME_NEW_CONNECTION,
                                  g_variant_new (DP_NEW_CONNECTION_TYPE, name, DP_CONNECTION_MODE_CONNECT,
                                                 g_variant_new ("()")),
-                                 name, error);
+                                 name, NULL, error);
 }
 
 /**
@@ -970,14 +1593,15 @@ dp_remote_node_connect_channel (DpRemoteNode  *self,
   return open_remote_connection (self, DP_FRAME_NEW_CONNECTION,
                                  g_variant_new (DP_NEW_CONNECTION_TYPE, name, DP_CONNECTION_MODE_CHANNEL,
                                                 owned_src_id),
-                                 name, error);
+                                 name, NULL, error);
 }
 
 /**
  * dp_remote_node_send_exit:
  * @self: a node
  *
- * Tells the node to exit at once (the seeds' `send-exit`).
+ * Tells the node to exit at once (the seeds' `send-exit`). A node told to
+ * exit is not restarted, nor are its places.
  */
 void
 dp_remote_node_send_exit (DpRemoteNode *self)
@@ -987,6 +1611,7 @@ dp_remote_node_send_exit (DpRemoteNode *self)
   g_return_if_fail (DP_IS_REMOTE_NODE (self));
 
   g_mutex_lock (&self->lock);
+  self->exit_sent = TRUE;
   if (self->connection != NULL)
     connection = g_object_ref (self->connection);
   g_mutex_unlock (&self->lock);
@@ -1058,7 +1683,7 @@ new_node_from_options (const char          *hostname,
                        "launch-path", options->launch_path,
                        "use-current-ports", options->use_current_ports,
                        "solo", options->solo,
-                       "restart-on-exit", options->restart_on_exit,
+                       "restart-on-exit", options->node_restart_on_exit,
                        NULL);
   if (options->launcher_object != NULL)
     dp_remote_node_set_launcher (node, options->launcher_object);
@@ -1126,15 +1751,25 @@ launch_first_place (DpRemoteNode         *node,
 {
   DpRemoteConnection *place;
 
-  place = dp_remote_node_launch_place (node,
-                                       options != NULL && options->thunk ? DP_PLACE_EXEC_PLACE
-                                                                         : DP_PLACE_EXEC_DYNAMIC_PLACE,
-                                       module, function,
-                                       options != NULL ? options->named : NULL,
-                                       options != NULL ? options->backend : NULL, error);
-  if (place != NULL && options != NULL && options->initial_message != NULL &&
-      !dp_channel_put (DP_CHANNEL (place), options->initial_message, error))
-    g_clear_object (&place);
+  g_return_val_if_fail (options == NULL || options->restart_on_exit == NULL ||
+                        DP_IS_RESTART_STRATEGY (options->restart_on_exit), NULL);
+
+  place = dp_remote_node_launch_place_full (node,
+                                            options != NULL && options->thunk ? DP_PLACE_EXEC_PLACE
+                                                                              : DP_PLACE_EXEC_DYNAMIC_PLACE,
+                                            module, function,
+                                            options != NULL ? options->named : NULL,
+                                            options != NULL ? options->backend : NULL,
+                                            options != NULL ? (DpRestartStrategy *) options->restart_on_exit
+                                                            : NULL,
+                                            error);
+  if (place != NULL && options != NULL && options->initial_message != NULL)
+    {
+      /* Put to every instance, if it is supervised. */
+      dp_remote_connection_set_initial_message (place, options->initial_message);
+      if (!dp_channel_put (DP_CHANNEL (place), options->initial_message, error))
+        g_clear_object (&place);
+    }
 
   return place;
 }
@@ -1148,7 +1783,9 @@ launch_first_place (DpRemoteNode         *node,
  * @error: return location for a #GError
  *
  * Starts a node with one place (the seeds' `spawn-node-with-place-at`).
- * Get the place with [method@Dp.RemoteNode.get_first_place].
+ * Get the place with [method@Dp.RemoteNode.get_first_place]: the node
+ * keeps it. `options->restart_on_exit` supervises the place, as the seeds'
+ * `#:restart-on-exit` does; `options->node_restart_on_exit` the node.
  *
  * Returns: (transfer full): the node, or %NULL with @error set
  */
@@ -1168,6 +1805,10 @@ dp_spawn_node_with_place_at (const char           *hostname,
   place = launch_first_place (node, module, function, options, error);
   if (place == NULL)
     return NULL;
+  /* The node is all the caller gets: it holds the place for them. */
+  g_mutex_lock (&node->lock);
+  g_set_object (&node->kept_first_place, place);
+  g_mutex_unlock (&node->lock);
   return g_steal_pointer (&node);
 }
 
@@ -1182,7 +1823,8 @@ dp_spawn_node_with_place_at (const char           *hostname,
  * @error: return location for a #GError
  *
  * Starts a node with one place and returns both (the seeds'
- * `spawn-node-supervise-place-at`).
+ * `spawn-node-supervise-place-at`). `options->restart_on_exit` supervises
+ * the place, `options->node_restart_on_exit` the node.
  *
  * Returns: %TRUE on success
  */
@@ -1221,7 +1863,8 @@ dp_spawn_node_supervise_place_at (const char           *hostname,
  * @thunk: @function makes the place itself
  * @error: return location for a #GError
  *
- * The seeds' `supervise-place-at`.
+ * The seeds' `supervise-place-at`, without `#:restart-on-exit`: see
+ * [func@Dp.supervise_place_at_full].
  *
  * Returns: (transfer full): the place, or %NULL with @error set
  */
@@ -1233,8 +1876,37 @@ dp_supervise_place_at (DpRemoteNode  *node,
                        gboolean       thunk,
                        GError       **error)
 {
-  return dp_remote_node_launch_place (node, thunk ? DP_PLACE_EXEC_PLACE : DP_PLACE_EXEC_DYNAMIC_PLACE,
-                                      module, function, named, NULL, error);
+  return dp_supervise_place_at_full (node, module, function, named, thunk, NULL, error);
+}
+
+/**
+ * dp_supervise_place_at_full:
+ * @node: a node
+ * @module: a module on that node
+ * @function: its place function, or thunk if @thunk
+ * @named: (nullable): a name for the place
+ * @thunk: @function makes the place itself
+ * @restart_on_exit: (nullable): a restart strategy (the seeds'
+ *   `#:restart-on-exit`): `always` for `#t`, [func@Dp.restart_every]…
+ * @error: return location for a #GError
+ *
+ * The seeds' `supervise-place-at`: starts a place on @node and, with
+ * @restart_on_exit, starts it again there when it ends, as the strategy
+ * says (see [method@Dp.RemoteNode.launch_place_full]).
+ *
+ * Returns: (transfer full): the place, or %NULL with @error set
+ */
+DpRemoteConnection *
+dp_supervise_place_at_full (DpRemoteNode       *node,
+                            const char         *module,
+                            const char         *function,
+                            const char         *named,
+                            gboolean            thunk,
+                            DpRestartStrategy  *restart_on_exit,
+                            GError            **error)
+{
+  return dp_remote_node_launch_place_full (node, thunk ? DP_PLACE_EXEC_PLACE : DP_PLACE_EXEC_DYNAMIC_PLACE,
+                                           module, function, named, NULL, restart_on_exit, error);
 }
 
 /**
@@ -1266,7 +1938,7 @@ dp_dynamic_place_at (DpRemoteNode  *node,
  * @error: return location for a #GError
  *
  * The seeds' `supervise-thread-at`: @function runs in a thread of the
- * node's process.
+ * node's process. See [func@Dp.supervise_thread_at_full] to restart it.
  *
  * Returns: (transfer full): the thread's channel, or %NULL with @error set
  */
@@ -1276,7 +1948,33 @@ dp_supervise_thread_at (DpRemoteNode  *node,
                         const char    *function,
                         GError       **error)
 {
-  return dp_remote_node_launch_place (node, DP_PLACE_EXEC_THREAD, module, function, NULL, NULL, error);
+  return dp_supervise_thread_at_full (node, module, function, NULL, error);
+}
+
+/**
+ * dp_supervise_thread_at_full:
+ * @node: a node
+ * @module: a module on that node
+ * @function: its place function
+ * @restart_on_exit: (nullable): a restart strategy (the seeds'
+ *   `#:restart-on-exit`)
+ * @error: return location for a #GError
+ *
+ * The seeds' `supervise-thread-at` with `#:restart-on-exit`: @function
+ * runs in a thread of the node's process, and, with @restart_on_exit, in a
+ * new thread there each time it returns, as the strategy says.
+ *
+ * Returns: (transfer full): the thread's channel, or %NULL with @error set
+ */
+DpRemoteConnection *
+dp_supervise_thread_at_full (DpRemoteNode       *node,
+                             const char         *module,
+                             const char         *function,
+                             DpRestartStrategy  *restart_on_exit,
+                             GError            **error)
+{
+  return dp_remote_node_launch_place_full (node, DP_PLACE_EXEC_THREAD, module, function, NULL, NULL,
+                                           restart_on_exit, error);
 }
 
 /**

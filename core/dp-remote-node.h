@@ -12,6 +12,7 @@
 
 #include "dp-launcher.h"
 #include "dp-remote-connection.h"
+#include "dp-restart-strategy.h"
 #include "dp-spawned-process.h"
 
 G_BEGIN_DECLS
@@ -55,7 +56,12 @@ typedef enum {
  * @use_current_ports: forward the node's output without the `PLACE
  *   host:port` prefix (`create-place-node`)
  * @solo: do not join the new node to the other nodes (`#:solo`)
- * @restart_on_exit: (nullable): a restart strategy (`#:restart-on-exit`)
+ * @restart_on_exit: (nullable): a [iface@Dp.RestartStrategy] for the first
+ *   place of [func@Dp.spawn_node_with_place_at] and
+ *   [func@Dp.spawn_node_supervise_place_at] (their `#:restart-on-exit`)
+ * @node_restart_on_exit: (nullable): a [iface@Dp.RestartStrategy] for the
+ *   node itself (`remote-node%`'s `restart-on-exit`): spawned again, with
+ *   its places, when it dies
  *
  * The seeds' keyword arguments for spawning nodes. Start from
  * [func@Dp.node_options_init].
@@ -73,9 +79,10 @@ typedef struct {
   gboolean use_current_ports;
   gboolean solo;
   GObject *restart_on_exit;
+  GObject *node_restart_on_exit;
 
   /*< private >*/
-  gpointer padding[8];
+  gpointer padding[7];
 } DpNodeOptions;
 
 DP_AVAILABLE_IN_ALL
@@ -111,6 +118,15 @@ DpRemoteConnection *dp_remote_node_launch_place        (DpRemoteNode       *self
                                                         const char         *backend,
                                                         GError            **error);
 DP_AVAILABLE_IN_ALL
+DpRemoteConnection *dp_remote_node_launch_place_full   (DpRemoteNode       *self,
+                                                        DpPlaceExec         exec,
+                                                        const char         *module,
+                                                        const char         *function,
+                                                        const char         *named,
+                                                        const char         *backend,
+                                                        DpRestartStrategy  *restart_on_exit,
+                                                        GError            **error);
+DP_AVAILABLE_IN_ALL
 DpRemoteConnection *dp_remote_node_remote_connect      (DpRemoteNode       *self,
                                                         const char         *name,
                                                         GError            **error);
@@ -119,6 +135,15 @@ DpRemoteConnection *dp_remote_node_connect_channel     (DpRemoteNode       *self
                                                         GVariant           *src_id,
                                                         const char         *name,
                                                         GError            **error);
+DP_AVAILABLE_IN_ALL
+gboolean            dp_remote_node_sync                (DpRemoteNode       *self,
+                                                        GError            **error);
+DP_AVAILABLE_IN_ALL
+GVariant           *dp_remote_node_query_status        (DpRemoteNode       *self,
+                                                        gint64              timeout_usec,
+                                                        GError            **error);
+DP_AVAILABLE_IN_ALL
+guint               dp_remote_node_get_restarts        (DpRemoteNode       *self);
 DP_AVAILABLE_IN_ALL
 void                dp_remote_node_send_exit           (DpRemoteNode       *self);
 DP_AVAILABLE_IN_ALL
@@ -159,6 +184,14 @@ DpRemoteConnection *dp_supervise_place_at              (DpRemoteNode        *nod
                                                         gboolean             thunk,
                                                         GError             **error);
 DP_AVAILABLE_IN_ALL
+DpRemoteConnection *dp_supervise_place_at_full         (DpRemoteNode        *node,
+                                                        const char          *module,
+                                                        const char          *function,
+                                                        const char          *named,
+                                                        gboolean             thunk,
+                                                        DpRestartStrategy   *restart_on_exit,
+                                                        GError             **error);
+DP_AVAILABLE_IN_ALL
 DpRemoteConnection *dp_dynamic_place_at                (DpRemoteNode        *node,
                                                         const char          *module,
                                                         const char          *function,
@@ -167,6 +200,12 @@ DP_AVAILABLE_IN_ALL
 DpRemoteConnection *dp_supervise_thread_at             (DpRemoteNode        *node,
                                                         const char          *module,
                                                         const char          *function,
+                                                        GError             **error);
+DP_AVAILABLE_IN_ALL
+DpRemoteConnection *dp_supervise_thread_at_full        (DpRemoteNode        *node,
+                                                        const char          *module,
+                                                        const char          *function,
+                                                        DpRestartStrategy   *restart_on_exit,
                                                         GError             **error);
 DP_AVAILABLE_IN_ALL
 DpRemoteConnection *dp_connect_to_named_place          (DpRemoteNode        *node,

@@ -109,5 +109,10 @@ DP_AVAILABLE_IN_ALL
 gboolean            dp_socket_connection_is_closed        (DpSocketConnection *self);
 DP_AVAILABLE_IN_ALL
 GSocket            *dp_socket_connection_get_socket       (DpSocketConnection *self);
+DP_AVAILABLE_IN_ALL
+void                dp_socket_connection_set_description  (DpSocketConnection *self,
+                                                           const char         *description);
+DP_AVAILABLE_IN_ALL
+char               *dp_socket_connection_dup_description  (DpSocketConnection *self);
 
 G_END_DECLS

@@ -13,6 +13,7 @@
 #include "dp-error.h"
 #include "dp-event-container.h"
 #include "dp-spawned-process.h"
+#include "dp-supervisor-private.h"
 #include "dp-worker-private.h"
 
 /**
@@ -28,6 +29,15 @@
  * [method@Dp.SpawnedProcess.wait_ready] waits for it. The output and the
  * exit are watched on the library's own thread, with or without a main
  * loop running. #DpSpawnedProcess::exited is emitted there.
+ *
+ * Made with a restart strategy ([ctor@Dp.SpawnedProcess.new_full], the
+ * seeds' `supervise-process-at` `#:restart-on-exit`), the command is run
+ * again each time it ends, as the strategy says: the object then stands
+ * for the supervised command, whichever process runs it;
+ * #DpSpawnedProcess::exited is emitted at each end and
+ * #DpSpawnedProcess::restarted at each new start, and
+ * [method@Dp.SpawnedProcess.wait] returns once the strategy gives up (or
+ * [method@Dp.SpawnedProcess.stop] is called).
  */
 
 #define READY_PREFIX "DPLACES-NODE-READY "
@@ -44,14 +54,22 @@ struct _DpSpawnedProcess
   GCond cond;
   gboolean ready;
   guint port;
-  gboolean exited;
+  gboolean exited;        /* the current process ended */
+  gboolean final;         /* … and will not be run again */
   gint status;
   char *exit_reason;
   guint open_streams;
+
+  /* Supervision: the command, run again as the strategy says. */
+  GStrv argv;
+  DpSupervisor *supervisor;
+  GPtrArray *old_reasons; /* earlier lives' exit reasons, for readers */
+  guint restarts;
 };
 
 enum {
   SIGNAL_EXITED,
+  SIGNAL_RESTARTED,
   N_SIGNALS
 };
 
@@ -82,8 +100,13 @@ dp_spawned_process_finalize (GObject *object)
 {
   DpSpawnedProcess *self = DP_SPAWNED_PROCESS (object);
 
+  if (self->supervisor != NULL)
+    dp_supervisor_stop (self->supervisor);
+  g_clear_object (&self->supervisor);
   g_clear_object (&self->subprocess);
   g_clear_pointer (&self->input, g_bytes_unref);
+  g_clear_pointer (&self->argv, g_strfreev);
+  g_clear_pointer (&self->old_reasons, g_ptr_array_unref);
   g_free (self->log_prefix);
   g_free (self->exit_reason);
   g_mutex_clear (&self->lock);
@@ -109,6 +132,17 @@ dp_spawned_process_class_init (DpSpawnedProcessClass *klass)
   signals[SIGNAL_EXITED] =
     g_signal_new ("exited", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_INT);
+
+  /**
+   * DpSpawnedProcess::restarted:
+   * @self: the process
+   *
+   * A supervised command was started again after it ended. Emitted on
+   * the library's worker thread.
+   */
+  signals[SIGNAL_RESTARTED] =
+    g_signal_new ("restarted", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
 
 static void
@@ -204,11 +238,19 @@ subprocess_waited_cb (GObject      *source,
 {
   DpSpawnedProcess *self = data;
   GSubprocess *subprocess = G_SUBPROCESS (source);
+  g_autoptr(DpSupervisor) supervisor = NULL;
   gint status;
 
   g_subprocess_wait_finish (subprocess, result, NULL);
 
   g_mutex_lock (&self->lock);
+  if (self->exit_reason != NULL)
+    {
+      /* An earlier life's: whoever read it may still hold it. */
+      if (self->old_reasons == NULL)
+        self->old_reasons = g_ptr_array_new_with_free_func (g_free);
+      g_ptr_array_add (self->old_reasons, g_steal_pointer (&self->exit_reason));
+    }
   if (g_subprocess_get_if_exited (subprocess))
     {
       status = g_subprocess_get_exit_status (subprocess);
@@ -229,11 +271,18 @@ subprocess_waited_cb (GObject      *source,
     }
   self->exited = TRUE;
   self->status = status;
+  if (self->supervisor != NULL && !dp_supervisor_is_finished (self->supervisor))
+    supervisor = g_object_ref (self->supervisor);
+  else
+    self->final = TRUE;
   g_cond_broadcast (&self->cond);
   g_mutex_unlock (&self->lock);
 
   g_debug ("process %s %s", g_subprocess_get_identifier (subprocess), self->exit_reason);
   g_signal_emit (self, signals[SIGNAL_EXITED], 0, status);
+  /* A supervised command: its strategy decides what comes next. */
+  if (supervisor != NULL)
+    dp_supervisor_exited (supervisor, status, self->exit_reason);
   g_object_unref (self);
 }
 
@@ -256,20 +305,96 @@ static gboolean
 start_watching_cb (gpointer data)
 {
   DpSpawnedProcess *self = data;
+  g_autoptr(GSubprocess) subprocess = NULL;
 
   g_mutex_lock (&self->lock);
-  start_reader (self, g_subprocess_get_stdout_pipe (self->subprocess), stdout);
-  start_reader (self, g_subprocess_get_stderr_pipe (self->subprocess), stderr);
+  subprocess = g_object_ref (self->subprocess);
+  start_reader (self, g_subprocess_get_stdout_pipe (subprocess), stdout);
+  start_reader (self, g_subprocess_get_stderr_pipe (subprocess), stderr);
   g_mutex_unlock (&self->lock);
 
   /* Standard input stays open while we live: a node reads its cookie
    * there, then takes the end of its input for the end of its spawner. */
   if (self->input != NULL)
-    g_output_stream_write_bytes_async (g_subprocess_get_stdin_pipe (self->subprocess),
+    g_output_stream_write_bytes_async (g_subprocess_get_stdin_pipe (subprocess),
                                        self->input, G_PRIORITY_DEFAULT, NULL, NULL, NULL);
 
-  g_subprocess_wait_async (self->subprocess, NULL, subprocess_waited_cb, g_object_ref (self));
+  g_subprocess_wait_async (subprocess, NULL, subprocess_waited_cb, g_object_ref (self));
   return G_SOURCE_REMOVE;
+}
+
+static GSubprocess *
+launch (const char * const  *cmdline,
+        GError             **error)
+{
+  GSubprocess *subprocess = g_subprocess_newv (cmdline,
+                                               G_SUBPROCESS_FLAGS_STDIN_PIPE |
+                                               G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                               G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                                               error);
+  if (subprocess == NULL)
+    g_prefix_error (error, "Cannot start %s: ", cmdline[0]);
+  return subprocess;
+}
+
+static gboolean
+emit_restarted_cb (gpointer data)
+{
+  g_signal_emit (data, signals[SIGNAL_RESTARTED], 0);
+  return G_SOURCE_REMOVE;
+}
+
+/* On the worker thread: the strategy says run the command again. */
+static void
+supervisor_start_cb (DpSupervisor *supervisor,
+                     GObject      *owner,
+                     gpointer      data)
+{
+  DpSpawnedProcess *self = DP_SPAWNED_PROCESS (owner);
+  g_autoptr(GError) error = NULL;
+  GSubprocess *subprocess = launch ((const char * const *) self->argv, &error);
+
+  if (subprocess == NULL)
+    {
+      dp_supervisor_exited (supervisor, 1, error->message);
+      return;
+    }
+
+  if (dp_supervisor_is_finished (supervisor))
+    {
+      /* Stopped meanwhile. */
+      g_subprocess_force_exit (subprocess);
+      g_object_unref (subprocess);
+      return;
+    }
+
+  g_mutex_lock (&self->lock);
+  g_set_object (&self->subprocess, subprocess);
+  self->exited = FALSE;
+  self->restarts++;
+  g_mutex_unlock (&self->lock);
+  g_object_unref (subprocess);
+
+  dp_supervisor_started (supervisor);
+  g_debug ("%s started again (pid %d)", self->argv[0], dp_spawned_process_get_pid (self));
+  start_watching_cb (self);
+  emit_restarted_cb (self);
+}
+
+/* On the worker thread: no more restarts. */
+static void
+supervisor_done_cb (DpSupervisor        *supervisor,
+                    GObject             *owner,
+                    DpRestartDecision    decision,
+                    const DpRestartInfo *info,
+                    gpointer             data)
+{
+  DpSpawnedProcess *self = DP_SPAWNED_PROCESS (owner);
+
+  g_mutex_lock (&self->lock);
+  self->final = TRUE;
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
 }
 
 /**
@@ -291,22 +416,54 @@ dp_spawned_process_new (const char * const  *cmdline,
                         GBytes              *input,
                         GError             **error)
 {
+  return dp_spawned_process_new_full (cmdline, log_prefix, input, NULL, error);
+}
+
+/**
+ * dp_spawned_process_new_full:
+ * @cmdline: (array zero-terminated=1): the command and its arguments
+ * @log_prefix: (nullable): what to put in front of each line it prints
+ * @input: (nullable): what to write on its standard input, at each start
+ * @restart_on_exit: (nullable): a restart strategy that runs the command
+ *   again when it ends, or %NULL
+ * @error: return location for a #GError
+ *
+ * Starts @cmdline and, with @restart_on_exit, supervises it: each time it
+ * ends the strategy decides whether, and after how long, to run it again
+ * (on the library's worker thread). The process object and the
+ * supervision live until the strategy stops or gives up, or
+ * [method@Dp.SpawnedProcess.stop].
+ *
+ * Returns: (transfer full): the running process, or %NULL with @error set
+ */
+DpSpawnedProcess *
+dp_spawned_process_new_full (const char * const  *cmdline,
+                             const char          *log_prefix,
+                             GBytes              *input,
+                             DpRestartStrategy   *restart_on_exit,
+                             GError             **error)
+{
   g_autoptr(DpSpawnedProcess) self = NULL;
 
   g_return_val_if_fail (cmdline != NULL && cmdline[0] != NULL, NULL);
+  g_return_val_if_fail (restart_on_exit == NULL || DP_IS_RESTART_STRATEGY (restart_on_exit), NULL);
 
   self = g_object_new (DP_TYPE_SPAWNED_PROCESS, NULL);
   self->log_prefix = g_strdup (log_prefix);
   self->input = input != NULL ? g_bytes_ref (input) : NULL;
-  self->subprocess = g_subprocess_newv (cmdline,
-                                        G_SUBPROCESS_FLAGS_STDIN_PIPE |
-                                        G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                        G_SUBPROCESS_FLAGS_STDERR_PIPE,
-                                        error);
+  self->argv = g_strdupv ((char **) cmdline);
+  self->subprocess = launch (cmdline, error);
   if (self->subprocess == NULL)
+    return NULL;
+
+  if (restart_on_exit != NULL)
     {
-      g_prefix_error (error, "Cannot start %s: ", cmdline[0]);
-      return NULL;
+      g_autofree char *name = g_strdup_printf ("process %s", cmdline[0]);
+
+      self->supervisor = dp_supervisor_new (restart_on_exit, name, dp_worker_context (),
+                                            G_OBJECT (self), supervisor_start_cb,
+                                            supervisor_done_cb, NULL, NULL);
+      dp_supervisor_started (self->supervisor);
     }
 
   dp_worker_invoke (start_watching_cb, g_object_ref (self), g_object_unref);
@@ -323,11 +480,16 @@ GPid
 dp_spawned_process_get_pid (DpSpawnedProcess *self)
 {
   const char *identifier;
+  GPid pid;
 
   g_return_val_if_fail (DP_IS_SPAWNED_PROCESS (self), 0);
 
+  g_mutex_lock (&self->lock);
   identifier = g_subprocess_get_identifier (self->subprocess);
-  return identifier != NULL ? (GPid) g_ascii_strtoll (identifier, NULL, 10) : 0;
+  pid = identifier != NULL ? (GPid) g_ascii_strtoll (identifier, NULL, 10) : 0;
+  g_mutex_unlock (&self->lock);
+
+  return pid;
 }
 
 /**
@@ -417,7 +579,7 @@ dp_spawned_process_wait_ready (DpSpawnedProcess  *self,
  * dp_spawned_process_wait:
  * @self: a process
  *
- * Waits for the process to end.
+ * Waits for the process to end — a supervised command, to end for good.
  *
  * Returns: its exit status, or 128 + the signal that killed it
  */
@@ -429,7 +591,7 @@ dp_spawned_process_wait (DpSpawnedProcess *self)
   g_return_val_if_fail (DP_IS_SPAWNED_PROCESS (self), -1);
 
   g_mutex_lock (&self->lock);
-  while (!self->exited)
+  while (!self->final)
     g_cond_wait (&self->cond, &self->lock);
   status = self->status;
   g_mutex_unlock (&self->lock);
@@ -456,10 +618,10 @@ dp_spawned_process_wait_timeout (DpSpawnedProcess *self,
   g_return_val_if_fail (DP_IS_SPAWNED_PROCESS (self), TRUE);
 
   g_mutex_lock (&self->lock);
-  while (!self->exited)
+  while (!self->final)
     if (!g_cond_wait_until (&self->cond, &self->lock, end_time))
       break;
-  exited = self->exited;
+  exited = self->final;
   g_mutex_unlock (&self->lock);
 
   return exited;
@@ -473,7 +635,7 @@ dp_spawned_process_has_exited (DpSpawnedProcess *self)
   g_return_val_if_fail (DP_IS_SPAWNED_PROCESS (self), TRUE);
 
   g_mutex_lock (&self->lock);
-  exited = self->exited;
+  exited = self->final;
   g_mutex_unlock (&self->lock);
 
   return exited;
@@ -496,11 +658,77 @@ dp_spawned_process_get_exit_reason (DpSpawnedProcess *self)
  * dp_spawned_process_kill:
  * @self: a process
  *
- * Kills the process (SIGKILL).
+ * Kills the process (SIGKILL). A supervised command is run again as its
+ * strategy says, as after any other death; see
+ * [method@Dp.SpawnedProcess.stop] to end it for good.
  */
 void
 dp_spawned_process_kill (DpSpawnedProcess *self)
 {
+  g_autoptr(GSubprocess) subprocess = NULL;
+
   g_return_if_fail (DP_IS_SPAWNED_PROCESS (self));
-  g_subprocess_force_exit (self->subprocess);
+
+  g_mutex_lock (&self->lock);
+  subprocess = g_object_ref (self->subprocess);
+  g_mutex_unlock (&self->lock);
+  g_subprocess_force_exit (subprocess);
+}
+
+/**
+ * dp_spawned_process_stop:
+ * @self: a process
+ *
+ * Ends a supervised command for good: no more restarts, and the process
+ * running now is killed (SIGKILL). For a process without supervision, the
+ * same as [method@Dp.SpawnedProcess.kill].
+ */
+void
+dp_spawned_process_stop (DpSpawnedProcess *self)
+{
+  g_autoptr(GSubprocess) subprocess = NULL;
+  g_autoptr(DpSupervisor) supervisor = NULL;
+  gboolean was_exited;
+
+  g_return_if_fail (DP_IS_SPAWNED_PROCESS (self));
+
+  g_mutex_lock (&self->lock);
+  supervisor = self->supervisor != NULL ? g_object_ref (self->supervisor) : NULL;
+  subprocess = g_object_ref (self->subprocess);
+  was_exited = self->exited;
+  g_mutex_unlock (&self->lock);
+
+  if (supervisor != NULL)
+    dp_supervisor_stop (supervisor);
+
+  g_mutex_lock (&self->lock);
+  /* Stopped between two lives: nothing will end any more. */
+  if (was_exited && self->exited)
+    {
+      self->final = TRUE;
+      g_cond_broadcast (&self->cond);
+    }
+  g_mutex_unlock (&self->lock);
+
+  g_subprocess_force_exit (subprocess);
+}
+
+/**
+ * dp_spawned_process_get_restarts:
+ * @self: a process
+ *
+ * Returns: how many times a supervised command was started again
+ */
+guint
+dp_spawned_process_get_restarts (DpSpawnedProcess *self)
+{
+  guint restarts;
+
+  g_return_val_if_fail (DP_IS_SPAWNED_PROCESS (self), 0);
+
+  g_mutex_lock (&self->lock);
+  restarts = self->restarts;
+  g_mutex_unlock (&self->lock);
+
+  return restarts;
 }

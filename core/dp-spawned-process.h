@@ -13,6 +13,8 @@
 
 #include <gio/gio.h>
 
+#include "dp-restart-strategy.h"
+
 G_BEGIN_DECLS
 
 #define DP_TYPE_SPAWNED_PROCESS (dp_spawned_process_get_type ())
@@ -23,6 +25,12 @@ DP_AVAILABLE_IN_ALL
 DpSpawnedProcess *dp_spawned_process_new        (const char * const *cmdline,
                                                  const char         *log_prefix,
                                                  GBytes             *input,
+                                                 GError            **error);
+DP_AVAILABLE_IN_ALL
+DpSpawnedProcess *dp_spawned_process_new_full   (const char * const *cmdline,
+                                                 const char         *log_prefix,
+                                                 GBytes             *input,
+                                                 DpRestartStrategy  *restart_on_exit,
                                                  GError            **error);
 DP_AVAILABLE_IN_ALL
 GPid              dp_spawned_process_get_pid    (DpSpawnedProcess   *self);
@@ -47,5 +55,9 @@ DP_AVAILABLE_IN_ALL
 const char       *dp_spawned_process_get_exit_reason (DpSpawnedProcess *self);
 DP_AVAILABLE_IN_ALL
 void              dp_spawned_process_kill       (DpSpawnedProcess   *self);
+DP_AVAILABLE_IN_ALL
+void              dp_spawned_process_stop       (DpSpawnedProcess   *self);
+DP_AVAILABLE_IN_ALL
+guint             dp_spawned_process_get_restarts (DpSpawnedProcess *self);
 
 G_END_DECLS

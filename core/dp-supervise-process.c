@@ -38,7 +38,7 @@ launcher_for_host (const char *host)
  *
  * The seeds' `#:listen-port` has no counterpart: a process is not a node
  * and listens on nothing (Racket ignores it too). It is not restarted when
- * it dies.
+ * it dies: see [func@Dp.supervise_process_at_full].
  *
  * Returns: (transfer full): the running process, or %NULL with @error set
  */
@@ -46,6 +46,32 @@ DpSpawnedProcess *
 dp_supervise_process_at (const char          *hostname,
                          const char * const  *argv,
                          GError             **error)
+{
+  return dp_supervise_process_at_full (hostname, argv, NULL, error);
+}
+
+/**
+ * dp_supervise_process_at_full:
+ * @hostname: where to run the command, as for [func@Dp.supervise_process_at]
+ * @argv: (array zero-terminated=1): the command and its arguments
+ * @restart_on_exit: (nullable): a restart strategy (the seeds'
+ *   `#:restart-on-exit`, which Racket accepts and ignores): run the
+ *   command again, at @hostname, each time it ends, as the strategy says
+ * @error: return location for a #GError
+ *
+ * The seeds' `supervise-process-at` with `#:restart-on-exit`. Each run's
+ * output is forwarded, prefixed `PROCESS hostname`; the result stands for
+ * the command across its runs (see [ctor@Dp.SpawnedProcess.new_full]):
+ * [method@Dp.SpawnedProcess.wait] returns once the strategy gives up,
+ * [method@Dp.SpawnedProcess.stop] ends it.
+ *
+ * Returns: (transfer full): the running process, or %NULL with @error set
+ */
+DpSpawnedProcess *
+dp_supervise_process_at_full (const char          *hostname,
+                              const char * const  *argv,
+                              DpRestartStrategy   *restart_on_exit,
+                              GError             **error)
 {
   g_autoptr(DpLauncher) launcher = NULL;
   g_auto(GStrv) command = NULL;
@@ -66,5 +92,6 @@ dp_supervise_process_at (const char          *hostname,
 
   prefix = g_strdup_printf ("PROCESS %s", hostname);
   g_debug ("supervising %s at %s", argv[0], hostname);
-  return dp_spawned_process_new ((const char * const *) command, prefix, NULL, error);
+  return dp_spawned_process_new_full ((const char * const *) command, prefix, NULL, restart_on_exit,
+                                      error);
 }

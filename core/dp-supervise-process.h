@@ -18,5 +18,10 @@ DP_AVAILABLE_IN_ALL
 DpSpawnedProcess *dp_supervise_process_at (const char          *hostname,
                                            const char * const  *argv,
                                            GError             **error);
+DP_AVAILABLE_IN_ALL
+DpSpawnedProcess *dp_supervise_process_at_full (const char          *hostname,
+                                                const char * const  *argv,
+                                                DpRestartStrategy   *restart_on_exit,
+                                                GError             **error);
 
 G_END_DECLS

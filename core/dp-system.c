@@ -11,13 +11,18 @@
 #include "dp-after-seconds.h"
 #include "dp-cookie.h"
 #include "dp-launcher.h"
+#include "dp-remote-connection-private.h"
 #include "dp-remote-node.h"
 #include "dp-service.h"
 #include "dp-error.h"
 #include "dp-every-seconds.h"
 #include "dp-message.h"
+#include "dp-monitor.h"
+#include "dp-node-private.h"
 #include "dp-place-private.h"
 #include "dp-plugin-registry.h"
+#include "dp-restart-strategy.h"
+#include "dp-supervisor-private.h"
 #include "dp-system.h"
 
 /**
@@ -31,6 +36,18 @@
  * With `exit-when-idle=true` (the default) the system ends once every
  * place has ended and no timer or action is left: with status 0, or 1 if
  * a place ended with another status.
+ *
+ * A `[place NAME]` or `[node NAME]` group with `restart=` is supervised:
+ * the strategy (a plugin, its keys in the same group) decides whether and
+ * when it is started again. A place on the root is started again here,
+ * under its name — timers and new connections to the name reach the new
+ * instance; a place on another node is started again there by this
+ * process (see [method@Dp.RemoteNode.launch_place_full]); a node is
+ * spawned again with its places. A supervised place counts as live until
+ * its strategy gives up; then its `on-final-fail-put=`,
+ * `on-final-fail-log=` and `on-final-fail-exit=` run, once, on the root's
+ * loop. A strategy that escalates (`intensity`) ends the system with
+ * status 1 unless `on-final-fail-exit=` said otherwise first.
  */
 
 struct _DpSystem
@@ -46,6 +63,7 @@ struct _DpSystem
   guint n_running_actions;
   guint n_holds;          /* services with work to finish */
   GPtrArray *services;    /* DpService* */
+  GHashTable *supervised; /* group → Supervised* */
   gboolean exit_when_idle;
   gboolean started;
   gboolean place_failed;  /* a place ended with a status other than 0 */
@@ -78,6 +96,35 @@ typedef struct {
 
 static void action_run_continue (ActionRun *run);
 
+/* A group with restart=: a place (on the root or on a node) or a node. */
+typedef struct {
+  DpSystem *system;             /* no reference: the system owns this */
+  char *group;
+  char *name;
+  DpRestartStrategy *strategy;
+  gulong gave_up_id;
+  DpSupervisor *supervisor;     /* places on the root only */
+  gboolean finished;            /* given up on, or stopped */
+  GList *waiters;               /* ActionRun* waiting in wait= */
+} Supervised;
+
+static void
+supervised_free (gpointer data)
+{
+  Supervised *child = data;
+
+  if (child->supervisor != NULL)
+    dp_supervisor_stop (child->supervisor);
+  g_clear_object (&child->supervisor);
+  if (child->gave_up_id != 0)
+    g_signal_handler_disconnect (child->strategy, child->gave_up_id);
+  g_clear_object (&child->strategy);
+  g_free (child->group);
+  g_free (child->name);
+  g_list_free (child->waiters);
+  g_free (child);
+}
+
 static void
 dp_system_finalize (GObject *object)
 {
@@ -88,6 +135,7 @@ dp_system_finalize (GObject *object)
   g_clear_pointer (&self->places, g_hash_table_unref);
   g_clear_pointer (&self->nodes, g_hash_table_unref);
   g_clear_pointer (&self->services, g_ptr_array_unref);
+  g_clear_pointer (&self->supervised, g_hash_table_unref);
 
   G_OBJECT_CLASS (dp_system_parent_class)->finalize (object);
 }
@@ -104,6 +152,7 @@ dp_system_init (DpSystem *self)
   self->places = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->nodes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->services = g_ptr_array_new_with_free_func (g_object_unref);
+  self->supervised = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, supervised_free);
   self->exit_when_idle = TRUE;
 }
 
@@ -185,10 +234,230 @@ place_exited_cb (DpPlace  *place,
                  gint      status,
                  DpSystem *self)
 {
+  Supervised *child = g_object_get_data (G_OBJECT (place), "dp-supervised");
+
   g_debug ("place %s %s", dp_place_get_name (place), dp_place_get_exit_reason (place));
+
+  /* A supervised place lives on until its strategy gives up. */
+  if (child != NULL && !child->finished)
+    {
+      dp_supervisor_exited (child->supervisor, status, dp_place_get_exit_reason (place));
+      return;
+    }
+
   if (status != 0)
     self->place_failed = TRUE;
   self->n_live_places--;
+  schedule_idle_check (self);
+}
+
+/* Supervision. */
+
+static DpPlace *start_place (DpSystem    *self,
+                             const char  *group,
+                             GError     **error);
+static void     put_initial_message (DpSystem   *self,
+                                     const char *group,
+                                     DpChannel  *place);
+
+typedef struct {
+  DpSystem *system;
+  char *group;
+  char *child;
+  DpRestartDecision decision;
+} GaveUp;
+
+static void
+gave_up_free (gpointer data)
+{
+  GaveUp *gave_up = data;
+
+  g_object_unref (gave_up->system);
+  g_free (gave_up->group);
+  g_free (gave_up->child);
+  g_free (gave_up);
+}
+
+/* On the root's loop: a strategy gave up on a group's child. Its
+ * on-final-fail actions run, in the order of a timer's: put, log, exit.
+ * An escalation then ends the system: nothing above it supervises it. */
+static gboolean
+run_final_fail_cb (gpointer data)
+{
+  GaveUp *gave_up = data;
+  DpSystem *self = gave_up->system;
+  GKeyFile *key_file = dp_config_get_key_file (self->config);
+  const char *group = gave_up->group;
+
+  if (g_key_file_has_key (key_file, group, "on-final-fail-put", NULL))
+    {
+      g_autofree char *target_name = g_key_file_get_string (key_file, group, "on-final-fail-put", NULL);
+      g_autofree char *text = g_key_file_get_string (key_file, group, "on-final-fail-message", NULL);
+      g_autoptr(GVariant) message = text != NULL ? dp_message_parse (text, NULL)
+                                                 : g_variant_ref_sink (g_variant_new_string (gave_up->child));
+      DpChannel *target = g_hash_table_lookup (self->places, target_name);
+      g_autoptr(GError) error = NULL;
+
+      if (target == NULL || !dp_channel_put (target, message, &error))
+        g_warning ("%s:%u: [%s] on-final-fail-put: %s", dp_config_get_path (self->config),
+                   dp_config_get_line (self->config, group, "on-final-fail-put"), group,
+                   error != NULL ? error->message : "the place is not running");
+    }
+
+  if (g_key_file_has_key (key_file, group, "on-final-fail-log", NULL))
+    {
+      g_autofree char *text = g_key_file_get_string (key_file, group, "on-final-fail-log", NULL);
+      g_message ("%s", text);
+    }
+
+  if (g_key_file_has_key (key_file, group, "on-final-fail-exit", NULL))
+    dp_node_exit (self->node, (gint) g_key_file_get_integer (key_file, group, "on-final-fail-exit", NULL));
+
+  if (gave_up->decision == DP_RESTART_DECISION_ESCALATE)
+    {
+      g_message ("[%s] escalates: the system stops", group);
+      dp_node_exit (self->node, 1);
+    }
+
+  return G_SOURCE_REMOVE;
+}
+
+/* The strategy's "gave-up": on the root's loop for a place on the root,
+ * on the worker thread for a remote place or a node. */
+static void
+strategy_gave_up_cb (DpRestartStrategy *strategy,
+                     const char        *child_name,
+                     DpRestartDecision  decision,
+                     const char        *reason,
+                     gpointer           data)
+{
+  Supervised *child = data;
+  GaveUp *gave_up = g_new0 (GaveUp, 1);
+
+  gave_up->system = g_object_ref (child->system);
+  gave_up->group = g_strdup (child->group);
+  gave_up->child = g_strdup (child_name);
+  gave_up->decision = decision;
+  g_main_context_invoke_full (dp_node_get_context (child->system->node), G_PRIORITY_DEFAULT,
+                              run_final_fail_cb, gave_up, gave_up_free);
+}
+
+/* Makes the strategy a group's restart= names, if any; NULL without an
+ * error when the group has none. */
+static Supervised *
+supervise_group (DpSystem    *self,
+                 const char  *group,
+                 GError     **error)
+{
+  g_autoptr(GObject) strategy = NULL;
+  Supervised *child;
+
+  strategy = dp_config_create_plugin (self->config, group, "restart", error);
+  if (strategy == NULL)
+    return NULL;
+
+  child = g_new0 (Supervised, 1);
+  child->system = self;
+  child->group = g_strdup (group);
+  child->name = g_strdup (strchr (group, ' ') + 1);
+  child->strategy = DP_RESTART_STRATEGY (g_steal_pointer (&strategy));
+  child->gave_up_id = g_signal_connect (child->strategy, "gave-up",
+                                        G_CALLBACK (strategy_gave_up_cb), child);
+  g_hash_table_insert (self->supervised, child->group, child);
+  return child;
+}
+
+static Supervised *
+lookup_supervised_place (DpSystem   *self,
+                         const char *name)
+{
+  g_autofree char *group = g_strconcat ("place ", name, NULL);
+
+  return g_hash_table_lookup (self->supervised, group);
+}
+
+/* The root's loop holds a new instance of a supervised place. */
+static void
+adopt_place (DpSystem   *self,
+             Supervised *child,
+             DpPlace    *place)
+{
+  DpPlace *old = g_hash_table_lookup (self->places, child->name);
+
+  if (old != NULL && DP_IS_PLACE (old))
+    dp_node_remove_place (self->node, old);
+  g_object_set_data (G_OBJECT (place), "dp-supervised", child);
+  g_hash_table_replace (self->places, g_strdup (child->name), g_object_ref (place));
+  dp_node_add_place (self->node, place,
+                     g_key_file_get_boolean (dp_config_get_key_file (self->config), child->group,
+                                             "named", NULL) ? child->name : NULL);
+  g_signal_connect_object (place, "exited", G_CALLBACK (place_exited_cb), self, 0);
+}
+
+/* On the root's loop: start a place on the root again. */
+static void
+root_place_start_cb (DpSupervisor *supervisor,
+                     GObject      *owner,
+                     gpointer      data)
+{
+  Supervised *child = data;
+  DpSystem *self = child->system;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DpPlace) place = NULL;
+
+  g_main_context_push_thread_default (dp_node_get_context (self->node));
+  place = start_place (self, child->group, &error);
+  g_main_context_pop_thread_default (dp_node_get_context (self->node));
+  if (place == NULL)
+    {
+      dp_supervisor_exited (supervisor, 1, error->message);
+      return;
+    }
+
+  adopt_place (self, child, place);
+  dp_supervisor_started (supervisor);
+  g_debug ("place %s started again", child->name);
+  {
+    g_autofree char *node = dp_node_describe_self ();
+
+    dp_monitor_emit (dp_monitor_get_default (), DP_MONITOR_EVENT_PLACE_RESTART,
+                     g_variant_new_parsed ("{'place': <%s>, 'node': <%s>, 'restarts': <%u>}",
+                                           child->name, node, dp_supervisor_get_restarts (supervisor)));
+  }
+  put_initial_message (self, child->group, DP_CHANNEL (place));
+}
+
+static void
+finish_waiters (Supervised *child)
+{
+  GList *waiters = g_steal_pointer (&child->waiters);
+
+  for (GList *l = waiters; l != NULL; l = l->next)
+    {
+      ActionRun *run = l->data;
+
+      run->step = STEP_EXIT;
+      action_run_continue (run);
+    }
+  g_list_free (waiters);
+}
+
+/* On the root's loop: a place on the root will not be started again. */
+static void
+root_place_done_cb (DpSupervisor        *supervisor,
+                    GObject             *owner,
+                    DpRestartDecision    decision,
+                    const DpRestartInfo *info,
+                    gpointer             data)
+{
+  Supervised *child = data;
+  DpSystem *self = child->system;
+
+  child->finished = TRUE;
+  if (decision != DP_RESTART_DECISION_STOP || info->exit_status != 0)
+    self->place_failed = TRUE;
+  self->n_live_places--;
+  finish_waiters (child);
   schedule_idle_check (self);
 }
 
@@ -248,6 +517,26 @@ start_node (DpSystem    *self,
                        "use-current-ports", key_boolean (self, group, "use-current-ports"),
                        NULL);
 
+  /* restart=: spawned again, with its places, when it dies. */
+  if (g_key_file_has_key (key_file, group, "restart", NULL))
+    {
+      Supervised *child;
+
+      if (!spawn)
+        {
+          g_set_error (error, DP_ERROR, DP_ERROR_CONFIG,
+                       "%s:%u: [%s] restart: only a node the system spawns can be restarted; "
+                       "this one has spawn=false", dp_config_get_path (self->config),
+                       dp_config_get_line (self->config, group, "restart"), group);
+          return NULL;
+        }
+      child = supervise_group (self, group, error);
+
+      if (child == NULL)
+        return NULL;
+      g_object_set (node, "restart-on-exit", child->strategy, NULL);
+    }
+
   if (spawn)
     {
       launcher = dp_plugin_registry_create (dp_plugin_registry_get_default (),
@@ -287,16 +576,36 @@ start_remote_place (DpSystem    *self,
   g_autofree char *function = key_string (self, group, "function");
   g_autofree char *backend = key_string (self, group, "backend");
   DpRemoteNode *node = g_hash_table_lookup (self->nodes, node_name);
+  DpRestartStrategy *strategy = NULL;
   DpRemoteConnection *place;
 
-  place = dp_remote_node_launch_place (node,
-                                       key_boolean (self, group, "thunk") ? DP_PLACE_EXEC_PLACE
-                                                                          : DP_PLACE_EXEC_DYNAMIC_PLACE,
-                                       module, function,
-                                       key_boolean (self, group, "named") ? name : NULL,
-                                       backend, error);
+  /* restart=: this process starts it again on its node. */
+  if (g_key_file_has_key (dp_config_get_key_file (self->config), group, "restart", NULL))
+    {
+      Supervised *child = supervise_group (self, group, error);
+
+      if (child == NULL)
+        return NULL;
+      strategy = child->strategy;
+    }
+
+  place = dp_remote_node_launch_place_full (node,
+                                            key_boolean (self, group, "thunk") ? DP_PLACE_EXEC_PLACE
+                                                                               : DP_PLACE_EXEC_DYNAMIC_PLACE,
+                                            module, function,
+                                            key_boolean (self, group, "named") ? name : NULL,
+                                            backend, strategy, error);
   if (place == NULL)
     dp_config_prefix_error (self->config, error, group, "node");
+  else if (strategy != NULL && g_key_file_has_key (dp_config_get_key_file (self->config), group,
+                                                   "initial-message", NULL))
+    {
+      g_autofree char *initial = key_string (self, group, "initial-message");
+      g_autoptr(GVariant) message = dp_message_parse (initial, NULL);
+
+      /* Put to each instance started again; the system puts it to this one. */
+      dp_remote_connection_set_initial_message (place, message);
+    }
   return place;
 }
 
@@ -361,6 +670,26 @@ start_place (DpSystem    *self,
     }
 
   return g_steal_pointer (&place);
+}
+
+/* initial-message=, put when the place starts (and each time it starts
+ * again). */
+static void
+put_initial_message (DpSystem   *self,
+                     const char *group,
+                     DpChannel  *place)
+{
+  g_autofree char *initial = key_string (self, group, "initial-message");
+  g_autoptr(GVariant) message = NULL;
+  g_autoptr(GError) put_error = NULL;
+
+  if (initial == NULL)
+    return;
+  message = dp_message_parse (initial, NULL);
+  if (!dp_channel_put (place, message, &put_error))
+    g_warning ("%s:%u: [%s] initial-message: %s", dp_config_get_path (self->config),
+               dp_config_get_line (self->config, group, "initial-message"),
+               group, put_error->message);
 }
 
 /* Timer actions. */
@@ -504,7 +833,17 @@ action_run_continue (ActionRun *run)
         if (g_key_file_has_key (key_file, run->group, "wait", NULL))
           {
             g_autoptr(DpChannel) place = action_place (run, "wait");
+            g_autofree char *wait_name = key_string (self, run->group, "wait");
+            Supervised *child = lookup_supervised_place (self, wait_name);
 
+            /* A supervised place on the root: until it is given up on. */
+            if (child != NULL && child->supervisor != NULL)
+              {
+                if (child->finished)
+                  break;
+                child->waiters = g_list_append (child->waiters, run);
+                return;
+              }
             if (DP_IS_PLACE (place))
               dp_place_wait_async (DP_PLACE (place), NULL, place_waited_cb, run);
             else
@@ -656,7 +995,6 @@ dp_system_start (DpSystem  *self,
       const char *group = places[i];
       const char *name = group + strlen ("place ");
       g_autoptr(GObject) place = NULL;
-      g_autofree char *initial = NULL;
 
       if (g_key_file_has_key (key_file, group, "node", NULL))
         place = G_OBJECT (start_remote_place (self, group, error));
@@ -671,28 +1009,38 @@ dp_system_start (DpSystem  *self,
           return FALSE;
         }
 
-      g_hash_table_insert (self->places, g_strdup (name), g_object_ref (place));
       self->n_live_places++;
-      if (DP_IS_PLACE (place))
+      if (DP_IS_PLACE (place) && g_key_file_has_key (key_file, group, "restart", NULL))
         {
+          /* restart=: supervised here, on the root's loop. */
+          Supervised *child = supervise_group (self, group, error);
+
+          if (child == NULL)
+            {
+              dp_place_kill (DP_PLACE (place));
+              g_main_context_pop_thread_default (dp_node_get_context (self->node));
+              return FALSE;
+            }
+          child->supervisor = dp_supervisor_new (child->strategy, group, dp_node_get_context (self->node),
+                                                 NULL, root_place_start_cb, root_place_done_cb,
+                                                 child, NULL);
+          dp_supervisor_started (child->supervisor);
+          adopt_place (self, child, DP_PLACE (place));
+        }
+      else if (DP_IS_PLACE (place))
+        {
+          g_hash_table_insert (self->places, g_strdup (name), g_object_ref (place));
           dp_node_add_place (self->node, DP_PLACE (place), key_boolean (self, group, "named") ? name : NULL);
           g_signal_connect_object (place, "exited", G_CALLBACK (place_exited_cb), self, 0);
         }
       else
-        dp_remote_connection_wait_async (DP_REMOTE_CONNECTION (place), NULL,
-                                         remote_place_exited_cb, g_object_ref (self));
-
-      initial = key_string (self, group, "initial-message");
-      if (initial != NULL)
         {
-          g_autoptr(GVariant) message = dp_message_parse (initial, NULL);
-          g_autoptr(GError) put_error = NULL;
-
-          if (!dp_channel_put (DP_CHANNEL (place), message, &put_error))
-            g_warning ("%s:%u: [%s] initial-message: %s", dp_config_get_path (self->config),
-                       dp_config_get_line (self->config, group, "initial-message"),
-                       group, put_error->message);
+          g_hash_table_insert (self->places, g_strdup (name), g_object_ref (place));
+          dp_remote_connection_wait_async (DP_REMOTE_CONNECTION (place), NULL,
+                                           remote_place_exited_cb, g_object_ref (self));
         }
+
+      put_initial_message (self, group, DP_CHANNEL (place));
     }
 
   g_main_context_pop_thread_default (dp_node_get_context (self->node));
@@ -745,6 +1093,18 @@ dp_system_run (DpSystem  *self,
     return -1;
 
   status = dp_node_sync_events (self->node);
+
+  /* Nothing is restarted once the system ends. */
+  {
+    GHashTableIter iter;
+    gpointer value;
+
+    g_hash_table_iter_init (&iter, self->supervised);
+    while (g_hash_table_iter_next (&iter, NULL, &value))
+      if (((Supervised *) value)->supervisor != NULL)
+        dp_supervisor_stop (((Supervised *) value)->supervisor);
+  }
+
   for (guint i = 0; i < self->services->len; i++)
     dp_service_stop (g_ptr_array_index (self->services, i));
   return status;
@@ -795,6 +1155,158 @@ dp_system_dup_node_names (DpSystem *self)
   keys = g_hash_table_get_keys_as_array (self->nodes, NULL);
   names = g_strdupv ((GStrv) keys);
   return names;
+}
+
+static GVariant *
+place_group_status (DpSystem   *self,
+                    const char *group)
+{
+  GKeyFile *key_file = dp_config_get_key_file (self->config);
+  const char *name = group + strlen ("place ");
+  g_autofree char *node = key_string (self, group, "node");
+  g_autofree char *module = key_string (self, group, "module");
+  g_autofree char *function = key_string (self, group, "function");
+  DpChannel *place = g_hash_table_lookup (self->places, name);
+  Supervised *child = g_hash_table_lookup (self->supervised, group);
+  const char *state = "running";
+  const char *reason = NULL;
+  gboolean exited = FALSE;
+  gint status = 0;
+  guint restarts = 0;
+  GVariantDict dict;
+
+  g_variant_dict_init (&dict, NULL);
+  g_variant_dict_insert (&dict, "name", "s", name);
+  g_variant_dict_insert (&dict, "node", "s", node != NULL ? node : "");
+  g_variant_dict_insert (&dict, "module", "s", module != NULL ? module : "");
+  g_variant_dict_insert (&dict, "function", "s", function != NULL ? function : "");
+  g_variant_dict_insert (&dict, "named", "b", g_key_file_get_boolean (key_file, group, "named", NULL));
+  g_variant_dict_insert (&dict, "supervised", "b", child != NULL);
+
+  if (DP_IS_PLACE (place))
+    {
+      exited = dp_place_has_exited (DP_PLACE (place));
+      if (exited)
+        {
+          status = dp_place_get_exit_status (DP_PLACE (place));
+          reason = dp_place_get_exit_reason (DP_PLACE (place));
+        }
+      if (child != NULL && child->supervisor != NULL)
+        restarts = dp_supervisor_get_restarts (child->supervisor);
+      if (exited && child != NULL && !child->finished)
+        state = "restarting";
+      else if (exited)
+        state = "exited";
+    }
+  else if (DP_IS_REMOTE_CONNECTION (place))
+    {
+      DpRemoteConnection *remote = DP_REMOTE_CONNECTION (place);
+
+      restarts = dp_remote_connection_get_restarts (remote);
+      exited = dp_remote_connection_has_exited (remote);
+      if (exited)
+        {
+          status = dp_remote_connection_wait (remote);   /* returns at once: it ended */
+          reason = dp_remote_connection_get_exit_reason (remote);
+          state = "exited";
+        }
+      else if (dp_remote_connection_is_down (remote))
+        state = "restarting";
+      g_variant_dict_insert (&dict, "channel", "u", dp_remote_connection_get_channel_id (remote));
+      g_variant_dict_insert (&dict, "launch", "u", dp_remote_connection_get_launch (remote));
+    }
+  else
+    state = "not-started";
+
+  g_variant_dict_insert (&dict, "state", "s", state);
+  g_variant_dict_insert (&dict, "restarts", "u", restarts);
+  if (exited)
+    {
+      g_variant_dict_insert (&dict, "exit-status", "i", status);
+      g_variant_dict_insert (&dict, "exit-reason", "s", reason != NULL ? reason : "");
+    }
+  return g_variant_dict_end (&dict);
+}
+
+static GVariant *
+node_group_status (DpSystem   *self,
+                   const char *group)
+{
+  const char *name = group + strlen ("node ");
+  DpRemoteNode *node = g_hash_table_lookup (self->nodes, name);
+  DpSpawnedProcess *process = node != NULL ? dp_remote_node_get_process (node) : NULL;
+  GVariantDict dict;
+
+  g_variant_dict_init (&dict, NULL);
+  g_variant_dict_insert (&dict, "name", "s", name);
+  if (node != NULL)
+    {
+      g_variant_dict_insert (&dict, "host", "s", dp_remote_node_get_host (node));
+      g_variant_dict_insert (&dict, "listen-port", "u", dp_remote_node_get_listen_port (node));
+      g_variant_dict_insert (&dict, "alive", "b", dp_remote_node_is_alive (node));
+      g_variant_dict_insert (&dict, "restarts", "u", dp_remote_node_get_restarts (node));
+      g_variant_dict_insert (&dict, "spawned", "b", process != NULL);
+      if (process != NULL)
+        g_variant_dict_insert (&dict, "pid", "i", (gint32) dp_spawned_process_get_pid (process));
+    }
+  else
+    g_variant_dict_insert (&dict, "alive", "b", FALSE);
+  return g_variant_dict_end (&dict);
+}
+
+/**
+ * dp_system_dup_status:
+ * @self: a started system
+ *
+ * The system as its keyfile declares it, for a control plane: what the
+ * root knows of each node and place, restarts included. What runs inside
+ * each node — traffic, queues, connections — is the node's own status
+ * ([method@Dp.Node.dup_status], [method@Dp.RemoteNode.query_status]).
+ * Call it from the root node's loop. An `a{sv}`:
+ *
+ * - `name` (s): the root node's name, as other nodes know it
+ * - `nodes` (aa{sv}): each `[node NAME]` — `name`, `host` (s),
+ *   `listen-port` (u), `alive`, `spawned` (b), `pid` (i, when spawned),
+ *   `restarts` (u)
+ * - `places` (aa{sv}): each `[place NAME]` — `name`, `node` (s: the
+ *   `[node NAME]` it runs on, empty for the root), `module`, `function`
+ *   (s), `named`, `supervised` (b), `state` (s: `running`, `restarting`,
+ *   `exited`), `restarts` (u), `exit-status` (i) and `exit-reason` (s)
+ *   once it ended; for a place on another node, `channel` (u: its channel
+ *   on the connection to that node, as the node reports it in
+ *   `launched-by` and `channel`) and `launch` (u: which launch of this
+ *   process it is, as the monitor's events about it say)
+ *
+ * Returns: (transfer full): the status
+ */
+GVariant *
+dp_system_dup_status (DpSystem *self)
+{
+  g_auto(GStrv) nodes = NULL;
+  g_auto(GStrv) places = NULL;
+  g_autofree char *name = NULL;
+  GVariantBuilder list;
+  GVariantDict dict;
+
+  g_return_val_if_fail (DP_IS_SYSTEM (self), NULL);
+
+  name = dp_node_describe_self ();
+  g_variant_dict_init (&dict, NULL);
+  g_variant_dict_insert (&dict, "name", "s", name);
+
+  nodes = dp_config_dup_group_names (self->config, "node");
+  g_variant_builder_init (&list, G_VARIANT_TYPE ("aa{sv}"));
+  for (guint i = 0; nodes[i] != NULL; i++)
+    g_variant_builder_add_value (&list, node_group_status (self, nodes[i]));
+  g_variant_dict_insert_value (&dict, "nodes", g_variant_builder_end (&list));
+
+  places = dp_config_dup_group_names (self->config, "place");
+  g_variant_builder_init (&list, G_VARIANT_TYPE ("aa{sv}"));
+  for (guint i = 0; places[i] != NULL; i++)
+    g_variant_builder_add_value (&list, place_group_status (self, places[i]));
+  g_variant_dict_insert_value (&dict, "places", g_variant_builder_end (&list));
+
+  return g_variant_ref_sink (g_variant_dict_end (&dict));
 }
 
 /**

@@ -33,6 +33,8 @@ DpRemoteNode *dp_system_lookup_node  (DpSystem   *self,
 DP_AVAILABLE_IN_ALL
 GStrv         dp_system_dup_node_names (DpSystem *self);
 DP_AVAILABLE_IN_ALL
+GVariant     *dp_system_dup_status   (DpSystem   *self);
+DP_AVAILABLE_IN_ALL
 void          dp_system_hold         (DpSystem   *self);
 DP_AVAILABLE_IN_ALL
 void          dp_system_release      (DpSystem   *self);

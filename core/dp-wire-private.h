@@ -63,6 +63,12 @@ typedef enum {
 
   /* From a place of the processes backend to its creator. */
   DP_FRAME_CONNECT_TO     = 30,  /* connect channel id to a named place elsewhere */
+
+  /* A barrier: answered on channel id once every request before it is done. */
+  DP_FRAME_SYNC           = 31,
+
+  /* The control plane: answered on channel id with the node's status. */
+  DP_FRAME_STATUS         = 32,
 } DpFrameKind;
 
 /* The payloads of the router's frames (GVariant types). */

@@ -103,6 +103,44 @@ build_array_large (void)
   return g_variant_builder_end (builder);
 }
 
+/* Big containers: over a socket, these are checked child by child. */
+static GVariant *
+build_bytes_in_variant (void)
+{
+  return g_variant_new ("(sv)", "blob", build_bytes_large ());
+}
+
+static GVariant *
+build_bytes_in_maybe_in_dict (void)
+{
+  GVariantBuilder builder;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a{sv}"));
+  g_variant_builder_add (&builder, "{sv}", "first", build_bytes_large ());
+  g_variant_builder_add (&builder, "{sv}", "second",
+                         g_variant_new_maybe (NULL, build_bytes_large ()));
+  g_variant_builder_add (&builder, "{sv}", "small", g_variant_new_int32 (7));
+  return g_variant_builder_end (&builder);
+}
+
+static GVariant *
+build_arrays_of_arrays (void)
+{
+  GVariantBuilder builder;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("aai"));
+  for (gint32 i = 0; i < 64; i++)
+    {
+      GVariantBuilder row;
+
+      g_variant_builder_init (&row, G_VARIANT_TYPE ("ai"));
+      for (gint32 j = 0; j < 1000 + i; j++)
+        g_variant_builder_add (&row, "i", i * j - 500);
+      g_variant_builder_add_value (&builder, g_variant_builder_end (&row));
+    }
+  return g_variant_builder_end (&builder);
+}
+
 static const RoundTripCase round_trip_cases[] = {
   { "boolean", { "true", "false" } },
   { "byte", { "byte 0", "byte 0x7f", "byte 255" } },
@@ -122,6 +160,8 @@ static const RoundTripCase round_trip_cases[] = {
   { "array", { "[1, 2, 3]", "@ai []", "['a', 'b', '']", "[[1], @ai [], [2, 3]]",
                "[b'x', b'']", "[true, false]" },
     { build_array_large } },
+  { "big-containers", { NULL },
+    { build_bytes_in_variant, build_bytes_in_maybe_in_dict, build_arrays_of_arrays } },
   { "tuple", { "()", "('point', 1, 2.5)",
                "('account', 'alice', int64 100, true, @ay [0x00, 0x01])",
                "(('nested', ('deeper', byte 1)), [('a', 1), ('b', 2)])" } },

@@ -176,6 +176,25 @@ test_system_unknown_module (void)
   g_assert_nonnull (strstr (error->message, g_getenv ("DPLACES_PLUGIN_PATH")));
 }
 
+/* A plugin name is a name, not a path to some other shared object. */
+static void
+test_plugin_name_with_path (void)
+{
+  const char *names[] = { "../threads", "/tmp/x", "a/b", "", "thr eads" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      GType type = dp_plugin_registry_lookup_plugin (dp_plugin_registry_get_default (),
+                                                     DP_PLACE_BACKEND_EXTENSION_POINT_NAME,
+                                                     names[i], &error);
+
+      g_assert_true (type == G_TYPE_INVALID);
+      g_assert_error (error, DP_ERROR, DP_ERROR_NOT_FOUND);
+      g_assert_nonnull (strstr (error->message, "only letters, digits"));
+    }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -187,6 +206,7 @@ main (int    argc,
   g_test_add_func ("/config/missing-file", test_missing_file);
   g_test_add_func ("/config/system/run", test_system_run);
   g_test_add_func ("/config/system/unknown-module", test_system_unknown_module);
+  g_test_add_func ("/config/plugin-name-with-path", test_plugin_name_with_path);
 
   return g_test_run ();
 }

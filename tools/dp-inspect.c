@@ -99,7 +99,7 @@ plugin_keys (GType type)
   GPtrArray *keys = g_ptr_array_new ();
 
   for (guint i = 0; i < n_pspecs; i++)
-    if ((pspecs[i]->flags & G_PARAM_WRITABLE) && pspecs[i]->owner_type == type)
+    if ((pspecs[i]->flags & G_PARAM_WRITABLE) && pspecs[i]->owner_type != G_TYPE_OBJECT)
       g_ptr_array_add (keys, pspecs[i]);
 
   return keys;

@@ -20,11 +20,18 @@ dp_log_writer (GLogLevelFlags   level,
                gpointer         user_data)
 {
   GLogLevelFlags severity = level & G_LOG_LEVEL_MASK;
+  gboolean shown = severity <= threshold ||
+                   (severity > G_LOG_LEVEL_MESSAGE && !g_log_writer_default_would_drop (level, NULL));
+
+  /* The control plane's log (the http plugin, dplaces status) keeps
+   * info and up whatever the terminal shows, and debug lines asked for. */
+  if (severity <= G_LOG_LEVEL_INFO || shown)
+    dp_monitor_add_log (dp_monitor_get_default (), level, fields, n_fields);
 
   /* GLogLevelFlags grow as severity falls: ERROR is 1<<2, DEBUG 1<<7. */
   if (severity > threshold)
     {
-      if (severity <= G_LOG_LEVEL_MESSAGE || g_log_writer_default_would_drop (level, NULL))
+      if (!shown)
         return G_LOG_WRITER_HANDLED;
       /* Asked for by G_MESSAGES_DEBUG: fall through. */
     }

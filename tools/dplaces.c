@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <locale.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,28 @@
 #include "dp-bench.h"
 #include "dp-inspect.h"
 #include "dp-log.h"
+#include "dp-status.h"
+
+/* SIGINT, SIGTERM: the system ends as if a timer said exit=0 — its
+ * nodes are told to exit, its services stop — and dplaces exits 0. */
+static gboolean
+interrupted_cb (gpointer data)
+{
+  g_message ("Interrupted: stopping the system");
+  dp_system_exit (DP_SYSTEM (data), 0);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+exit_on_signal (DpSystem *system,
+                int       signum)
+{
+  GSource *source = g_unix_signal_source_new (signum);
+
+  g_source_set_callback (source, interrupted_cb, system, NULL);
+  g_source_attach (source, dp_node_get_context (dp_system_get_node (system)));
+  g_source_unref (source);
+}
 
 static int
 command_run (int    argc,
@@ -33,8 +56,9 @@ command_run (int    argc,
   context = g_option_context_new ("FILE.ini — run the system a keyfile declares");
   g_option_context_set_summary (context,
     "Runs the root node of the system FILE.ini declares: its places, its timers.\n"
-    "Exits with the status a timer's exit= gives, 0 when nothing is left to do,\n"
-    "2 with FILE:LINE: messages when the keyfile is wrong.");
+    "Exits with the status a timer's exit= gives, 0 when nothing is left to do\n"
+    "or when interrupted (SIGINT, SIGTERM), 2 with FILE:LINE: messages when the\n"
+    "keyfile is wrong.");
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {
       g_printerr ("dplaces run: %s\n", error->message);
@@ -55,6 +79,8 @@ command_run (int    argc,
   dp_log_apply_config (config);
 
   system = dp_system_new (config);
+  exit_on_signal (system, SIGINT);
+  exit_on_signal (system, SIGTERM);
   status = dp_system_run (system, &error);
   if (status < 0)
     {
@@ -160,11 +186,14 @@ command_node (int    argc,
     }
 
   /* A spawned node's standard input stays open as long as its spawner —
-   * or the ssh session to it — lives: its end ends the node. */
+   * or the ssh session to it — lives: its end ends the node. Ctrl-C in a
+   * terminal reaches the spawner's whole process group, this node
+   * included: the spawner decides, and tells its nodes to exit. */
   if (cookie_stdin)
     {
       GSource *source = g_unix_fd_source_new (STDIN_FILENO, G_IO_IN | G_IO_HUP | G_IO_ERR);
 
+      signal (SIGINT, SIG_IGN);
       g_source_set_callback (source, G_SOURCE_FUNC (spawner_gone_cb), node, NULL);
       g_source_attach (source, dp_node_get_context (node));
       g_source_unref (source);
@@ -239,6 +268,8 @@ print_usage (FILE *out)
            "  inspect [PLUGIN]        List installed plugins, or one plugin's keys\n"
            "                          (--json for machine-readable output)\n"
            "  bench SCENARIO          Measure speed against the physical floor\n"
+           "  status HOST:PORT        A running system's nodes, places, connections and\n"
+           "                          jobs, from its http control plane (--json)\n"
            "\n"
            "Options:\n"
            "  -h, --help              Show this help\n"
@@ -284,6 +315,8 @@ main (int    argc,
     return command_node (argc - 1, argv + 1);
   if (g_str_equal (command, "bench"))
     return dp_bench_command (argc - 1, argv + 1);
+  if (g_str_equal (command, "status"))
+    return dp_status_command (argc - 1, argv + 1);
   if (g_str_equal (command, "place-helper"))
     return command_place_helper (argc - 1, argv + 1);
 

@@ -352,6 +352,11 @@ dp_processes_backend_launch (DpPlaceBackend  *backend,
   /* The place's endpoint holds the connection, and the connection the
    * child record: no cycle. */
   connection = dp_socket_connection_new (socket, TRUE);
+  {
+    /* Who is on the other side, for the control plane. */
+    g_autofree char *description = g_strdup_printf ("place %s", dp_place_get_name (place));
+    dp_socket_connection_set_description (connection, description);
+  }
   endpoint = dp_socket_connection_open_channel (connection, DP_SOCKET_CONNECTION_FIRST_CHANNEL);
   dp_place_set_endpoint (place, endpoint);
   dp_socket_connection_set_reason_func (connection, connection_reason_cb,

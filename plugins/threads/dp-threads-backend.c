@@ -70,6 +70,11 @@ static gpointer
 thread_place_main (gpointer data)
 {
   ThreadPlace *tp = data;
+  char thread_name[16];   /* the kernel's limit, with the NUL */
+
+  /* In gdb and top, a place's thread shows which place it is. */
+  g_snprintf (thread_name, sizeof thread_name, "p:%s", dp_place_get_name (tp->place));
+  pthread_setname_np (pthread_self (), thread_name);
 
   dp_place_enter (tp->place);
   g_private_set (&current_thread_place, tp);

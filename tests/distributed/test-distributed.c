@@ -662,6 +662,30 @@ blocked_get_thread (gpointer data)
   return NULL;
 }
 
+/* Closing the channel to a place is how its creator lets it go: the place
+ * sees its channel die and ends, and waiting for it still returns. */
+static void
+test_close_then_wait (void)
+{
+  g_autoptr(DpRemoteNode) node = NULL;
+  g_autoptr(DpRemoteConnection) place = NULL;
+  g_autoptr(GVariant) reply = NULL;
+
+  if (!in_subprocess ())
+    return;
+
+  node = spawn_node ();
+  place = launch (node, "echo_place", NULL);
+  put (place, g_variant_new_string ("once"));
+  reply = get (place);
+  g_assert_cmpstr (g_variant_get_string (reply, NULL), ==, "once");
+
+  dp_channel_close (DP_CHANNEL (place));
+  /* echo_place returns when its get fails: completion value 0. */
+  g_assert_cmpint (dp_remote_connection_wait (place), ==, 0);
+  dp_remote_node_send_exit (node);
+}
+
 static void
 test_node_sigkill (void)
 {
@@ -1855,6 +1879,7 @@ main (int    argc,
   g_test_add_func ("/distributed/stream/both-ways", test_stream);
   g_test_add_func ("/distributed/channel/pair-from-root", test_channel_pair_from_root);
   g_test_add_func ("/distributed/channel/made-on-node", test_channel_made_on_node);
+  g_test_add_func ("/distributed/channel/close-then-wait", test_close_then_wait);
   g_test_add_func ("/distributed/node/sigkill", test_node_sigkill);
   g_test_add_func ("/distributed/hostile/wrong-cookie", test_hostile_wrong_cookie);
   g_test_add_func ("/distributed/hostile/garbage-first-frame", test_hostile_garbage);

@@ -1,0 +1,1100 @@
+/* test-supervision.c: supervision for real — places, nodes, threads and
+ * processes that die and come back
+ *
+ *   /supervision/run/restart-example   `dplaces run data/examples/restart.ini`
+ *                                      starts its place 4 times (1 + 3
+ *                                      retries) and exits by itself
+ *   /supervision/program/restart-example  the same as a C program
+ *   /supervision/run/final-fail-once   retries run out: on-final-fail's put
+ *                                      and log happen once, after 1 + retry
+ *                                      starts
+ *   /supervision/run/final-fail-exit   … and on-final-fail-exit's status
+ *   /supervision/run/storm-guard       a place that dies at once under
+ *                                      `always` starts a handful of times in
+ *                                      3 s, not thousands
+ *   /supervision/run/escalate          `intensity` gives up and the system
+ *                                      exits with status 1
+ *   /supervision/run/never-function    `never` and a DpRestartFunc from a
+ *                                      module
+ *   /supervision/root/named-sigkill    a named place on the root (processes
+ *                                      backend) killed with SIGKILL answers
+ *                                      its name again within delay + 1 s
+ *   /supervision/remote/named-sigkill  the same on another node, twice: the
+ *                                      second time after restart-every's 2 s
+ *   /supervision/remote/final-fail     on-final-fail exactly once for a
+ *                                      remote place; wait returns after
+ *   /supervision/node/sigkill          a node killed with SIGKILL is spawned
+ *                                      again on its port, with its places
+ *   /supervision/process/restart       supervise-process-at restarts a
+ *                                      command: as it exits, and as it is
+ *                                      killed; stop ends it
+ *   /supervision/thread/restart        supervise-thread-at restarts a thread
+ *
+ * Real processes on the loopback interface, ports the system picks, the
+ * test's own cookie. Nothing sleeps to wait for what can be waited on:
+ * processes and places are waited for with deadlines, signals with loops.
+ * Where only trying tells — does a name answer again? — the test tries
+ * every 20 ms until a deadline. Each test runs in a subprocess of its own.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+
+#include <dplaces/dplaces.h>
+
+#define MODULE "supervision-places"
+#define TEST_COOKIE "dplaces-supervision-tests-0123456789abcdef"
+
+/* Long enough never to trip on a loaded machine, short enough that a hang
+ * fails before meson's timeout. */
+#define WAIT_USEC (20 * G_USEC_PER_SEC)
+#define SUBPROCESS_USEC (55 * G_USEC_PER_SEC)
+
+/* How often to try a name that is coming back. */
+#define RETRY_USEC (20 * 1000)
+
+static char *tmp_dir;
+
+#define note(...) \
+  G_STMT_START { \
+    if (g_test_subprocess ()) \
+      { \
+        g_autofree char *note_text_ = g_strdup_printf (__VA_ARGS__); \
+        g_printerr ("# %s\n", note_text_); \
+      } \
+    else \
+      g_test_message (__VA_ARGS__); \
+  } G_STMT_END
+
+static gboolean
+in_subprocess (void)
+{
+  /* DP_TEST_NO_SUBPROCESS=1 runs the body here, for a debugger. */
+  if (g_test_subprocess () || g_getenv ("DP_TEST_NO_SUBPROCESS") != NULL)
+    return TRUE;
+
+  g_test_trap_subprocess (NULL, SUBPROCESS_USEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  if (!g_test_trap_has_passed ())
+    g_test_fail_printf ("the test failed in its subprocess (its stderr is in the log)");
+  return FALSE;
+}
+
+static gdouble
+seconds_since (gint64 start)
+{
+  return (g_get_monotonic_time () - start) / (gdouble) G_USEC_PER_SEC;
+}
+
+static gboolean
+set_flag_cb (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+iterate_until (GMainContext   *context,
+               const gboolean *done,
+               guint           timeout_ms)
+{
+  gboolean timed_out = FALSE;
+  GSource *timeout = g_timeout_source_new (timeout_ms);
+
+  g_source_set_callback (timeout, set_flag_cb, &timed_out, NULL);
+  g_source_attach (timeout, context);
+  while (!*done && !timed_out)
+    g_main_context_iteration (context, TRUE);
+  g_source_destroy (timeout);
+  g_source_unref (timeout);
+
+  return *done;
+}
+
+static const char *
+dplaces_bin (void)
+{
+  const char *path = g_getenv ("DPLACES_BIN");
+
+  g_assert_nonnull (path);
+  g_assert_true (g_file_test (path, G_FILE_TEST_IS_EXECUTABLE));
+  return path;
+}
+
+static guint
+count_lines (const char *text,
+             const char *line)
+{
+  g_auto(GStrv) lines = g_strsplit (text != NULL ? text : "", "\n", -1);
+  guint n = 0;
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    n += g_str_has_suffix (lines[i], line);
+  return n;
+}
+
+static guint
+count_substrings (const char *text,
+                  const char *needle)
+{
+  guint n = 0;
+
+  for (const char *p = text; p != NULL && (p = strstr (p, needle)) != NULL; p += strlen (needle))
+    n++;
+  return n;
+}
+
+/* ── running dplaces ───────────────────────────────────────────────── */
+
+typedef struct {
+  gboolean done;
+  gboolean timed_out;
+  gboolean exited;
+  gint status;
+  gdouble seconds;
+  char *out;
+  char *err;
+  GError *error;
+} Run;
+
+static void
+run_free (Run *run)
+{
+  g_free (run->out);
+  g_free (run->err);
+  g_clear_error (&run->error);
+  g_free (run);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Run, run_free)
+
+static void
+communicated_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      data)
+{
+  Run *run = data;
+
+  g_subprocess_communicate_utf8_finish (G_SUBPROCESS (source), result, &run->out, &run->err,
+                                        &run->error);
+  run->done = TRUE;
+}
+
+/* Runs @argv with XDG_CONFIG_HOME set to @config_home (if given), for at
+ * most @timeout_ms. */
+static Run *
+run_program (const char * const *argv,
+             const char         *config_home,
+             guint               timeout_ms)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GError) error = NULL;
+  Run *run = g_new0 (Run, 1);
+  gint64 start;
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  if (config_home != NULL)
+    g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", config_home, TRUE);
+
+  g_main_context_push_thread_default (context);
+  start = g_get_monotonic_time ();
+  process = g_subprocess_launcher_spawnv (launcher, argv, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8_async (process, NULL, NULL, communicated_cb, run);
+  if (!iterate_until (context, &run->done, timeout_ms))
+    {
+      run->timed_out = TRUE;
+      g_subprocess_force_exit (process);
+      g_assert_true (iterate_until (context, &run->done, WAIT_USEC / 1000));
+    }
+  run->seconds = seconds_since (start);
+  g_main_context_pop_thread_default (context);
+
+  g_assert_no_error (run->error);
+  run->exited = g_subprocess_get_if_exited (process);
+  run->status = run->exited ? g_subprocess_get_exit_status (process) : -1;
+
+  note ("%s %s: %s with status %d after %.3f s", argv[0], argv[1] != NULL ? argv[1] : "",
+        run->timed_out ? "killed" : run->exited ? "exited" : "died", run->status, run->seconds);
+  if (run->out != NULL && run->out[0] != '\0')
+    note ("its stdout:\n%s", run->out);
+  if (run->err != NULL && run->err[0] != '\0')
+    note ("its stderr:\n%s", run->err);
+  return run;
+}
+
+/* `dplaces run @keyfile`. */
+static Run *
+run_dplaces (const char *keyfile,
+             const char *config_home,
+             guint       timeout_ms)
+{
+  const char *argv[] = { dplaces_bin (), "run", keyfile, NULL };
+
+  return run_program (argv, config_home, timeout_ms);
+}
+
+static char *
+cookie_file (void)
+{
+  g_autoptr(GError) error = NULL;
+  char *path = g_build_filename (tmp_dir, "cookie", NULL);
+
+  g_assert_true (g_file_set_contents_full (path, TEST_COOKIE "\n", -1, G_FILE_SET_CONTENTS_NONE,
+                                           0600, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (g_chmod (path, 0600), ==, 0);
+  return path;
+}
+
+/* A keyfile in the test's folder: [dplaces] with the test's cookie, then
+ * @body. */
+static char *
+write_keyfile (const char *name,
+               const char *body)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *cookie = cookie_file ();
+  g_autofree char *text = g_strdup_printf ("[dplaces]\ncookie-file=%s\n\n%s", cookie, body);
+  char *path = g_build_filename (tmp_dir, name, NULL);
+
+  g_assert_true (g_file_set_contents (path, text, -1, &error));
+  g_assert_no_error (error);
+  note ("keyfile %s:\n%s", path, text);
+  return path;
+}
+
+/* ── keyfiles run by dplaces ───────────────────────────────────────── */
+
+/* The acceptance: the Racket example, as it is in data/examples. */
+static void
+test_run_restart_example (void)
+{
+  g_autofree char *example = NULL;
+  g_autofree char *config_home = NULL;
+  g_autoptr(Run) run = NULL;
+  g_auto(GStrv) lines = NULL;
+  g_autofree char *port = NULL;
+
+  if (!in_subprocess ())
+    return;
+
+  example = g_build_filename (g_getenv ("DP_SOURCE_ROOT"), "data", "examples", "restart.ini", NULL);
+  /* A configuration folder of the test's own: the cookie the example uses
+   * by default is made there, mode 0600, never the user's. */
+  config_home = g_build_filename (tmp_dir, "config", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (config_home, 0700), ==, 0);
+
+  run = run_dplaces (example, config_home, 40000);
+  g_assert_false (run->timed_out);
+  g_assert_true (run->exited);
+  g_assert_cmpint (run->status, ==, 0);
+
+  /* 1 + 3 retries, each run printing both lines, from the node's place. */
+  g_assert_cmpuint (count_lines (run->out, ": BEGINNING SLEEP"), ==, 4);
+  g_assert_cmpuint (count_lines (run->out, ": SLEEP DONE"), ==, 4);
+  lines = g_strsplit (run->out, "\n", -1);
+  g_assert_true (g_str_has_prefix (lines[0], "PLACE localhost:"));
+  /* on-final-fail, once. */
+  g_assert_cmpuint (count_substrings (run->err, "restart: retried 3 times, giving up"), ==, 1);
+  /* Starts at 0, 1, 7 and 13 s; the last run ends at 14 s. */
+  g_assert_cmpfloat (run->seconds, >, 13.0);
+  g_assert_cmpfloat (run->seconds, <, 20.0);
+}
+
+/* The same as a C program: spawn_node_with_place_at, #:thunk #t,
+ * #:restart-on-exit (restart-every 5 #:retry 3). */
+static void
+test_program_restart_example (void)
+{
+  const char *program = g_getenv ("DP_RESTART_PROGRAM");
+  g_autofree char *config_home = NULL;
+  g_autoptr(Run) run = NULL;
+
+  if (!in_subprocess ())
+    return;
+
+  g_assert_nonnull (program);
+  config_home = g_build_filename (tmp_dir, "config", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (config_home, 0700), ==, 0);
+  {
+    const char *argv[] = { program, NULL };
+
+    run = run_program (argv, config_home, 40000);
+  }
+  g_assert_false (run->timed_out);
+  g_assert_cmpint (run->status, ==, 0);
+  g_assert_cmpuint (count_lines (run->out, ": BEGINNING SLEEP"), ==, 4);
+  g_assert_cmpuint (count_lines (run->out, ": SLEEP DONE"), ==, 4);
+  g_assert_cmpuint (count_lines (run->out, "restart: retried 3 times, giving up"), ==, 1);
+  g_assert_cmpfloat (run->seconds, >, 13.0);
+  g_assert_cmpfloat (run->seconds, <, 20.0);
+}
+
+static void
+test_run_final_fail_once (void)
+{
+  g_autofree char *keyfile = NULL;
+  g_autoptr(Run) run = NULL;
+
+  if (!in_subprocess ())
+    return;
+
+  keyfile = write_keyfile ("final-fail.ini",
+                           "[place quick]\n"
+                           "module=" MODULE "\n"
+                           "function=quick_exit_place\n"
+                           "restart=restarter\n"
+                           "seconds=0.2\n"
+                           "retry=2\n"
+                           "on-final-fail-put=sink\n"
+                           "on-final-fail-message=('quick', 'given up')\n"
+                           "on-final-fail-log=FINAL-FAIL quick\n"
+                           "\n"
+                           "[place sink]\n"
+                           "module=" MODULE "\n"
+                           "function=sink_place\n");
+  run = run_dplaces (keyfile, NULL, 20000);
+  g_assert_false (run->timed_out);
+  /* A place given up on is a failure: exit-when-idle says 1. */
+  g_assert_cmpint (run->status, ==, 1);
+  g_assert_cmpuint (count_lines (run->out, "quick-exit started"), ==, 3);
+  g_assert_cmpuint (count_lines (run->out, "sink got: ('quick', 'given up')"), ==, 1);
+  g_assert_cmpuint (count_substrings (run->err, "FINAL-FAIL quick"), ==, 1);
+}
+
+static void
+test_run_final_fail_exit (void)
+{
+  g_autofree char *keyfile = NULL;
+  g_autoptr(Run) run = NULL;
+
+  if (!in_subprocess ())
+    return;
+
+  keyfile = write_keyfile ("final-fail-exit.ini",
+                           "[place quick]\n"
+                           "module=" MODULE "\n"
+                           "function=quick_exit_place\n"
+                           "backend=processes\n"
+                           "restart=backoff\n"
+                           "initial-delay=0.05\n"
+                           "jitter=0\n"
+                           "retry=3\n"
+                           "on-final-fail-exit=7\n");
+  run = run_dplaces (keyfile, NULL, 20000);
+  g_assert_false (run->timed_out);
+  g_assert_cmpint (run->status, ==, 7);
+  g_assert_cmpuint (count_lines (run->out, "quick-exit started"), ==, 4);
+}
+
+/* A place that dies the moment it starts, under `always`, for 3 s. */
+static void
+test_run_storm_guard (void)
+{
+  g_autofree char *keyfile = NULL;
+  g_autoptr(Run) run = NULL;
+  guint starts;
+
+  if (!in_subprocess ())
+    return;
+
+  keyfile = write_keyfile ("storm.ini",
+                           "[place storm]\n"
+                           "module=" MODULE "\n"
+                           "function=storm_place\n"
+                           "restart=always\n"
+                           "\n"
+                           "[timer stop]\n"
+                           "after-seconds=3\n"
+                           "exit=0\n");
+  run = run_dplaces (keyfile, NULL, 20000);
+  g_assert_false (run->timed_out);
+  g_assert_cmpint (run->status, ==, 0);
+  starts = count_lines (run->out, "storm started");
+  note ("%u starts in 3 s", starts);
+  /* Starts at 0, 0.1, 0.2, 0.4, 0.8, 1.6 s (the next at 3.2 s): 6, give
+   * or take the machine's load; without the guard, thousands. */
+  g_assert_cmpuint (starts, >=, 4);
+  g_assert_cmpuint (starts, <=, 8);
+}
+
+static void
+test_run_escalate (void)
+{
+  g_autofree char *keyfile = NULL;
+  g_autoptr(Run) run = NULL;
+
+  if (!in_subprocess ())
+    return;
+
+  keyfile = write_keyfile ("escalate.ini",
+                           "[place quick]\n"
+                           "module=" MODULE "\n"
+                           "function=quick_exit_place\n"
+                           "restart=intensity\n"
+                           "max-restarts=2\n"
+                           "period=10\n"
+                           "\n"
+                           "[timer never]\n"
+                           "after-seconds=15\n"
+                           "exit=0\n");
+  run = run_dplaces (keyfile, NULL, 20000);
+  g_assert_false (run->timed_out);
+  /* The third death within 10 s: the system, its parent, fails. */
+  g_assert_cmpint (run->status, ==, 1);
+  g_assert_cmpuint (count_lines (run->out, "quick-exit started"), ==, 3);
+  g_assert_nonnull (strstr (run->err, "[place quick] escalates"));
+  g_assert_cmpfloat (run->seconds, <, 10.0);
+}
+
+static void
+test_run_never_function (void)
+{
+  g_autofree char *keyfile = NULL;
+  g_autoptr(Run) run = NULL;
+
+  if (!in_subprocess ())
+    return;
+
+  keyfile = write_keyfile ("never-function.ini",
+                           "[place once]\n"
+                           "module=" MODULE "\n"
+                           "function=storm_place\n"
+                           "restart=never\n"
+                           "on-final-fail-log=NEVER GAVE UP\n"
+                           "\n"
+                           "[place thrice]\n"
+                           "module=" MODULE "\n"
+                           "function=quick_exit_place\n"
+                           "restart=function\n"
+                           "restart-module=" MODULE "\n"
+                           "restart-function=twice_strategy\n");
+  run = run_dplaces (keyfile, NULL, 20000);
+  g_assert_false (run->timed_out);
+  /* Both strategies stopped, which is no failure. */
+  g_assert_cmpint (run->status, ==, 0);
+  g_assert_cmpuint (count_lines (run->out, "storm started"), ==, 1);
+  g_assert_cmpuint (count_lines (run->out, "quick-exit started"), ==, 3);
+  g_assert_null (strstr (run->err, "NEVER GAVE UP"));
+}
+
+/* ── named places that come back ───────────────────────────────────── */
+
+static void
+put (gpointer  channel,
+     GVariant *message)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (dp_channel_put (DP_CHANNEL (channel), message, &error));
+  g_assert_no_error (error);
+}
+
+/* Asks a pid_place for its process id. */
+static gint32
+ask_pid (gpointer channel)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  gint32 pid;
+
+  put (channel, g_variant_new_string ("pid?"));
+  reply = dp_channel_get_timeout (DP_CHANNEL (channel), WAIT_USEC, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (reply);
+  g_assert_cmpstr (g_variant_get_type_string (reply), ==, "(i)");
+  g_variant_get (reply, "(i)", &pid);
+  return pid;
+}
+
+/* Connects to @name at @host:@port until it answers with a process id
+ * other than @old_pid; returns the new one. */
+static gint32
+wait_for_name (const char *host,
+               guint       port,
+               const char *name,
+               gint32      old_pid)
+{
+  gint64 deadline = g_get_monotonic_time () + WAIT_USEC;
+  guint attempts = 0;
+
+  while (g_get_monotonic_time () < deadline)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(DpRemoteConnection) connection = NULL;
+      g_autoptr(GVariant) reply = NULL;
+
+      attempts++;
+      connection = dp_connect_to_named_place_at (host, port, name, &error);
+      g_assert_no_error (error);
+      if (dp_channel_put (DP_CHANNEL (connection), g_variant_new_string ("pid?"), NULL))
+        reply = dp_channel_get_timeout (DP_CHANNEL (connection), G_USEC_PER_SEC / 5, &error);
+      if (reply != NULL)
+        {
+          gint32 pid;
+
+          g_variant_get (reply, "(i)", &pid);
+          if (pid != old_pid)
+            {
+              note ("%s answered after %u attempts", name, attempts);
+              return pid;
+            }
+        }
+      g_usleep (RETRY_USEC);
+    }
+  g_error ("%s did not answer again within %d s", name, (int) (WAIT_USEC / G_USEC_PER_SEC));
+  return 0;
+}
+
+static gpointer
+system_thread (gpointer data)
+{
+  DpSystem *system = data;
+  g_autoptr(GError) error = NULL;
+  gint status = dp_system_run (system, &error);
+
+  g_assert_no_error (error);
+  return GINT_TO_POINTER (status);
+}
+
+/* A named place of the processes backend, on the root of a keyfile's
+ * system, SIGKILLed: `always` starts it again at once, under its name. */
+static void
+test_root_named_sigkill (void)
+{
+  const char *text =
+    "[dplaces]\n"
+    "listen-port=0\n"
+    "exit-when-idle=false\n"
+    "\n"
+    "[place pid]\n"
+    "module=" MODULE "\n"
+    "function=pid_place\n"
+    "named=true\n"
+    "backend=processes\n"
+    "restart=always\n";
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DpConfig) config = NULL;
+  g_autoptr(DpSystem) system = NULL;
+  g_autoptr(DpRemoteConnection) first = NULL;
+  GThread *thread;
+  guint port;
+  gint32 pid, new_pid;
+  gint64 killed;
+  gdouble seconds;
+
+  if (!in_subprocess ())
+    return;
+
+  config = dp_config_new_from_data (text, -1, "root-named.ini", &error);
+  g_assert_no_error (error);
+  system = dp_system_new (config);
+  g_assert_true (dp_system_start (system, &error));
+  g_assert_no_error (error);
+  port = dp_node_get_listen_port (dp_system_get_node (system));
+  g_assert_cmpuint (port, >, 0);
+  thread = g_thread_new ("system", system_thread, system);
+
+  first = dp_connect_to_named_place_at ("localhost", port, "pid", &error);
+  g_assert_no_error (error);
+  pid = ask_pid (first);
+  g_assert_cmpint (pid, !=, getpid ());
+
+  killed = g_get_monotonic_time ();
+  g_assert_cmpint (kill (pid, SIGKILL), ==, 0);
+  new_pid = wait_for_name ("localhost", port, "pid", pid);
+  seconds = seconds_since (killed);
+  note ("the named place (pid %d) answered again as pid %d %.3f s after SIGKILL", pid, new_pid,
+        seconds);
+  /* always: a delay of 0, plus a second. */
+  g_assert_cmpfloat (seconds, <, 0 + 1.0);
+
+  /* The old connection led to the old instance: it says it is gone. */
+  if (dp_channel_put (DP_CHANNEL (first), g_variant_new_string ("pid?"), &error))
+    {
+      g_autoptr(GVariant) reply = dp_channel_get_timeout (DP_CHANNEL (first), WAIT_USEC, &error);
+
+      g_assert_null (reply);
+    }
+  g_assert_nonnull (error);
+  g_assert_false (g_error_matches (error, DP_ERROR, DP_ERROR_TIMED_OUT));
+  note ("the old connection: %s", error->message);
+
+  dp_system_exit (system, 0);
+  g_assert_cmpint (GPOINTER_TO_INT (g_thread_join (thread)), ==, 0);
+}
+
+/* Nodes on this machine, on ports the system picks, out of the mesh. */
+static DpRemoteNode *
+spawn_node (GObject *node_restart_on_exit)
+{
+  g_autoptr(GError) error = NULL;
+  DpNodeOptions options;
+  DpRemoteNode *node;
+
+  dp_node_options_init (&options);
+  options.listen_port = 0;
+  options.solo = TRUE;
+  options.node_restart_on_exit = node_restart_on_exit;
+  node = dp_spawn_remote_node ("localhost", &options, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (node);
+  note ("node localhost:%u (pid %d)", dp_remote_node_get_listen_port (node),
+        dp_spawned_process_get_pid (dp_remote_node_get_process (node)));
+  return node;
+}
+
+static void
+stop_node (DpRemoteNode *node)
+{
+  DpSpawnedProcess *process = dp_remote_node_get_process (node);
+
+  dp_remote_node_send_exit (node);
+  g_assert_true (dp_spawned_process_wait_timeout (process, WAIT_USEC / 1000));
+}
+
+static void
+test_remote_named_sigkill (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DpRemoteNode) node = NULL;
+  g_autoptr(DpRestarter) restarter = NULL;
+  g_autoptr(DpRemoteConnection) place = NULL;
+  guint port;
+  gint32 pid, pid2, pid3;
+  gint64 killed;
+  gdouble seconds;
+
+  if (!in_subprocess ())
+    return;
+
+  node = spawn_node (NULL);
+  port = dp_remote_node_get_listen_port (node);
+  restarter = dp_restart_every (2.0, -1, NULL, NULL, NULL);
+  place = dp_remote_node_launch_place_full (node, DP_PLACE_EXEC_DYNAMIC_PLACE, MODULE, "pid_place",
+                                            "pid", "processes", DP_RESTART_STRATEGY (restarter), &error);
+  g_assert_no_error (error);
+  pid = ask_pid (place);
+
+  /* First death: restart-every restarts at once. */
+  killed = g_get_monotonic_time ();
+  g_assert_cmpint (kill (pid, SIGKILL), ==, 0);
+  pid2 = wait_for_name ("localhost", port, "pid", pid);
+  seconds = seconds_since (killed);
+  note ("the remote named place answered again %.3f s after SIGKILL (delay 0)", seconds);
+  g_assert_cmpfloat (seconds, <, 0 + 1.0);
+
+  /* The creator's channel reaches the new instance, once it is there. */
+  g_assert_cmpuint (dp_remote_connection_get_restarts (place), ==, 1);
+  g_assert_cmpint (ask_pid (place), ==, pid2);
+  g_assert_false (dp_remote_connection_has_exited (place));
+
+  /* Second death, within 2 s of the restart: restart-every waits its
+   * 2 s first. */
+  killed = g_get_monotonic_time ();
+  g_assert_cmpint (kill (pid2, SIGKILL), ==, 0);
+  pid3 = wait_for_name ("localhost", port, "pid", pid2);
+  seconds = seconds_since (killed);
+  note ("… and %.3f s after the second SIGKILL (delay 2 s)", seconds);
+  g_assert_cmpfloat (seconds, >=, 1.9);
+  g_assert_cmpfloat (seconds, <, 2.0 + 1.0);
+  g_assert_cmpint (pid3, !=, pid2);
+  g_assert_cmpuint (dp_restarter_get_retries (restarter), ==, 2);
+
+  stop_node (node);
+}
+
+typedef struct {
+  gboolean done;
+  gint status;
+  GError *error;
+} Waited;
+
+static void
+place_waited_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      data)
+{
+  Waited *waited = data;
+
+  waited->status = dp_remote_connection_wait_finish (DP_REMOTE_CONNECTION (source), result,
+                                                     &waited->error);
+  waited->done = TRUE;
+}
+
+static gint
+wait_place (DpRemoteConnection *place)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  Waited waited = { FALSE, -1, NULL };
+
+  g_main_context_push_thread_default (context);
+  dp_remote_connection_wait_async (place, NULL, place_waited_cb, &waited);
+  g_assert_true (iterate_until (context, &waited.done, WAIT_USEC / 1000));
+  g_main_context_pop_thread_default (context);
+  g_assert_no_error (waited.error);
+  return waited.status;
+}
+
+static void
+count_atomic_cb (gpointer data)
+{
+  g_atomic_int_inc ((gint *) data);
+}
+
+static void
+test_remote_final_fail (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DpRemoteNode) node = NULL;
+  g_autoptr(DpRestarter) restarter = NULL;
+  g_autoptr(DpRemoteConnection) place = NULL;
+  gint final_fails = 0;
+  gint64 start;
+
+  if (!in_subprocess ())
+    return;
+
+  node = spawn_node (NULL);
+  restarter = dp_restart_every (0.2, 2, count_atomic_cb, &final_fails, NULL);
+  start = g_get_monotonic_time ();
+  place = dp_supervise_place_at_full (node, MODULE, "count_place", NULL, FALSE,
+                                      DP_RESTART_STRATEGY (restarter), &error);
+  g_assert_no_error (error);
+
+  /* It ends at once, three times; wait returns once it is given up. */
+  g_assert_cmpint (wait_place (place), ==, 0);
+  note ("given up after %.3f s", seconds_since (start));
+  g_assert_cmpint (g_atomic_int_get (&final_fails), ==, 1);
+  g_assert_cmpuint (dp_remote_connection_get_restarts (place), ==, 2);
+  g_assert_true (dp_remote_connection_has_exited (place));
+  /* Starts at 0, at once, then 0.2 s later: given up after ~0.3 s. */
+  g_assert_cmpfloat (seconds_since (start), <, 5.0);
+
+  stop_node (node);
+  g_assert_cmpint (g_atomic_int_get (&final_fails), ==, 1);
+}
+
+/* ── nodes ─────────────────────────────────────────────────────────── */
+
+typedef struct {
+  gboolean died;
+  gboolean restarted;
+  gint64 when;
+} NodeEvents;
+
+static void
+died_cb (DpRemoteNode *node,
+         GError       *reason,
+         NodeEvents   *events)
+{
+  note ("node died: %s", reason->message);
+  events->died = TRUE;
+}
+
+static void
+restarted_cb (DpRemoteNode *node,
+              NodeEvents   *events)
+{
+  events->restarted = TRUE;
+  events->when = g_get_monotonic_time ();
+}
+
+static void
+test_node_sigkill (void)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DpRestartStrategy) always = NULL;
+  g_autoptr(DpRemoteNode) node = NULL;
+  g_autoptr(DpRemoteConnection) place = NULL;
+  NodeEvents events = { FALSE, FALSE, 0 };
+  guint port;
+  GPid node_pid, new_node_pid;
+  gint32 pid;
+  gint64 killed;
+
+  if (!in_subprocess ())
+    return;
+
+  /* "died" and "restarted" come in our context. */
+  g_main_context_push_thread_default (context);
+  always = dp_restart_strategy_new ("always", &error);
+  g_assert_no_error (error);
+  node = spawn_node (G_OBJECT (always));
+  g_signal_connect (node, "died", G_CALLBACK (died_cb), &events);
+  g_signal_connect (node, "restarted", G_CALLBACK (restarted_cb), &events);
+  port = dp_remote_node_get_listen_port (node);
+  node_pid = dp_spawned_process_get_pid (dp_remote_node_get_process (node));
+
+  /* A named place in the node's own process (threads backend). */
+  place = dp_remote_node_launch_place (node, DP_PLACE_EXEC_DYNAMIC_PLACE, MODULE, "pid_place", "pid",
+                                       NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (ask_pid (place), ==, node_pid);
+
+  killed = g_get_monotonic_time ();
+  g_assert_cmpint (kill (node_pid, SIGKILL), ==, 0);
+  g_assert_true (iterate_until (context, &events.restarted, WAIT_USEC / 1000));
+  g_assert_true (events.died);
+  note ("the node was spawned again %.3f s after SIGKILL",
+        (events.when - killed) / (gdouble) G_USEC_PER_SEC);
+
+  /* On the same port, a new process … */
+  g_assert_true (dp_remote_node_is_alive (node));
+  g_assert_cmpuint (dp_remote_node_get_listen_port (node), ==, port);
+  new_node_pid = dp_spawned_process_get_pid (dp_remote_node_get_process (node));
+  g_assert_cmpint (new_node_pid, !=, node_pid);
+
+  /* … with its place, under its name, reached by the same channel. */
+  pid = wait_for_name ("localhost", port, "pid", node_pid);
+  note ("its named place answered %.3f s after SIGKILL", seconds_since (killed));
+  g_assert_cmpint (pid, ==, new_node_pid);
+  g_assert_cmpint (ask_pid (place), ==, new_node_pid);
+  g_assert_cmpuint (dp_remote_connection_get_restarts (place), ==, 1);
+  g_assert_false (dp_remote_connection_has_exited (place));
+
+  /* Told to exit, it stays dead, and so does its place. */
+  stop_node (node);
+  g_assert_cmpint (wait_place (place), ==, 1);
+  g_main_context_pop_thread_default (context);
+}
+
+/* ── processes and threads ─────────────────────────────────────────── */
+
+/* Reads @fd until @needle has appeared @times times, or a deadline. */
+static gboolean
+read_until (int         fd,
+            const char *needle,
+            guint       times,
+            GString    *seen)
+{
+  gint64 end_time = g_get_monotonic_time () + WAIT_USEC;
+
+  while (count_substrings (seen->str, needle) < times)
+    {
+      struct pollfd pfd = { fd, POLLIN, 0 };
+      gint64 left = (end_time - g_get_monotonic_time ()) / 1000;
+      char buffer[256];
+      ssize_t n;
+
+      if (left <= 0 || poll (&pfd, 1, (int) left) <= 0)
+        return FALSE;
+      n = read (fd, buffer, sizeof buffer);
+      if (n <= 0)
+        return FALSE;
+      g_string_append_len (seen, buffer, n);
+    }
+  return TRUE;
+}
+
+typedef struct {
+  GMutex lock;
+  GCond cond;
+  guint restarts;
+} Restarts;
+
+static void
+process_restarted_cb (DpSpawnedProcess *process,
+                      Restarts         *restarts)
+{
+  g_mutex_lock (&restarts->lock);
+  restarts->restarts++;
+  g_cond_broadcast (&restarts->cond);
+  g_mutex_unlock (&restarts->lock);
+}
+
+static void
+test_process_restart (void)
+{
+  const char *exits[] = { "sh", "-c", "echo started $$; exit 3", NULL };
+  const char *sleeps[] = { "sleep", "60", NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DpRestarter) restarter = NULL;
+  g_autoptr(DpRestartStrategy) always = NULL;
+  g_autoptr(DpSpawnedProcess) process = NULL;
+  g_autoptr(DpSpawnedProcess) sleeper = NULL;
+  g_autoptr(GString) seen = g_string_new (NULL);
+  Restarts restarts = { 0 };
+  gint final_fails = 0;
+  int pipe_fds[2], saved_stdout;
+  gboolean found;
+  GPid pid;
+  gint64 killed;
+
+  if (!in_subprocess ())
+    return;
+
+  /* 1. A command that exits: run 1 + 2 times, its output forwarded. */
+  g_assert_cmpint (pipe (pipe_fds), ==, 0);
+  fflush (stdout);
+  saved_stdout = dup (STDOUT_FILENO);
+  g_assert_cmpint (dup2 (pipe_fds[1], STDOUT_FILENO), ==, STDOUT_FILENO);
+  close (pipe_fds[1]);
+
+  restarter = dp_restart_every (0.2, 2, count_atomic_cb, &final_fails, NULL);
+  process = dp_supervise_process_at_full ("localhost", exits, DP_RESTART_STRATEGY (restarter), &error);
+  found = process != NULL && read_until (pipe_fds[0], "PROCESS localhost: started ", 3, seen);
+
+  fflush (stdout);
+  dup2 (saved_stdout, STDOUT_FILENO);
+  close (saved_stdout);
+  close (pipe_fds[0]);
+
+  g_assert_no_error (error);
+  note ("forwarded:\n%s", seen->str);
+  g_assert_true (found);
+  g_assert_cmpint (dp_spawned_process_wait (process), ==, 3);
+  g_assert_cmpuint (dp_spawned_process_get_restarts (process), ==, 2);
+  g_assert_cmpint (g_atomic_int_get (&final_fails), ==, 1);
+  g_assert_true (dp_spawned_process_has_exited (process));
+
+  /* 2. A command killed from outside comes back; stop ends it. */
+  g_mutex_init (&restarts.lock);
+  g_cond_init (&restarts.cond);
+  always = dp_restart_strategy_new ("always", &error);
+  g_assert_no_error (error);
+  sleeper = dp_supervise_process_at_full ("localhost", sleeps, always, &error);
+  g_assert_no_error (error);
+  g_signal_connect (sleeper, "restarted", G_CALLBACK (process_restarted_cb), &restarts);
+  pid = dp_spawned_process_get_pid (sleeper);
+  killed = g_get_monotonic_time ();
+  g_assert_cmpint (kill (pid, SIGKILL), ==, 0);
+
+  g_mutex_lock (&restarts.lock);
+  while (restarts.restarts == 0)
+    g_assert_true (g_cond_wait_until (&restarts.cond, &restarts.lock,
+                                      g_get_monotonic_time () + WAIT_USEC));
+  g_mutex_unlock (&restarts.lock);
+  note ("the killed command ran again %.3f s after SIGKILL", seconds_since (killed));
+  g_assert_cmpint (dp_spawned_process_get_pid (sleeper), !=, pid);
+  g_assert_false (dp_spawned_process_has_exited (sleeper));
+
+  dp_spawned_process_stop (sleeper);
+  g_assert_true (dp_spawned_process_wait_timeout (sleeper, WAIT_USEC / 1000));
+  g_assert_cmpint (dp_spawned_process_wait (sleeper), ==, 128 + SIGKILL);
+  g_assert_cmpuint (dp_spawned_process_get_restarts (sleeper), ==, 1);
+  g_signal_handlers_disconnect_by_data (sleeper, &restarts);
+  g_mutex_clear (&restarts.lock);
+  g_cond_clear (&restarts.cond);
+}
+
+static void
+test_thread_restart (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DpRemoteNode) node = NULL;
+  g_autoptr(DpRestarter) restarter = NULL;
+  g_autoptr(DpRemoteConnection) thread = NULL;
+  gint final_fails = 0;
+  guint hellos = 0;
+  gint64 deadline = g_get_monotonic_time () + WAIT_USEC;
+
+  if (!in_subprocess ())
+    return;
+
+  node = spawn_node (NULL);
+  restarter = dp_restart_every (0.1, 2, count_atomic_cb, &final_fails, NULL);
+  thread = dp_supervise_thread_at_full (node, MODULE, "hello_place", DP_RESTART_STRATEGY (restarter),
+                                        &error);
+  g_assert_no_error (error);
+
+  /* Each run says hello, once, on the same channel: a get on a run that
+   * ended fails, the next reaches the next run. */
+  while (hellos < 3 && g_get_monotonic_time () < deadline)
+    {
+      g_autoptr(GError) get_error = NULL;
+      g_autoptr(GVariant) message = dp_channel_get_timeout (DP_CHANNEL (thread), G_USEC_PER_SEC,
+                                                            &get_error);
+
+      if (message != NULL)
+        {
+          g_assert_cmpstr (g_variant_get_string (message, NULL), ==, "hello");
+          hellos++;
+        }
+      else
+        g_usleep (RETRY_USEC);
+    }
+  g_assert_cmpuint (hellos, ==, 3);
+  g_assert_cmpint (wait_place (thread), ==, 0);
+  g_assert_cmpuint (dp_remote_connection_get_restarts (thread), ==, 2);
+  g_assert_cmpint (g_atomic_int_get (&final_fails), ==, 1);
+
+  stop_node (node);
+}
+
+static void
+remove_tree (const char *path)
+{
+  g_autoptr(GDir) dir = NULL;
+  const char *name;
+
+  if (!g_file_test (path, G_FILE_TEST_IS_DIR) || g_file_test (path, G_FILE_TEST_IS_SYMLINK))
+    {
+      g_unlink (path);
+      return;
+    }
+  dir = g_dir_open (path, 0, NULL);
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      remove_tree (child);
+    }
+  g_rmdir (path);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_autoptr(GBytes) cookie = NULL;
+  g_autoptr(GError) error = NULL;
+  int status;
+
+  g_test_init (&argc, &argv, NULL);
+
+  if (g_getenv ("DP_SUPERVISION_TMP") != NULL)
+    {
+      tmp_dir = g_build_filename (g_getenv ("DP_SUPERVISION_TMP"), "subprocess-XXXXXX", NULL);
+      g_assert_nonnull (g_mkdtemp (tmp_dir));
+    }
+  else
+    {
+      tmp_dir = g_dir_make_tmp ("dplaces-supervision-XXXXXX", &error);
+      g_assert_no_error (error);
+      g_setenv ("DP_SUPERVISION_TMP", tmp_dir, TRUE);
+    }
+
+  /* The test's own cookie; the user's is never read. */
+  cookie = g_bytes_new_static (TEST_COOKIE, strlen (TEST_COOKIE));
+  dp_cookie_set_process (cookie);
+
+  g_test_add_func ("/supervision/run/restart-example", test_run_restart_example);
+  g_test_add_func ("/supervision/program/restart-example", test_program_restart_example);
+  g_test_add_func ("/supervision/run/final-fail-once", test_run_final_fail_once);
+  g_test_add_func ("/supervision/run/final-fail-exit", test_run_final_fail_exit);
+  g_test_add_func ("/supervision/run/storm-guard", test_run_storm_guard);
+  g_test_add_func ("/supervision/run/escalate", test_run_escalate);
+  g_test_add_func ("/supervision/run/never-function", test_run_never_function);
+  g_test_add_func ("/supervision/root/named-sigkill", test_root_named_sigkill);
+  g_test_add_func ("/supervision/remote/named-sigkill", test_remote_named_sigkill);
+  g_test_add_func ("/supervision/remote/final-fail", test_remote_final_fail);
+  g_test_add_func ("/supervision/node/sigkill", test_node_sigkill);
+  g_test_add_func ("/supervision/process/restart", test_process_restart);
+  g_test_add_func ("/supervision/thread/restart", test_thread_restart);
+
+  status = g_test_run ();
+  if (!g_test_subprocess ())
+    remove_tree (tmp_dir);
+  g_free (tmp_dir);
+  return status;
+}

@@ -1,0 +1,435 @@
+/* test-socket-connection.c: DpSocketConnection against a hostile peer
+ *
+ * The test writes raw frames (schemas/wire.md) on one end of a Unix socket
+ * pair; a DpSocketConnection reads the other. Each hostile case is an
+ * input the fuzzers found (tests/fuzz/: the same inputs are in its
+ * corpus): the connection must close with a reason, and keep nothing the
+ * peer made. One case checks that a real sender meets those checks.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "test-common.h"
+
+/* The wire, as schemas/wire.md gives it. */
+#define FRAME_DATA 10
+#define FRAME_FLAG_FDS 1
+#define ENTRY_CHANNEL 1
+#define ENTRY_VECTOR 2
+
+typedef struct {
+  DpSocketConnection *connection;
+  DpPlaceChannel *first;        /* channel 1 */
+  int peer;                     /* the test's end */
+} Rig;
+
+static void
+rig_start (Rig *rig)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocket) socket = NULL;
+  int fds[2];
+
+  g_assert_cmpint (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), ==, 0);
+  socket = g_socket_new_from_fd (fds[0], &error);
+  g_assert_no_error (error);
+  rig->connection = dp_socket_connection_new (socket, FALSE);
+  rig->first = dp_socket_connection_open_channel (rig->connection, 1);
+  rig->peer = fds[1];
+  g_object_add_weak_pointer (G_OBJECT (rig->connection), (gpointer *) &rig->connection);
+  dp_socket_connection_start (rig->connection);
+}
+
+/* Drops everything and checks the connection goes: nothing the peer sent
+ * may keep it (its reader thread lets go of it as it ends). */
+static void
+rig_finish (Rig *rig)
+{
+  gint64 deadline = g_get_monotonic_time () + TEST_WAIT_USEC;
+
+  dp_channel_close (DP_CHANNEL (rig->first));
+  g_clear_object (&rig->first);
+  close (rig->peer);
+  g_object_unref (rig->connection);
+  while (rig->connection != NULL && g_get_monotonic_time () < deadline)
+    g_usleep (1000);
+  g_assert_null (rig->connection);
+}
+
+/* One DATA frame: header, type string, padding, value, handle entries;
+ * @fd, if not -1, goes along. */
+static void
+send_data (Rig          *rig,
+           guint32       channel,
+           const char   *type,
+           gsize         type_length,
+           const void   *value,
+           gsize         value_size,
+           const guint32 (*entries)[4],
+           guint         n_entries,
+           int           fd)
+{
+  g_autoptr(GByteArray) frame = g_byte_array_new ();
+  gsize padded = (type_length + 7) & ~(gsize) 7;
+  guint32 length = GUINT32_TO_LE (padded + value_size + 16 * n_entries);
+  guint16 type_length_le = GUINT16_TO_LE (type_length);
+  guint32 channel_le = GUINT32_TO_LE (channel);
+  guint32 aux = GUINT32_TO_LE (n_entries);
+  guint8 kind = FRAME_DATA, flags = fd >= 0 ? FRAME_FLAG_FDS : 0;
+  static const guint8 zeros[8] = { 0 };
+  struct iovec vector;
+  struct msghdr message = { 0 };
+  union {
+    struct cmsghdr header;
+    char buffer[CMSG_SPACE (sizeof (int))];
+  } control;
+
+  g_byte_array_append (frame, (guint8 *) &length, 4);
+  g_byte_array_append (frame, &kind, 1);
+  g_byte_array_append (frame, &flags, 1);
+  g_byte_array_append (frame, (guint8 *) &type_length_le, 2);
+  g_byte_array_append (frame, (guint8 *) &channel_le, 4);
+  g_byte_array_append (frame, (guint8 *) &aux, 4);
+  g_byte_array_append (frame, (const guint8 *) type, type_length);
+  g_byte_array_append (frame, zeros, padded - type_length);
+  g_byte_array_append (frame, value, value_size);
+  for (guint i = 0; i < n_entries; i++)
+    {
+      guint32 kind_le = GUINT32_TO_LE (entries[i][0]), id = GUINT32_TO_LE (entries[i][1]);
+      guint64 extra = GUINT64_TO_LE (((guint64) entries[i][2] << 32) | entries[i][3]);
+
+      g_byte_array_append (frame, (guint8 *) &kind_le, 4);
+      g_byte_array_append (frame, (guint8 *) &id, 4);
+      g_byte_array_append (frame, (guint8 *) &extra, 8);
+    }
+
+  vector.iov_base = frame->data;
+  vector.iov_len = frame->len;
+  message.msg_iov = &vector;
+  message.msg_iovlen = 1;
+  if (fd >= 0)
+    {
+      struct cmsghdr *cmsg;
+
+      memset (&control, 0, sizeof control);
+      message.msg_control = control.buffer;
+      message.msg_controllen = sizeof control.buffer;
+      cmsg = CMSG_FIRSTHDR (&message);
+      cmsg->cmsg_level = SOL_SOCKET;
+      cmsg->cmsg_type = SCM_RIGHTS;
+      cmsg->cmsg_len = CMSG_LEN (sizeof (int));
+      memcpy (CMSG_DATA (cmsg), &fd, sizeof (int));
+    }
+  g_assert_cmpint (sendmsg (rig->peer, &message, MSG_NOSIGNAL), ==, frame->len);
+}
+
+/* The first get fails: the connection closed, saying why. */
+static void
+assert_closed_because (Rig        *rig,
+                       const char *why)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) message = dp_channel_get_timeout (DP_CHANNEL (rig->first), TEST_WAIT_USEC, &error);
+
+  g_assert_null (message);
+  g_assert_error (error, DP_ERROR, DP_ERROR_PEER_DIED);
+  test_note ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, why));
+}
+
+static guint
+count_fds (void)
+{
+  g_autoptr(GDir) dir = g_dir_open ("/proc/self/fd", 0, NULL);
+  guint n = 0;
+
+  while (dir != NULL && g_dir_read_name (dir) != NULL)
+    n++;
+  return n;
+}
+
+/* A type string that starts with NUL reads as "", which matched the
+ * last type seen before any was: it went to GVariant unchecked, which
+ * stopped the process (a critical, then a NULL type). */
+static void
+test_nul_in_type (void)
+{
+  Rig rig;
+  static const guint8 value[4] = { 0 };
+
+  rig_start (&rig);
+  send_data (&rig, 1, "\0", 1, value, sizeof value, NULL, 0, -1);
+  assert_closed_because (&rig, "NUL");
+  rig_finish (&rig);
+}
+
+/* "?" is a valid type string but no definite type: GVariant aborted. */
+static void
+test_indefinite_type (void)
+{
+  Rig rig;
+  static const char value[] = "tag";
+
+  rig_start (&rig);
+  send_data (&rig, 1, "(s?)", 4, value, sizeof value, NULL, 0, -1);
+  assert_closed_because (&rig, "invalid message type");
+  rig_finish (&rig);
+}
+
+/* A handle in a message without handle entries reached the receiver as
+ * it came: an index into this process's handle table, so the peer could
+ * name a channel of ours it was never given. */
+static void
+test_handle_without_entry (void)
+{
+  g_autoptr(DpPlaceChannel) ours = NULL, other = NULL;
+  g_autoptr(GVariant) handle = NULL;
+  gint32 value;
+  Rig rig;
+
+  dp_place_channel_new_pair (&ours, &other);
+  handle = g_variant_ref_sink (dp_channel_to_variant (DP_CHANNEL (ours)));
+  value = GINT32_TO_LE (g_variant_get_handle (handle));
+
+  rig_start (&rig);
+  send_data (&rig, 1, "h", 1, &value, sizeof value, NULL, 0, -1);
+  assert_closed_because (&rig, "handle");
+  rig_finish (&rig);
+
+  dp_channel_close (DP_CHANNEL (ours));
+  dp_channel_close (DP_CHANNEL (other));
+}
+
+/* A message for a channel that is gone, naming a channel: the proxy made
+ * for it stayed in the handle table for ever, and kept the connection. */
+static void
+test_dropped_message_channel (void)
+{
+  static const guint32 entries[][4] = { { ENTRY_CHANNEL, 0x40, 0, 0 } };
+  static const gint32 value = 0;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GError) error = NULL;
+  Rig rig;
+
+  rig_start (&rig);
+  send_data (&rig, 77, "h", 1, &value, sizeof value, entries, 1, -1);
+  send_data (&rig, 1, "s", 1, "ok", 3, NULL, 0, -1);
+  reply = dp_channel_get_timeout (DP_CHANNEL (rig.first), TEST_WAIT_USEC, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (g_variant_get_string (reply, NULL), ==, "ok");
+  rig_finish (&rig);
+}
+
+/* The same with a shared vector: its memory and descriptor were kept. */
+static void
+test_dropped_message_vector (void)
+{
+  static const guint32 entries[][4] = { { ENTRY_VECTOR, 0, DP_SHARED_VECTOR_BYTES << 24, 16 } };
+  static const gint32 value = 0;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GError) error = NULL;
+  guint fds_before = count_fds ();
+  Rig rig;
+  int fd;
+
+  rig_start (&rig);
+  fd = memfd_create ("test-vector", MFD_CLOEXEC);
+  g_assert_cmpint (ftruncate (fd, 4096), ==, 0);
+  send_data (&rig, 77, "h", 1, &value, sizeof value, entries, 1, fd);
+  close (fd);
+  send_data (&rig, 1, "s", 1, "ok", 3, NULL, 0, -1);
+  reply = dp_channel_get_timeout (DP_CHANNEL (rig.first), TEST_WAIT_USEC, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (g_variant_get_string (reply, NULL), ==, "ok");
+  rig_finish (&rig);
+
+  g_assert_cmpuint (count_fds (), ==, fds_before);
+}
+
+/* A good handle entry, then a bad one: the proxy the first made stayed in
+ * the handle table for ever, and kept the connection. */
+static void
+test_bad_entry_after_good (void)
+{
+  static const guint32 entries[][4] = { { ENTRY_CHANNEL, 0x40, 0, 0 }, { 99, 0, 0, 0 } };
+  static const gint32 value[2] = { 0, GINT32_TO_LE (1) };
+  Rig rig;
+
+  rig_start (&rig);
+  send_data (&rig, 1, "(hh)", 4, value, sizeof value, entries, 2, -1);
+  assert_closed_because (&rig, "unknown kind");
+  rig_finish (&rig);
+}
+
+/* A big container is checked child by child, then its framing by
+ * rebuilding it: a padding byte that is not zero, between the string and
+ * the variant of a 100 KiB ('blob', <bytes>), must still be refused. */
+static void
+test_big_container_not_normal (void)
+{
+  g_autofree guint8 *blob = g_malloc0 (100 * 1024);
+  g_autoptr(GVariant) good = NULL;
+  g_autofree guint8 *bytes = NULL;
+  gsize size;
+  Rig rig;
+
+  good = g_variant_ref_sink (g_variant_new ("(sv)", "blob",
+                                            g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, blob,
+                                                                       100 * 1024, 1)));
+  size = g_variant_get_size (good);
+  bytes = g_memdup2 (g_variant_get_data (good), size);
+  /* "blob\0" is 5 bytes; the variant starts at 8. */
+  g_assert_cmpuint (bytes[5], ==, 0);
+  bytes[5] = 0xff;
+
+  rig_start (&rig);
+  send_data (&rig, 1, "(sv)", 4, bytes, size, NULL, 0, -1);
+  assert_closed_because (&rig, "normal form");
+  rig_finish (&rig);
+}
+
+/* Descriptors that no frame claims: a peer could fill our descriptor
+ * table with them. Each sendmsg() brings 64 with one byte of a frame
+ * header that never completes. */
+static void
+test_hoarded_descriptors (void)
+{
+  guint fds_before = count_fds ();
+  int fds[64];
+  Rig rig;
+
+  for (guint i = 0; i < G_N_ELEMENTS (fds); i++)
+    fds[i] = memfd_create ("hoarded", MFD_CLOEXEC);
+
+  rig_start (&rig);
+  for (guint round = 0; round < 3; round++)
+    {
+      union {
+        struct cmsghdr header;
+        char buffer[CMSG_SPACE (sizeof fds)];
+      } control;
+      struct msghdr message = { 0 };
+      struct cmsghdr *cmsg;
+      guint8 byte = 0;
+      struct iovec vector = { &byte, 1 };
+
+      memset (&control, 0, sizeof control);
+      message.msg_iov = &vector;
+      message.msg_iovlen = 1;
+      message.msg_control = control.buffer;
+      message.msg_controllen = sizeof control.buffer;
+      cmsg = CMSG_FIRSTHDR (&message);
+      cmsg->cmsg_level = SOL_SOCKET;
+      cmsg->cmsg_type = SCM_RIGHTS;
+      cmsg->cmsg_len = CMSG_LEN (sizeof fds);
+      memcpy (CMSG_DATA (cmsg), fds, sizeof fds);
+      /* The connection may close before the last round: then EPIPE. */
+      if (sendmsg (rig.peer, &message, MSG_NOSIGNAL) < 0)
+        break;
+    }
+  assert_closed_because (&rig, "no frame claims");
+  rig_finish (&rig);
+
+  for (guint i = 0; i < G_N_ELEMENTS (fds); i++)
+    close (fds[i]);
+  g_assert_cmpuint (count_fds (), ==, fds_before);
+}
+
+/* Not hostile, but what the receiver's stricter checks demand of a sender:
+ * a message that waited in a sent channel's inbox until the receiver took
+ * the channel (TAKE) crosses with its channels translated too. It went
+ * raw, as local handle numbers, which named nothing or the wrong channel
+ * on the other side. */
+static void
+test_queued_message_with_channel (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocket) socket_a = NULL, socket_b = NULL;
+  g_autoptr(DpSocketConnection) a = NULL, b = NULL;
+  g_autoptr(DpPlaceChannel) first_a = NULL, first_b = NULL;
+  g_autoptr(DpPlaceChannel) writer = NULL, sent = NULL, inner = NULL, inner_peer = NULL;
+  g_autoptr(GVariant) handle_message = NULL, queued = NULL, hello = NULL;
+  g_autoptr(DpChannel) received = NULL, received_inner = NULL;
+  int fds[2];
+
+  g_assert_cmpint (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), ==, 0);
+  socket_a = g_socket_new_from_fd (fds[0], &error);
+  g_assert_no_error (error);
+  socket_b = g_socket_new_from_fd (fds[1], &error);
+  g_assert_no_error (error);
+  a = dp_socket_connection_new (socket_a, TRUE);
+  b = dp_socket_connection_new (socket_b, FALSE);
+  first_a = dp_socket_connection_open_channel (a, 1);
+  first_b = dp_socket_connection_open_channel (b, 1);
+  dp_socket_connection_start (a);
+  dp_socket_connection_start (b);
+
+  /* On A: a message naming a channel waits in the inbox of `sent`, which
+   * is then sent to B. */
+  dp_place_channel_new_pair (&writer, &sent);
+  dp_place_channel_new_pair (&inner, &inner_peer);
+  g_assert_true (dp_channel_put (DP_CHANNEL (writer),
+                                 g_variant_new ("(s@h)", "inner", dp_channel_to_variant (DP_CHANNEL (inner))),
+                                 &error));
+  g_assert_no_error (error);
+  g_assert_true (dp_channel_put (DP_CHANNEL (first_a), dp_channel_to_variant (DP_CHANNEL (sent)), &error));
+  g_assert_no_error (error);
+
+  /* On B: reading the sent channel takes it, and the waiting message
+   * comes over with a channel that works. */
+  handle_message = dp_channel_get_timeout (DP_CHANNEL (first_b), TEST_WAIT_USEC, &error);
+  g_assert_no_error (error);
+  received = dp_channel_from_variant (handle_message, &error);
+  g_assert_no_error (error);
+  queued = dp_channel_get_timeout (received, TEST_WAIT_USEC, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (g_variant_get_type_string (queued), ==, "(sh)");
+  {
+    g_autoptr(GVariant) inner_handle = g_variant_get_child_value (queued, 1);
+    received_inner = dp_channel_from_variant (inner_handle, &error);
+    g_assert_no_error (error);
+  }
+  /* It crossed the connection: a proxy, not A's endpoint found by its raw
+   * handle number (A and B share this process's handle table). */
+  g_assert_true ((gpointer) received_inner != (gpointer) inner);
+  g_assert_true (dp_channel_put (received_inner, g_variant_new_string ("through the inner channel"), &error));
+  g_assert_no_error (error);
+
+  hello = dp_channel_get_timeout (DP_CHANNEL (inner_peer), TEST_WAIT_USEC, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (g_variant_get_string (hello, NULL), ==, "through the inner channel");
+
+  dp_channel_close (received_inner);
+  dp_channel_close (received);
+  dp_channel_close (DP_CHANNEL (inner_peer));
+  dp_channel_close (DP_CHANNEL (writer));
+  dp_channel_close (DP_CHANNEL (first_a));
+  dp_channel_close (DP_CHANNEL (first_b));
+  dp_socket_connection_close (a, NULL);
+  dp_socket_connection_close (b, NULL);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  /* Closing a connection on a hostile peer logs a warning: expected. */
+  g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
+
+  g_test_add_func ("/socket-connection/hostile/nul-in-type", test_nul_in_type);
+  g_test_add_func ("/socket-connection/hostile/indefinite-type", test_indefinite_type);
+  g_test_add_func ("/socket-connection/hostile/handle-without-entry", test_handle_without_entry);
+  g_test_add_func ("/socket-connection/hostile/dropped-message-channel", test_dropped_message_channel);
+  g_test_add_func ("/socket-connection/hostile/dropped-message-vector", test_dropped_message_vector);
+  g_test_add_func ("/socket-connection/hostile/bad-entry-after-good", test_bad_entry_after_good);
+  g_test_add_func ("/socket-connection/hostile/big-container-not-normal", test_big_container_not_normal);
+  g_test_add_func ("/socket-connection/hostile/hoarded-descriptors", test_hoarded_descriptors);
+  g_test_add_func ("/socket-connection/queued-message-with-channel", test_queued_message_with_channel);
+
+  return g_test_run ();
+}
