@@ -40,5 +40,7 @@ int       dp_bench_tcp              (int          argc,
                                      char       **argv);
 int       dp_bench_spawn            (int          argc,
                                      char       **argv);
+int       dp_bench_rpc              (int          argc,
+                                     char       **argv);
 
 G_END_DECLS

@@ -115,6 +115,7 @@ static const struct {
   { "channel", dp_bench_channel, "round trips between two places on one node [--backend threads|processes]" },
   { "tcp", dp_bench_tcp, "round trips and bulk transfer between places on two nodes, and raw TCP" },
   { "spawn", dp_bench_spawn, "from a spawn request to the first reply of a place on a new local node" },
+  { "rpc", dp_bench_rpc, "calls to a named RPC server from 1 and 8 clients on another node [--calls N]" },
 };
 
 int
