@@ -116,6 +116,7 @@ static const struct {
   { "tcp", dp_bench_tcp, "round trips and bulk transfer between places on two nodes, and raw TCP" },
   { "spawn", dp_bench_spawn, "from a spawn request to the first reply of a place on a new local node" },
   { "rpc", dp_bench_rpc, "calls to a named RPC server from 1 and 8 clients on another node [--calls N]" },
+  { "wordcount", dp_bench_wordcount, "the seeds' word count with map-reduce on two workers, and sort | uniq -c" },
 };
 
 int
