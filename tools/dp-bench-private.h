@@ -34,6 +34,7 @@ void      dp_bench_add_double       (JsonBuilder *builder,
                                      double       value);
 
 /* The scenarios. */
+int       dp_bench_rmpi             (int argc, char **argv);
 int       dp_bench_channel          (int          argc,
                                      char       **argv);
 int       dp_bench_tcp              (int          argc,

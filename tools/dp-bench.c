@@ -117,6 +117,7 @@ static const struct {
   { "spawn", dp_bench_spawn, "from a spawn request to the first reply of a place on a new local node" },
   { "rpc", dp_bench_rpc, "calls to a named RPC server from 1 and 8 clients on another node [--calls N]" },
   { "wordcount", dp_bench_wordcount, "the seeds' word count with map-reduce on two workers, and sort | uniq -c" },
+  { "rmpi", dp_bench_rmpi, "RMPI allreduce, barrier and 1 MiB broadcast between rank places on local nodes [--ranks N]" },
 };
 
 int
