@@ -118,6 +118,7 @@ static const struct {
   { "rpc", dp_bench_rpc, "calls to a named RPC server from 1 and 8 clients on another node [--calls N]" },
   { "wordcount", dp_bench_wordcount, "the seeds' word count with map-reduce on two workers, and sort | uniq -c" },
   { "rmpi", dp_bench_rmpi, "RMPI allreduce, barrier and 1 MiB broadcast between rank places on local nodes [--ranks N]" },
+  { "qsort", dp_bench_qsort, "the NDP quicksort of 10 000 000 int64 on N workers, and serial qsort() [--workers N]" },
 };
 
 int
