@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -167,6 +168,14 @@ write_config (SshdHarness  *harness,
   return g_file_set_contents (config_path, config, -1, error);
 }
 
+/* In sshd, before exec: a test that dies without stopping its harness
+ * (an assertion aborts it) takes its sshd with it. */
+static void
+die_with_parent (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+
 /* Starts sshd on harness->port and waits until it answers. FALSE with
  * @port_taken set when it could not bind its port. */
 static gboolean
@@ -182,6 +191,7 @@ start_sshd (SshdHarness  *harness,
   *port_taken = FALSE;
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
   g_subprocess_launcher_set_stderr_file_path (launcher, log_path);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
   harness->sshd = g_subprocess_launcher_spawn (launcher, error, SSHD_PATH, "-D", "-e",
                                                "-f", config_path, NULL);
   if (harness->sshd == NULL)

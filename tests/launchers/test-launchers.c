@@ -10,9 +10,13 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
+#include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <dplaces/dplaces.h>
 
@@ -678,6 +682,81 @@ read_line (GDataInputStream *input)
   return read.line;
 }
 
+/* The process listening on TCP @port, found through the socket's
+ * inode in /proc/net/tcp and the descriptors in /proc/PID/fd; 0 if none.
+ * The node started over ssh is not our child, so this is how the test
+ * learns which process to wait for. */
+static pid_t
+find_listener_pid (guint port)
+{
+  const char *tables[] = { "/proc/net/tcp", "/proc/net/tcp6" };
+  g_autofree char *wanted_link = NULL;
+  g_autoptr(GDir) proc = NULL;
+  const char *entry;
+
+  for (guint t = 0; t < G_N_ELEMENTS (tables) && wanted_link == NULL; t++)
+    {
+      g_autofree char *table = NULL;
+      g_auto(GStrv) lines = NULL;
+
+      if (!g_file_get_contents (tables[t], &table, NULL, NULL))
+        continue;
+      lines = g_strsplit (table, "\n", -1);
+      for (guint i = 1; lines[i] != NULL && wanted_link == NULL; i++)
+        {
+          unsigned int local_port = 0, state = 0;
+          unsigned long inode = 0;
+
+          /* sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode */
+          if (sscanf (lines[i], " %*d: %*x:%x %*x:%*x %x %*x:%*x %*x:%*x %*x %*u %*u %lu",
+                      &local_port, &state, &inode) == 3
+              && local_port == port && state == 0x0A /* LISTEN */)
+            wanted_link = g_strdup_printf ("socket:[%lu]", inode);
+        }
+    }
+  if (wanted_link == NULL)
+    return 0;
+
+  proc = g_dir_open ("/proc", 0, NULL);
+  while (proc != NULL && (entry = g_dir_read_name (proc)) != NULL)
+    {
+      g_autofree char *fd_path = g_build_filename ("/proc", entry, "fd", NULL);
+      g_autoptr(GDir) fds = NULL;
+      const char *fd;
+
+      if (!g_ascii_isdigit (entry[0]) || (fds = g_dir_open (fd_path, 0, NULL)) == NULL)
+        continue;
+      while ((fd = g_dir_read_name (fds)) != NULL)
+        {
+          g_autofree char *fd_link = g_build_filename (fd_path, fd, NULL);
+          g_autofree char *target = g_file_read_link (fd_link, NULL);
+
+          if (g_strcmp0 (target, wanted_link) == 0)
+            return (pid_t) g_ascii_strtoll (entry, NULL, 10);
+        }
+    }
+  return 0;
+}
+
+/* Waits until @pid, not necessarily our child, has exited. */
+static void
+wait_for_exit (pid_t pid)
+{
+  int pidfd = (int) syscall (SYS_pidfd_open, pid, 0);
+  struct pollfd poll_fd;
+
+  if (pidfd < 0)
+    {
+      g_assert_cmpint (errno, ==, ESRCH); /* already gone */
+      return;
+    }
+  poll_fd.fd = pidfd;
+  poll_fd.events = POLLIN;
+  while (poll (&poll_fd, 1, -1) < 0)
+    g_assert_cmpint (errno, ==, EINTR);
+  close (pidfd);
+}
+
 /* The real thing: `dplaces node` started over ssh gets its cookie on
  * standard input, says it is ready, and listens. */
 static void
@@ -696,6 +775,7 @@ test_ssh_node (void)
                               "--host", "127.0.0.1", NULL };
   const char cookie[] = "0123456789abcdef0123456789abcdef\n";
   guint port = 0;
+  pid_t node_pid;
 
   if (dplaces == NULL)
     {
@@ -740,12 +820,16 @@ test_ssh_node (void)
   g_assert_no_error (error);
   g_assert_nonnull (connection);
   g_clear_object (&connection);
+  node_pid = find_listener_pid (port);
+  g_assert_cmpint (node_pid, >, 0);
 
   /* Stopping the harness stops the node running in its session (the
-   * node would outlive a session that ended first), and ssh with it. */
+   * node would outlive a session that ended first), and ssh with it;
+   * the node exits on its own time, after ssh may have. */
   g_clear_pointer (&harness, sshd_harness_stop);
   g_assert_true (g_subprocess_wait (process, NULL, &error));
   g_assert_no_error (error);
+  wait_for_exit (node_pid);
   connection = dp_transport_connect (transport, "127.0.0.1", port, NULL, &error);
   g_assert_null (connection);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED);
