@@ -4,6 +4,8 @@
  */
 #pragma once
 
+#include <sys/types.h>
+
 #include <json-glib/json-glib.h>
 
 #include <dplaces/dplaces.h>
@@ -26,12 +28,33 @@ double    dp_bench_time_round_trips (DpChannel   *channel,
                                      GVariant    *message,
                                      guint        rounds,
                                      GError     **error);
+double    dp_bench_round_trip_batch (DpChannel   *channel,
+                                     GVariant    *message,
+                                     guint        rounds,
+                                     GError     **error);
 GVariant *dp_bench_small_message    (void);
 GVariant *dp_bench_mib_message      (void);
 void      dp_bench_print_json       (JsonBuilder *builder);
 void      dp_bench_add_double       (JsonBuilder *builder,
                                      const char  *name,
                                      double       value);
+guint64   dp_bench_next_random      (guint64     *state);
+
+/* The physical reference: raw loopback TCP to another process
+ * (dp-bench-raw-tcp.c). */
+typedef struct {
+  int fd;
+  pid_t pid;
+  gsize small_size;
+} DpBenchRawPeer;
+
+gboolean  dp_bench_raw_peer_start   (DpBenchRawPeer *peer,
+                                     gsize           small_size);
+void      dp_bench_raw_peer_stop    (DpBenchRawPeer *peer);
+double    dp_bench_raw_round_trips  (DpBenchRawPeer *peer,
+                                     guint           rounds);
+double    dp_bench_raw_mib_transfer (DpBenchRawPeer *peer,
+                                     guint           n_mib);
 
 /* The scenarios. */
 int       dp_bench_rmpi             (int argc, char **argv);

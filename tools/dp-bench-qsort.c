@@ -55,17 +55,6 @@ typedef GVariant * (*RunFunc)      (GObject      *group,
 typedef int        (*CompareFunc)  (const void   *a,
                                     const void   *b);
 
-/* splitmix64: the same stream everywhere. */
-static guint64
-next_random (guint64 *state)
-{
-  guint64 z = (*state += G_GUINT64_CONSTANT (0x9e3779b97f4a7c15));
-
-  z = (z ^ (z >> 30)) * G_GUINT64_CONSTANT (0xbf58476d1ce4e5b9);
-  z = (z ^ (z >> 27)) * G_GUINT64_CONSTANT (0x94d049bb133111eb);
-  return z ^ (z >> 31);
-}
-
 /* One NDP sort of @input's first @count elements in @vector: ms, or -1. */
 static double
 time_ndp (GObject         *group,
@@ -180,7 +169,7 @@ dp_bench_qsort (int    argc,
   input = g_new (gint64, count);
   buffer = g_new (gint64, count);
   for (gint64 i = 0; i < count; i++)
-    input[i] = (gint64) next_random (&state);
+    input[i] = (gint64) dp_bench_next_random (&state);
   vector = dp_make_shared_fxvector (count, 0, &error);
   if (vector == NULL)
     goto failed;

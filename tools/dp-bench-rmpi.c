@@ -26,12 +26,6 @@
 
 #include <stdio.h>
 #include <errno.h>
-#include <string.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "dp-bench-private.h"
 
@@ -40,157 +34,6 @@
 #define BCAST_ROUNDS 100
 #define RAW_SMALL 32          /* bytes each way: about an allreduce message's frame */
 #define RAW_MIBS 16
-
-/* ── the raw reference ─────────────────────────────────────────────── */
-
-static gboolean
-raw_write_all (int         fd,
-               const void *buffer,
-               gsize       size)
-{
-  const guint8 *p = buffer;
-
-  while (size > 0)
-    {
-      ssize_t n = write (fd, p, size);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        return FALSE;
-      p += n;
-      size -= n;
-    }
-  return TRUE;
-}
-
-static gboolean
-raw_read_all (int    fd,
-              void  *buffer,
-              gsize  size)
-{
-  guint8 *p = buffer;
-
-  while (size > 0)
-    {
-      ssize_t n = read (fd, p, size);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        return FALSE;
-      p += n;
-      size -= n;
-    }
-  return TRUE;
-}
-
-/* The other process: a header of 0 is followed by RAW_SMALL bytes to echo;
- * N > 0 by N MiB, answered with one byte. */
-G_GNUC_NORETURN static void
-raw_child (int port)
-{
-  struct sockaddr_in address = { 0 };
-  static guint8 buffer[MIB];
-  int one = 1;
-  int fd = socket (AF_INET, SOCK_STREAM, 0);
-
-  address.sin_family = AF_INET;
-  address.sin_port = htons (port);
-  address.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-  if (connect (fd, (struct sockaddr *) &address, sizeof address) < 0)
-    _exit (1);
-  setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-
-  for (;;)
-    {
-      guint64 n;
-
-      if (!raw_read_all (fd, &n, sizeof n))
-        _exit (0);
-      if (n == 0)
-        {
-          if (!raw_read_all (fd, buffer, RAW_SMALL) || !raw_write_all (fd, buffer, RAW_SMALL))
-            _exit (0);
-          continue;
-        }
-      for (guint64 i = 0; i < n; i++)
-        if (!raw_read_all (fd, buffer, MIB))
-          _exit (0);
-      if (!raw_write_all (fd, buffer, 1))
-        _exit (0);
-    }
-}
-
-typedef struct {
-  int fd;
-  pid_t pid;
-} RawPeer;
-
-static gboolean
-raw_start (RawPeer *peer)
-{
-  struct sockaddr_in address = { 0 };
-  socklen_t length = sizeof address;
-  int one = 1;
-  int listener = socket (AF_INET, SOCK_STREAM, 0);
-
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-  if (bind (listener, (struct sockaddr *) &address, sizeof address) < 0 ||
-      listen (listener, 1) < 0 ||
-      getsockname (listener, (struct sockaddr *) &address, &length) < 0)
-    return FALSE;
-
-  peer->pid = fork ();
-  if (peer->pid == 0)
-    {
-      close (listener);
-      raw_child (ntohs (address.sin_port));
-    }
-  peer->fd = accept (listener, NULL, NULL);
-  close (listener);
-  if (peer->fd < 0)
-    return FALSE;
-  setsockopt (peer->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  return TRUE;
-}
-
-static void
-raw_stop (RawPeer *peer)
-{
-  close (peer->fd);
-  waitpid (peer->pid, NULL, 0);
-}
-
-/* µs per round trip of RAW_SMALL bytes. */
-static double
-raw_rtt_batch (RawPeer *peer)
-{
-  guint8 buffer[8 + RAW_SMALL] = { 0 };
-  gint64 start = g_get_monotonic_time ();
-
-  for (guint i = 0; i < SMALL_ROUNDS; i++)
-    {
-      memset (buffer, 0, 8);
-      raw_write_all (peer->fd, buffer, sizeof buffer);
-      raw_read_all (peer->fd, buffer, RAW_SMALL);
-    }
-  return (double) (g_get_monotonic_time () - start) / SMALL_ROUNDS;
-}
-
-/* ms per 1 MiB written one way (streamed, then one byte back). */
-static double
-raw_mib_batch (RawPeer *peer)
-{
-  g_autofree guint8 *buffer = g_malloc0 (MIB);
-  guint64 n = RAW_MIBS;
-  gint64 start = g_get_monotonic_time ();
-
-  raw_write_all (peer->fd, &n, sizeof n);
-  for (guint i = 0; i < RAW_MIBS; i++)
-    raw_write_all (peer->fd, buffer, MIB);
-  raw_read_all (peer->fd, buffer, 1);
-  return (double) (g_get_monotonic_time () - start) / 1000.0 / RAW_MIBS;
-}
 
 /* ── RMPI, through the controller place ────────────────────────────── */
 
@@ -237,7 +80,7 @@ dp_bench_rmpi (int    argc,
   g_autoptr(GVariant) reply = NULL;
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   const char *problem;
-  RawPeer raw;
+  DpBenchRawPeer raw;
   double allreduce[BATCHES], barrier[BATCHES], bcast[BATCHES], bcast_barrier[BATCHES];
   double raw_rtt[BATCHES], raw_mib[BATCHES];
   double allreduce_us, barrier_us, bcast_ms, bcast_barrier_ms, raw_rtt_us, raw_mib_ms;
@@ -259,7 +102,7 @@ dp_bench_rmpi (int    argc,
     steps++;
 
   /* The raw peer first: fork before any thread starts. */
-  if (!raw_start (&raw))
+  if (!dp_bench_raw_peer_start (&raw, RAW_SMALL))
     {
       g_printerr ("dplaces bench rmpi: cannot set up raw TCP: %s\n", g_strerror (errno));
       return 1;
@@ -273,22 +116,22 @@ dp_bench_rmpi (int    argc,
   if (reply == NULL)
     {
       g_printerr ("dplaces bench rmpi: %s\n", error->message);
-      raw_stop (&raw);
+      dp_bench_raw_peer_stop (&raw);
       return 1;
     }
   g_variant_get (reply, "(&s&s)", NULL, &problem);
   if (problem[0] != '\0')
     {
       g_printerr ("dplaces bench rmpi: %s\n", problem);
-      raw_stop (&raw);
+      dp_bench_raw_peer_stop (&raw);
       return 1;
     }
 
   /* Batches alternate between the reference and us; the first warms up. */
   for (guint b = 0; b <= BATCHES; b++)
     {
-      double r_rtt = raw_rtt_batch (&raw);
-      double r_mib = raw_mib_batch (&raw);
+      double r_rtt = dp_bench_raw_round_trips (&raw, SMALL_ROUNDS);
+      double r_mib = dp_bench_raw_mib_transfer (&raw, RAW_MIBS) / 1000.0;
       double a, unused, bc, bb, br;
 
       if (!rmpi_run (controller, "allreduce", ALLREDUCE_ROUNDS, 0, &a, &unused, &error) ||
@@ -296,7 +139,7 @@ dp_bench_rmpi (int    argc,
           !rmpi_run (controller, "bcast", BCAST_ROUNDS, MIB, &bc, &bb, &error))
         {
           g_printerr ("dplaces bench rmpi: %s\n", error->message);
-          raw_stop (&raw);
+          dp_bench_raw_peer_stop (&raw);
           return 1;
         }
       if (b == 0)
@@ -308,7 +151,7 @@ dp_bench_rmpi (int    argc,
       bcast[b - 1] = (bc - bb) / 1000.0;
       bcast_barrier[b - 1] = bc / 1000.0;
     }
-  raw_stop (&raw);
+  dp_bench_raw_peer_stop (&raw);
 
   g_clear_pointer (&reply, g_variant_unref);
   reply = dp_channel_put_get (DP_CHANNEL (controller), g_variant_new ("(s)", "stop"), &error);

@@ -9,188 +9,8 @@
 #include <stdio.h>
 #include <errno.h>
 #include <string.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "dp-bench-private.h"
-
-/* The physical reference for `bench tcp`: raw loopback TCP between two
- * processes, with TCP_NODELAY. The child is forked before any thread
- * exists and uses nothing but system calls. */
-
-static gboolean
-write_all (int         fd,
-           const void *buffer,
-           gsize       size)
-{
-  const guint8 *p = buffer;
-
-  while (size > 0)
-    {
-      ssize_t n = write (fd, p, size);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        return FALSE;
-      p += n;
-      size -= n;
-    }
-  return TRUE;
-}
-
-static gboolean
-read_all (int    fd,
-          void  *buffer,
-          gsize  size)
-{
-  guint8 *p = buffer;
-
-  while (size > 0)
-    {
-      ssize_t n = read (fd, p, size);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        return FALSE;
-      p += n;
-      size -= n;
-    }
-  return TRUE;
-}
-
-/* The raw server: a small message is echoed; a zero-size header announces
- * a bulk run of N 1 MiB messages, answered with one byte. */
-G_GNUC_NORETURN static void
-raw_server (int    port,
-            gsize  small_size)
-{
-  struct sockaddr_in address = { 0 };
-  static guint8 buffer[MIB];
-  int one = 1;
-  int fd = socket (AF_INET, SOCK_STREAM, 0);
-
-  address.sin_family = AF_INET;
-  address.sin_port = htons (port);
-  address.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-  if (connect (fd, (struct sockaddr *) &address, sizeof address) < 0)
-    _exit (1);
-  setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-
-  for (;;)
-    {
-      guint64 n;
-
-      if (!read_all (fd, &n, sizeof n))
-        _exit (0);
-      if (n == 0)
-        {
-          if (!read_all (fd, buffer, small_size) || !write_all (fd, buffer, small_size))
-            _exit (0);
-          continue;
-        }
-      for (guint64 i = 0; i < n; i++)
-        if (!read_all (fd, buffer, MIB))
-          _exit (0);
-      if (!write_all (fd, buffer, 1))
-        _exit (0);
-    }
-}
-
-typedef struct {
-  int fd;
-  pid_t pid;
-} RawPeer;
-
-static gboolean
-raw_peer_start (RawPeer *peer,
-                gsize    small_size)
-{
-  struct sockaddr_in address = { 0 };
-  socklen_t length = sizeof address;
-  int one = 1;
-  int listener = socket (AF_INET, SOCK_STREAM, 0);
-
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-  if (bind (listener, (struct sockaddr *) &address, sizeof address) < 0 ||
-      listen (listener, 1) < 0 ||
-      getsockname (listener, (struct sockaddr *) &address, &length) < 0)
-    return FALSE;
-
-  peer->pid = fork ();
-  if (peer->pid == 0)
-    {
-      close (listener);
-      raw_server (ntohs (address.sin_port), small_size);
-    }
-  peer->fd = accept (listener, NULL, NULL);
-  close (listener);
-  if (peer->fd < 0)
-    return FALSE;
-  setsockopt (peer->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  return TRUE;
-}
-
-static void
-raw_peer_stop (RawPeer *peer)
-{
-  close (peer->fd);
-  waitpid (peer->pid, NULL, 0);
-}
-
-/* One batch of raw round trips of @size bytes (the small messages' frame
- * size), in µs per round trip. */
-static double
-raw_small_batch (RawPeer *peer,
-                 gsize    size)
-{
-  g_autofree guint8 *buffer = g_malloc0 (size + 8);
-  gint64 start = g_get_monotonic_time ();
-
-  for (guint i = 0; i < SMALL_ROUNDS; i++)
-    {
-      /* The header (8 zero bytes) and the message go in one write. */
-      write_all (peer->fd, buffer, size + 8);
-      read_all (peer->fd, buffer, size);
-      memset (buffer, 0, 8);
-    }
-  return (double) (g_get_monotonic_time () - start) / SMALL_ROUNDS;
-}
-
-/* One batch of raw 1 MiB writes, in MiB/s. */
-static double
-raw_bulk_batch (RawPeer *peer)
-{
-  g_autofree guint8 *buffer = g_malloc0 (MIB);
-  guint64 n = BULK_MESSAGES;
-  gint64 start = g_get_monotonic_time ();
-
-  write_all (peer->fd, &n, sizeof n);
-  for (guint i = 0; i < BULK_MESSAGES; i++)
-    write_all (peer->fd, buffer, MIB);
-  read_all (peer->fd, buffer, 1);
-  return BULK_MESSAGES / ((double) (g_get_monotonic_time () - start) / G_USEC_PER_SEC);
-}
-
-/* One batch of round trips of @message, in µs per round trip. */
-static double
-small_batch (DpChannel  *channel,
-             GVariant   *message,
-             GError    **error)
-{
-  gint64 start = g_get_monotonic_time ();
-
-  for (guint i = 0; i < SMALL_ROUNDS; i++)
-    {
-      g_autoptr(GVariant) reply = dp_channel_put_get (channel, message, error);
-      if (reply == NULL)
-        return -1;
-    }
-  return (double) (g_get_monotonic_time () - start) / SMALL_ROUNDS;
-}
 
 /* One batch of 1 MiB messages streamed to a sink place, in MiB/s. */
 static double
@@ -237,7 +57,7 @@ dp_bench_tcp (int    argc,
   g_autoptr(DpRemoteConnection) sink = NULL;
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   DpNodeOptions options;
-  RawPeer raw;
+  DpBenchRawPeer raw;
   double small_batches[BATCHES], bulk_batches[BATCHES];
   double raw_small_batches[BATCHES], raw_bulk_batches[BATCHES];
   double small_rtt, bulk, raw_small, raw_bulk;
@@ -250,7 +70,7 @@ dp_bench_tcp (int    argc,
     }
 
   /* The raw peer first: fork before any thread starts. */
-  if (!raw_peer_start (&raw, frame_size (small)))
+  if (!dp_bench_raw_peer_start (&raw, frame_size (small)))
     {
       g_printerr ("dplaces bench tcp: cannot set up raw TCP: %s\n", g_strerror (errno));
       return 1;
@@ -269,7 +89,7 @@ dp_bench_tcp (int    argc,
   if (sink == NULL)
     {
       g_printerr ("dplaces bench tcp: %s\n", error->message);
-      raw_peer_stop (&raw);
+      dp_bench_raw_peer_stop (&raw);
       return 1;
     }
   mib = dp_bench_mib_message ();
@@ -278,15 +98,15 @@ dp_bench_tcp (int    argc,
    * same machine; the first pair warms up. */
   for (guint b = 0; b <= BATCHES; b++)
     {
-      double r_small = raw_small_batch (&raw, frame_size (small));
-      double o_small = small_batch (DP_CHANNEL (echo), small, &error);
-      double r_bulk = raw_bulk_batch (&raw);
+      double r_small = dp_bench_raw_round_trips (&raw, SMALL_ROUNDS);
+      double o_small = dp_bench_round_trip_batch (DP_CHANNEL (echo), small, SMALL_ROUNDS, &error);
+      double r_bulk = G_USEC_PER_SEC / dp_bench_raw_mib_transfer (&raw, BULK_MESSAGES);
       double o_bulk = o_small < 0 ? -1 : bulk_batch (DP_CHANNEL (sink), mib, &error);
 
       if (o_bulk < 0)
         {
           g_printerr ("dplaces bench tcp: %s\n", error->message);
-          raw_peer_stop (&raw);
+          dp_bench_raw_peer_stop (&raw);
           return 1;
         }
       if (b == 0)
@@ -296,7 +116,7 @@ dp_bench_tcp (int    argc,
       raw_bulk_batches[b - 1] = r_bulk;
       bulk_batches[b - 1] = o_bulk;
     }
-  raw_peer_stop (&raw);
+  dp_bench_raw_peer_stop (&raw);
   dp_remote_node_send_exit (node);
 
   small_rtt = dp_bench_median (small_batches, BATCHES);

@@ -44,17 +44,6 @@ typedef GVariant * (*RunJobFunc)      (GObject             *job,
                                        GCancellable        *cancellable,
                                        GError             **error);
 
-/* splitmix64: the same stream everywhere. */
-static guint64
-next_random (guint64 *state)
-{
-  guint64 z = (*state += G_GUINT64_CONSTANT (0x9e3779b97f4a7c15));
-
-  z = (z ^ (z >> 30)) * G_GUINT64_CONSTANT (0xbf58476d1ce4e5b9);
-  z = (z ^ (z >> 27)) * G_GUINT64_CONSTANT (0x94d049bb133111eb);
-  return z ^ (z >> 31);
-}
-
 /* The word of rank @rank: short for frequent ranks, as in a language. */
 static char *
 make_word (guint rank)
@@ -66,11 +55,11 @@ make_word (guint rank)
   /* 2 letters, plus the fourth root of the rank (at most 10), plus 0–2. */
   while ((guint64) (root + 1) * (root + 1) * (root + 1) * (root + 1) <= (guint64) rank + 1)
     root++;
-  length = 2 + MIN (10, root) + next_random (&state) % 3;
+  length = 2 + MIN (10, root) + dp_bench_next_random (&state) % 3;
   word = g_malloc (length + 1);
 
   for (guint i = 0; i < length; i++)
-    word[i] = 'a' + next_random (&state) % 26;
+    word[i] = 'a' + dp_bench_next_random (&state) % 26;
   word[length] = '\0';
   return word;
 }
@@ -112,7 +101,7 @@ make_corpus (const char  *dir,
 
       while (text->len < WORDCOUNT_BYTES / WORDCOUNT_FILES)
         {
-          double u = (next_random (&state) >> 11) * (1.0 / 9007199254740992.0);
+          double u = (dp_bench_next_random (&state) >> 11) * (1.0 / 9007199254740992.0);
           guint low = 0, high = WORDCOUNT_VOCABULARY - 1;
 
           while (low < high)

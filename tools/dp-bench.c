@@ -54,18 +54,31 @@ dp_bench_time_round_trips (DpChannel  *channel,
 
   for (guint b = 0; b < BATCHES; b++)
     {
-      gint64 start = g_get_monotonic_time ();
-
-      for (guint i = 0; i < rounds; i++)
-        {
-          g_autoptr(GVariant) reply = dp_channel_put_get (channel, message, error);
-          if (reply == NULL)
-            return -1;
-        }
-      batches[b] = (double) (g_get_monotonic_time () - start) / rounds;
+      batches[b] = dp_bench_round_trip_batch (channel, message, rounds, error);
+      if (batches[b] < 0)
+        return -1;
     }
 
   return dp_bench_median (batches, BATCHES);
+}
+
+/* One batch of @rounds round trips of @message, in µs per round trip;
+ * -1 with @error set if one failed. */
+double
+dp_bench_round_trip_batch (DpChannel  *channel,
+                           GVariant   *message,
+                           guint       rounds,
+                           GError    **error)
+{
+  gint64 start = g_get_monotonic_time ();
+
+  for (guint i = 0; i < rounds; i++)
+    {
+      g_autoptr(GVariant) reply = dp_channel_put_get (channel, message, error);
+      if (reply == NULL)
+        return -1;
+    }
+  return (double) (g_get_monotonic_time () - start) / rounds;
 }
 
 GVariant *
@@ -104,6 +117,17 @@ dp_bench_add_double (JsonBuilder *builder,
 {
   json_builder_set_member_name (builder, name);
   json_builder_add_double_value (builder, value);
+}
+
+/* splitmix64: the same stream everywhere. */
+guint64
+dp_bench_next_random (guint64 *state)
+{
+  guint64 z = (*state += G_GUINT64_CONSTANT (0x9e3779b97f4a7c15));
+
+  z = (z ^ (z >> 30)) * G_GUINT64_CONSTANT (0xbf58476d1ce4e5b9);
+  z = (z ^ (z >> 27)) * G_GUINT64_CONSTANT (0x94d049bb133111eb);
+  return z ^ (z >> 31);
 }
 
 
