@@ -2096,29 +2096,78 @@ dp_spawn_node_at_finish (GAsyncResult  *result,
 
 typedef struct {
   GMainLoop *loop;
-  GPtrArray *nodes;
+  DpRemoteNode **nodes;
   GError *error;
   guint pending;
-} JoinState;
+} Spawning;
+
+typedef struct {
+  Spawning *spawning;
+  guint index;
+} SpawnSlot;
 
 static void
-joined_one_cb (GObject      *source,
-               GAsyncResult *result,
-               gpointer      data)
+spawned_one_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      data)
 {
-  JoinState *state = data;
+  SpawnSlot *slot = data;
+  Spawning *spawning = slot->spawning;
   GError *error = NULL;
-  DpRemoteNode *node = dp_spawn_node_at_finish (result, &error);
 
-  if (node != NULL)
-    g_ptr_array_add (state->nodes, node);
-  else if (state->error == NULL)
-    state->error = error;
+  spawning->nodes[slot->index] = dp_spawn_node_at_finish (result, &error);
+  if (error != NULL && spawning->error == NULL)
+    spawning->error = error;
   else
-    g_error_free (error);
+    g_clear_error (&error);
+  if (--spawning->pending == 0)
+    g_main_loop_quit (spawning->loop);
+  g_free (slot);
+}
 
-  if (--state->pending == 0)
-    g_main_loop_quit (state->loop);
+/* Spawns node i at @hosts[i] with @options[i], all at once, and waits for
+ * all: the nodes in order, or %NULL with the first failure in @error and
+ * the nodes that did start told to exit. */
+static GPtrArray *
+spawn_nodes_concurrently (const char * const  *hosts,
+                          const DpNodeOptions *options,
+                          guint                n_nodes,
+                          GError             **error)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GPtrArray) nodes = g_ptr_array_new_full (n_nodes, g_object_unref);
+  Spawning spawning = { NULL, NULL, NULL, n_nodes };
+
+  spawning.nodes = g_new0 (DpRemoteNode *, MAX (n_nodes, 1));
+  g_main_context_push_thread_default (context);
+  spawning.loop = g_main_loop_new (context, FALSE);
+  for (guint i = 0; i < n_nodes; i++)
+    {
+      SpawnSlot *slot = g_new (SpawnSlot, 1);
+
+      slot->spawning = &spawning;
+      slot->index = i;
+      dp_spawn_node_at_async (hosts[i], &options[i], NULL, spawned_one_cb, slot);
+    }
+  if (n_nodes > 0)
+    g_main_loop_run (spawning.loop);
+  g_main_loop_unref (spawning.loop);
+  g_main_context_pop_thread_default (context);
+
+  for (guint i = 0; i < n_nodes; i++)
+    if (spawning.nodes[i] != NULL)
+      {
+        if (spawning.error != NULL)
+          dp_remote_node_send_exit (spawning.nodes[i]);
+        g_ptr_array_add (nodes, spawning.nodes[i]);
+      }
+  g_free (spawning.nodes);
+  if (spawning.error != NULL)
+    {
+      g_propagate_error (error, spawning.error);
+      return NULL;
+    }
+  return g_steal_pointer (&nodes);
 }
 
 /**
@@ -2130,35 +2179,167 @@ joined_one_cb (GObject      *source,
  * Spawns the nodes at once and waits for all (the seeds'
  * `spawn-nodes/join`).
  *
- * Returns: (transfer container) (element-type DpRemoteNode): the nodes, or
- *   %NULL with @error set if any failed
+ * Returns: (transfer container) (element-type DpRemoteNode): the nodes, in
+ *   the order of @hostnames, or %NULL with @error set if any failed (those
+ *   that started are told to exit)
  */
 GPtrArray *
 dp_spawn_nodes_join (const char * const  *hostnames,
                      const DpNodeOptions *options,
                      GError             **error)
 {
-  g_autoptr(GMainContext) context = g_main_context_new ();
-  JoinState state = { NULL, g_ptr_array_new_with_free_func (g_object_unref), NULL, 0 };
+  g_autofree DpNodeOptions *node_options = NULL;
+  guint n_nodes;
 
   g_return_val_if_fail (hostnames != NULL, NULL);
 
-  g_main_context_push_thread_default (context);
-  state.loop = g_main_loop_new (context, FALSE);
-  for (guint i = 0; hostnames[i] != NULL; i++, state.pending++)
-    dp_spawn_node_at_async (hostnames[i], options, NULL, joined_one_cb, &state);
-  if (state.pending > 0)
-    g_main_loop_run (state.loop);
-  g_main_loop_unref (state.loop);
-  g_main_context_pop_thread_default (context);
+  n_nodes = g_strv_length ((char **) hostnames);
+  node_options = g_new (DpNodeOptions, MAX (n_nodes, 1));
+  for (guint i = 0; i < n_nodes; i++)
+    if (options != NULL)
+      node_options[i] = *options;
+    else
+      dp_node_options_init (&node_options[i]);
+  return spawn_nodes_concurrently (hostnames, node_options, n_nodes, error);
+}
 
-  if (state.error != NULL)
+/**
+ * dp_node_address_parse:
+ * @address: a node's address: `HOST:PORT`, `[IPV6]:PORT`, `HOST`, or an
+ *   IPv6 address alone
+ * @default_port: the port of an address that gives none
+ * @out_host: (out) (transfer full): the host
+ * @out_port: (out): the port; 0 lets the node pick one
+ * @error: return location for a #GError
+ *
+ * Takes a node's address apart: an entry of the seeds' config lists
+ * (`(list host port)`), written as one string, as the frameworks' worker
+ * lists and keyfile keys take them.
+ *
+ * Returns: %TRUE, or %FALSE with @error set (%DP_ERROR_INVALID_MESSAGE)
+ *   if @address is not one
+ */
+gboolean
+dp_node_address_parse (const char  *address,
+                       guint        default_port,
+                       char       **out_host,
+                       guint       *out_port,
+                       GError     **error)
+{
+  const char *colon;
+  guint64 port = default_port;
+  g_autofree char *host = NULL;
+
+  g_return_val_if_fail (address != NULL, FALSE);
+  g_return_val_if_fail (out_host != NULL && out_port != NULL, FALSE);
+
+  colon = strrchr (address, ':');
+  if (address[0] == '[')
     {
-      g_propagate_error (error, state.error);
-      g_ptr_array_unref (state.nodes);
-      return NULL;
+      const char *close = strchr (address, ']');
+
+      if (close == NULL || (close[1] != '\0' && close[1] != ':'))
+        goto bad;
+      host = g_strndup (address + 1, close - address - 1);
+      colon = close[1] == ':' ? close + 1 : NULL;
     }
-  return state.nodes;
+  else if (colon != NULL && strchr (address, ':') != colon)
+    {
+      host = g_strdup (address);      /* an IPv6 address alone */
+      colon = NULL;
+    }
+  else
+    host = colon != NULL ? g_strndup (address, colon - address) : g_strdup (address);
+
+  if (colon != NULL && !g_ascii_string_to_unsigned (colon + 1, 10, 0, 65535, &port, NULL))
+    goto bad;
+  if (host[0] == '\0')
+    goto bad;
+
+  *out_host = g_steal_pointer (&host);
+  *out_port = (guint) port;
+  return TRUE;
+
+bad:
+  g_set_error (error, DP_ERROR, DP_ERROR_INVALID_MESSAGE,
+               "“%s” is not a node address: expected HOST:PORT (port 0: any)", address);
+  return FALSE;
+}
+
+/**
+ * dp_spawn_nodes_at:
+ * @addresses: (array zero-terminated=1): where to start nodes, as
+ *   [func@Dp.node_address_parse] reads them; port 0 lets each node pick
+ *   its own, and an address with a nonzero port given twice is one node
+ * @options: (nullable): how to spawn them (launcher, solo, …): the port
+ *   of each comes from its address, @options' `listen_port` being the
+ *   port of an address that gives none; %NULL for the defaults
+ * @error: return location for a #GError
+ *
+ * Spawns a node for each distinct address at once and waits for all, as
+ * the seeds' `make-map-reduce-workers` and `make-ndp-group` do with
+ * their config lists.
+ *
+ * Returns: (transfer container) (element-type DpRemoteNode): a node for
+ *   each address, in order (one node twice for an address given twice),
+ *   or %NULL with @error set if an address is not one or a node did not
+ *   start (the nodes that did are told to exit)
+ */
+GPtrArray *
+dp_spawn_nodes_at (const char * const  *addresses,
+                   const DpNodeOptions *options,
+                   GError             **error)
+{
+  g_autoptr(GPtrArray) hosts = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GArray) node_options = g_array_new (FALSE, FALSE, sizeof (DpNodeOptions));
+  g_autoptr(GPtrArray) nodes = NULL;
+  g_autofree guint *node_of = NULL;
+  GPtrArray *per_address;
+  DpNodeOptions defaults;
+  guint n_addresses;
+
+  g_return_val_if_fail (addresses != NULL, NULL);
+
+  if (options == NULL)
+    {
+      dp_node_options_init (&defaults);
+      options = &defaults;
+    }
+
+  /* Which node each address is: a new one, unless the same host and
+   * (nonzero) port came before. */
+  n_addresses = g_strv_length ((char **) addresses);
+  node_of = g_new (guint, MAX (n_addresses, 1));
+  for (guint i = 0; i < n_addresses; i++)
+    {
+      g_autofree char *host = NULL;
+      guint port;
+
+      if (!dp_node_address_parse (addresses[i], options->listen_port, &host, &port, error))
+        return NULL;
+      node_of[i] = hosts->len;
+      for (guint j = 0; j < hosts->len; j++)
+        if (port != 0 && g_array_index (node_options, DpNodeOptions, j).listen_port == port &&
+            g_str_equal (g_ptr_array_index (hosts, j), host))
+          node_of[i] = j;
+      if (node_of[i] == hosts->len)
+        {
+          DpNodeOptions one = *options;
+
+          one.listen_port = port;
+          g_ptr_array_add (hosts, g_steal_pointer (&host));
+          g_array_append_val (node_options, one);
+        }
+    }
+
+  nodes = spawn_nodes_concurrently ((const char * const *) hosts->pdata,
+                                    (const DpNodeOptions *) node_options->data, hosts->len, error);
+  if (nodes == NULL)
+    return NULL;
+  per_address = g_ptr_array_new_full (n_addresses, g_object_unref);
+  for (guint i = 0; i < n_addresses; i++)
+    g_ptr_array_add (per_address, g_object_ref (g_ptr_array_index (nodes, node_of[i])));
+  return per_address;
 }
 
 /**

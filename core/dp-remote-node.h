@@ -229,6 +229,16 @@ GPtrArray          *dp_spawn_nodes_join                (const char * const  *hos
                                                         const DpNodeOptions *options,
                                                         GError             **error);
 DP_AVAILABLE_IN_ALL
+gboolean            dp_node_address_parse              (const char          *address,
+                                                        guint                default_port,
+                                                        char               **out_host,
+                                                        guint               *out_port,
+                                                        GError             **error);
+DP_AVAILABLE_IN_ALL
+GPtrArray          *dp_spawn_nodes_at                  (const char * const  *addresses,
+                                                        const DpNodeOptions *options,
+                                                        GError             **error);
+DP_AVAILABLE_IN_ALL
 char               *dp_ssh_bin_path                    (void);
 DP_AVAILABLE_IN_ALL
 char               *dp_racket_path                     (void);

@@ -337,81 +337,6 @@ dp_ndp_group_new_local (guint        n_workers,
   return g_steal_pointer (&self);
 }
 
-/* "HOST:PORT", "[V6]:PORT" or "HOST" (the default port). */
-static gboolean
-parse_address (const char  *entry,
-               guint        default_port,
-               char       **out_host,
-               guint       *out_port,
-               GError     **error)
-{
-  const char *colon = strrchr (entry, ':');
-  guint64 port = default_port;
-  g_autofree char *host = NULL;
-
-  if (entry[0] == '[')
-    {
-      const char *close = strchr (entry, ']');
-
-      if (close == NULL || (close[1] != '\0' && close[1] != ':'))
-        goto bad;
-      host = g_strndup (entry + 1, close - entry - 1);
-      colon = close[1] == ':' ? close + 1 : NULL;
-    }
-  else if (colon != NULL && strchr (entry, ':') != colon)
-    {
-      host = g_strdup (entry);      /* a bare IPv6 address */
-      colon = NULL;
-    }
-  else
-    host = colon != NULL ? g_strndup (entry, colon - entry) : g_strdup (entry);
-
-  if (colon != NULL && !g_ascii_string_to_unsigned (colon + 1, 10, 0, 65535, &port, NULL))
-    goto bad;
-  if (host[0] == '\0')
-    goto bad;
-
-  *out_host = g_steal_pointer (&host);
-  *out_port = (guint) port;
-  return TRUE;
-
-bad:
-  g_set_error (error, DP_ERROR, DP_ERROR_INVALID_MESSAGE,
-               "“%s” is not a worker address: expected HOST:PORT (port 0: any)", entry);
-  return FALSE;
-}
-
-typedef struct {
-  GMainLoop *loop;
-  DpRemoteNode **nodes;
-  GError *error;
-  guint pending;
-} Spawning;
-
-typedef struct {
-  Spawning *spawning;
-  guint index;
-} SpawnSlot;
-
-static void
-spawned_cb (GObject      *source,
-            GAsyncResult *result,
-            gpointer      data)
-{
-  SpawnSlot *slot = data;
-  Spawning *spawning = slot->spawning;
-  GError *error = NULL;
-
-  spawning->nodes[slot->index] = dp_spawn_node_at_finish (result, &error);
-  if (error != NULL && spawning->error == NULL)
-    spawning->error = error;
-  else
-    g_clear_error (&error);
-  if (--spawning->pending == 0)
-    g_main_loop_quit (spawning->loop);
-  g_free (slot);
-}
-
 /**
  * dp_make_ndp_group:
  * @config: (array zero-terminated=1): where the workers run: `HOST:PORT`
@@ -435,84 +360,24 @@ dp_make_ndp_group (const char * const  *config,
                    GError             **error)
 {
   g_autoptr(DpNdpGroup) self = NULL;
-  g_autoptr(GMainContext) context = NULL;
-  g_autoptr(GPtrArray) hosts = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GArray) ports = g_array_new (FALSE, FALSE, sizeof (guint));
-  g_autofree guint *node_of = NULL;
-  g_autofree DpNodeOptions *node_options = NULL;
-  DpNodeOptions defaults;
-  Spawning spawning = { NULL, NULL, NULL, 0 };
-  guint n_entries, n_nodes = 0;
+  g_autoptr(GPtrArray) nodes = NULL;
 
   g_return_val_if_fail (config != NULL, NULL);
 
-  if (options == NULL)
-    {
-      dp_node_options_init (&defaults);
-      options = &defaults;
-    }
-
-  /* Which node each entry is on: a new one, unless the same host and
-   * (nonzero) port came before. */
-  n_entries = g_strv_length ((char **) config);
-  node_of = g_new (guint, MAX (n_entries, 1));
-  for (guint i = 0; i < n_entries; i++)
-    {
-      char *host;
-      guint port;
-
-      if (!parse_address (config[i], options->listen_port, &host, &port, error))
-        return NULL;
-      node_of[i] = n_nodes;
-      for (guint j = 0; j < hosts->len; j++)
-        if (port != 0 && g_array_index (ports, guint, j) == port &&
-            g_str_equal (g_ptr_array_index (hosts, j), host))
-          node_of[i] = j;
-      if (node_of[i] == n_nodes)
-        {
-          g_ptr_array_add (hosts, host);
-          g_array_append_val (ports, port);
-          n_nodes++;
-        }
-      else
-        g_free (host);
-    }
-
   /* Spawn them all at once. */
-  self = group_new (n_entries);
-  node_options = g_new (DpNodeOptions, MAX (n_nodes, 1));
-  spawning.nodes = g_new0 (DpRemoteNode *, MAX (n_nodes, 1));
-  context = g_main_context_new ();
-  g_main_context_push_thread_default (context);
-  spawning.loop = g_main_loop_new (context, FALSE);
-  for (guint i = 0; i < n_nodes; i++)
+  nodes = dp_spawn_nodes_at (config, options, error);
+  if (nodes == NULL)
     {
-      SpawnSlot *slot = g_new (SpawnSlot, 1);
-
-      slot->spawning = &spawning;
-      slot->index = i;
-      node_options[i] = *options;
-      node_options[i].listen_port = g_array_index (ports, guint, i);
-      spawning.pending++;
-      dp_spawn_node_at_async (g_ptr_array_index (hosts, i), &node_options[i], NULL, spawned_cb, slot);
-    }
-  if (spawning.pending > 0)
-    g_main_loop_run (spawning.loop);
-  g_main_loop_unref (spawning.loop);
-  g_main_context_pop_thread_default (context);
-
-  for (guint i = 0; i < n_nodes; i++)
-    if (spawning.nodes[i] != NULL)
-      g_ptr_array_add (self->spawned_nodes, spawning.nodes[i]);
-  g_free (spawning.nodes);
-  if (spawning.error != NULL)
-    {
-      g_propagate_prefixed_error (error, spawning.error, "Cannot start the ndp group's nodes: ");
+      g_prefix_error (error, "Cannot start the ndp group's nodes: ");
       return NULL;
     }
+  self = group_new (nodes->len);
+  for (guint i = 0; i < nodes->len; i++)
+    if (!g_ptr_array_find (self->spawned_nodes, g_ptr_array_index (nodes, i), NULL))
+      g_ptr_array_add (self->spawned_nodes, g_object_ref (g_ptr_array_index (nodes, i)));
 
-  for (guint i = 0; i < n_entries; i++)
-    if (!add_worker_on_node (self, g_ptr_array_index (self->spawned_nodes, node_of[i]), options->backend,
+  for (guint i = 0; i < nodes->len; i++)
+    if (!add_worker_on_node (self, g_ptr_array_index (nodes, i), options != NULL ? options->backend : NULL,
                              error))
       return NULL;
 

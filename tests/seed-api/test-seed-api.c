@@ -13,7 +13,11 @@
  *    its output prefixed, its status; wrap_argv of local and ssh;
  *  - place-socket-bridge%: a channel bound to a socket connection's id;
  *  - log-message and connect-to-named-place from a place of the processes
- *    backend, which has no node and no cookie.
+ *    backend, which has no node and no cookie;
+ *  - spawn-nodes/join (the nodes in the order asked for), node addresses
+ *    (HOST:PORT) and dp_spawn_nodes_at(): a node per address, one for an
+ *    address with a port given twice, and a clear error for a bad address
+ *    or a node that cannot start.
  *
  * The place functions are in seed-api-places.so (DPLACES_PLUGIN_PATH).
  *
@@ -209,6 +213,171 @@ wait_for_log_line (const char * const *needles)
   g_mutex_unlock (&log_lock);
 
   return found;
+}
+
+/* ── spawn-nodes/join, node addresses, spawning at addresses ───────── */
+
+static void
+test_node_address_parse (void)
+{
+  static const struct {
+    const char *address;
+    const char *host;
+    guint port;
+  } good[] = {
+    { "localhost:6340", "localhost", 6340 },
+    { "localhost:0", "localhost", 0 },
+    { "host.example", "host.example", 1234 },
+    { "[::1]:80", "::1", 80 },
+    { "[::1]", "::1", 1234 },
+    { "fe80::1", "fe80::1", 1234 },
+  };
+  static const char * const bad[] = {
+    "", ":80", "host:", "host:port", "host:65536", "host:-1", "[::1", "[::1]x", "[::1]:", "[]:80",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (good); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *host = NULL;
+      guint port = 7;
+
+      g_assert_true (dp_node_address_parse (good[i].address, 1234, &host, &port, &error));
+      g_assert_no_error (error);
+      g_assert_cmpstr (host, ==, good[i].host);
+      g_assert_cmpuint (port, ==, good[i].port);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *host = NULL;
+      guint port = 7;
+
+      g_assert_false (dp_node_address_parse (bad[i], 1234, &host, &port, &error));
+      g_assert_error (error, DP_ERROR, DP_ERROR_INVALID_MESSAGE);
+      g_assert_nonnull (strstr (error->message, bad[i]));
+      g_assert_null (host);
+      g_assert_cmpuint (port, ==, 7);
+    }
+}
+
+/* @node runs: a named echo place started there answers @text. */
+static void
+assert_node_echoes (DpRemoteNode *node,
+                    const char   *text)
+{
+  g_autoptr(DpRemoteConnection) place = launch (node, "seed_named_echo", "echo", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DpRemoteConnection) connection = dp_connect_to_named_place (node, "echo", &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (connection);
+  assert_echo (DP_CHANNEL (connection), text);
+}
+
+/* A TCP port nothing listens on now, picked by the system. */
+static guint
+unused_port (void)
+{
+  g_autoptr(GSocketListener) listener = g_socket_listener_new ();
+  g_autoptr(GError) error = NULL;
+  guint16 port = g_socket_listener_add_any_inet_port (listener, NULL, &error);
+
+  g_assert_no_error (error);
+  g_socket_listener_close (listener);
+  return port;
+}
+
+static void
+test_spawn_nodes_join (void)
+{
+  const char *hosts[] = { "localhost", "127.0.0.1", NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) nodes = NULL;
+  DpNodeOptions options;
+
+  dp_node_options_init (&options);
+  options.listen_port = 0;
+  options.launcher = "local";
+  nodes = dp_spawn_nodes_join (hosts, &options, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (nodes);
+
+  /* In the order asked for, whichever started first. */
+  g_assert_cmpuint (nodes->len, ==, 2);
+  for (guint i = 0; i < nodes->len; i++)
+    {
+      g_assert_cmpstr (dp_remote_node_get_host (g_ptr_array_index (nodes, i)), ==, hosts[i]);
+      assert_node_echoes (g_ptr_array_index (nodes, i), hosts[i]);
+    }
+  for (guint i = 0; i < nodes->len; i++)
+    stop_node (g_ptr_array_index (nodes, i));
+}
+
+static void
+test_spawn_nodes_at (void)
+{
+  guint port = unused_port ();
+  g_autofree char *fixed = g_strdup_printf ("localhost:%u", port);
+  const char *addresses[] = { "localhost:0", fixed, "127.0.0.1", fixed, NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) nodes = NULL;
+  DpNodeOptions options;
+
+  dp_node_options_init (&options);
+  options.listen_port = 0;      /* for "127.0.0.1", which gives none */
+  options.launcher = "local";
+  nodes = dp_spawn_nodes_at (addresses, &options, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (nodes);
+
+  /* A node per address, in order; the fixed port's twice is one node. */
+  g_assert_cmpuint (nodes->len, ==, 4);
+  g_assert_true (g_ptr_array_index (nodes, 1) == g_ptr_array_index (nodes, 3));
+  g_assert_true (g_ptr_array_index (nodes, 0) != g_ptr_array_index (nodes, 2));
+  g_assert_cmpstr (dp_remote_node_get_host (g_ptr_array_index (nodes, 0)), ==, "localhost");
+  g_assert_cmpstr (dp_remote_node_get_host (g_ptr_array_index (nodes, 2)), ==, "127.0.0.1");
+  g_assert_cmpuint (dp_remote_node_get_listen_port (g_ptr_array_index (nodes, 1)), ==, port);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_assert_cmpuint (dp_remote_node_get_listen_port (g_ptr_array_index (nodes, i)), >, 0);
+      assert_node_echoes (g_ptr_array_index (nodes, i), addresses[i]);
+    }
+  for (guint i = 0; i < 3; i++)
+    stop_node (g_ptr_array_index (nodes, i));
+}
+
+static void
+test_spawn_nodes_at_refused (void)
+{
+  g_autoptr(GSocketListener) taken = g_socket_listener_new ();
+  g_autofree char *busy = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) nodes = NULL;
+  const char *bad_address[] = { "localhost:0", "localhost:65536", NULL };
+  const char *busy_port[] = { "localhost:0", NULL, NULL };
+  DpNodeOptions options;
+  guint16 port;
+
+  dp_node_options_init (&options);
+  options.launcher = "local";
+
+  /* A bad address: nothing is spawned. */
+  nodes = dp_spawn_nodes_at (bad_address, &options, &error);
+  g_assert_null (nodes);
+  g_assert_error (error, DP_ERROR, DP_ERROR_INVALID_MESSAGE);
+  g_assert_nonnull (strstr (error->message, "localhost:65536"));
+  g_clear_error (&error);
+
+  /* A node that cannot listen: the call fails, saying why. */
+  port = g_socket_listener_add_any_inet_port (taken, NULL, &error);
+  g_assert_no_error (error);
+  busy = g_strdup_printf ("localhost:%u", port);
+  busy_port[1] = busy;
+  nodes = dp_spawn_nodes_at (busy_port, &options, &error);
+  g_assert_null (nodes);
+  g_assert_nonnull (error);
+  g_test_message ("refused as expected: %s", error->message);
 }
 
 /* ── start-message-router/thread ────────────────────────────────────── */
@@ -756,6 +925,10 @@ main (int    argc,
   g_test_add_func ("/seed-api/place-socket-bridge", test_place_socket_bridge);
   g_test_add_func ("/seed-api/processes/log-message", test_processes_log_message);
   g_test_add_func ("/seed-api/processes/connect-to-named-place", test_processes_connect);
+  g_test_add_func ("/seed-api/node-address-parse", test_node_address_parse);
+  g_test_add_func ("/seed-api/spawn-nodes-join", test_spawn_nodes_join);
+  g_test_add_func ("/seed-api/spawn-nodes-at", test_spawn_nodes_at);
+  g_test_add_func ("/seed-api/spawn-nodes-at/refused", test_spawn_nodes_at_refused);
 
   return g_test_run ();
 }
