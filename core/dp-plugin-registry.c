@@ -473,6 +473,77 @@ load_plugin_file (DpPluginRegistry *self,
 }
 
 /**
+ * dp_procedure_address_parse:
+ * @address: a procedure address: `MODULE:SYMBOL`
+ * @out_module: (out) (optional): the module: a name found in the plugin
+ *   directories (`NAME.so`, `libNAME.so`) or a path to a shared object
+ * @out_symbol: (out) (optional): the exported function's name
+ * @error: return location for a #GError
+ *
+ * Takes a procedure address apart: the seeds' `(list module-path
+ * 'symbol)`, written as one string. The symbol is what follows the last
+ * `:`, so a module path may hold colons.
+ *
+ * Returns: %TRUE, or %FALSE with @error set if @address is not one
+ */
+gboolean
+dp_procedure_address_parse (const char  *address,
+                            char       **out_module,
+                            char       **out_symbol,
+                            GError     **error)
+{
+  const char *colon;
+
+  g_return_val_if_fail (address != NULL, FALSE);
+
+  colon = strrchr (address, ':');
+  if (colon == NULL || colon == address || colon[1] == '\0')
+    {
+      g_set_error (error, DP_ERROR, DP_ERROR_INVALID_MESSAGE,
+                   "“%s” is not a procedure address: expected MODULE:SYMBOL", address);
+      return FALSE;
+    }
+  for (const char *c = colon + 1; *c != '\0'; c++)
+    if (!g_ascii_isalnum (*c) && *c != '_')
+      {
+        g_set_error (error, DP_ERROR, DP_ERROR_INVALID_MESSAGE,
+                     "“%s” is not a procedure address: “%s” is not a C symbol", address, colon + 1);
+        return FALSE;
+      }
+
+  if (out_module != NULL)
+    *out_module = g_strndup (address, colon - address);
+  if (out_symbol != NULL)
+    *out_symbol = g_strdup (colon + 1);
+  return TRUE;
+}
+
+/**
+ * dp_procedure_address_resolve:
+ * @address: a procedure address: `MODULE:SYMBOL`
+ * @error: return location for a #GError
+ *
+ * Loads the module (once) from the plugin directories and finds the
+ * function: what the seeds' `dynamic-require` does with an address. The
+ * frameworks name their procedures so (MapReduce's mappers and reducers,
+ * NDP's work, RMPI's reductions).
+ *
+ * Returns: (nullable): the function's address, or %NULL with @error set,
+ *   naming the directories searched
+ */
+gpointer
+dp_procedure_address_resolve (const char  *address,
+                              GError     **error)
+{
+  g_autofree char *module = NULL;
+  g_autofree char *symbol = NULL;
+
+  if (!dp_procedure_address_parse (address, &module, &symbol, error))
+    return NULL;
+  return dp_plugin_registry_lookup_symbol (dp_plugin_registry_get_default (), module, symbol, error);
+}
+
+/**
  * dp_plugin_registry_lookup_plugin:
  * @self: a registry
  * @extension_point: an extension point, such as

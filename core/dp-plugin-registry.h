@@ -38,6 +38,14 @@ gpointer            dp_plugin_registry_lookup_symbol    (DpPluginRegistry *self,
                                                          const char       *module,
                                                          const char       *symbol,
                                                          GError          **error);
+DP_AVAILABLE_IN_ALL
+gboolean            dp_procedure_address_parse          (const char       *address,
+                                                         char            **out_module,
+                                                         char            **out_symbol,
+                                                         GError          **error);
+DP_AVAILABLE_IN_ALL
+gpointer            dp_procedure_address_resolve        (const char       *address,
+                                                         GError          **error);
 
 DP_AVAILABLE_IN_ALL
 GType               dp_plugin_registry_lookup_plugin    (DpPluginRegistry *self,

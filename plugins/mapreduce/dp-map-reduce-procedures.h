@@ -124,13 +124,4 @@ DP_MAPREDUCE_AVAILABLE_IN_ALL
 gint      dp_map_reduce_default_sorter     (GVariant            *a,
                                             GVariant            *b);
 
-DP_MAPREDUCE_AVAILABLE_IN_ALL
-gboolean  dp_procedure_address_parse       (const char          *address,
-                                            char               **out_module,
-                                            char               **out_symbol,
-                                            GError             **error);
-DP_MAPREDUCE_AVAILABLE_IN_ALL
-gpointer  dp_procedure_address_resolve     (const char          *address,
-                                            GError             **error);
-
 G_END_DECLS

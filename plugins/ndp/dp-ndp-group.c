@@ -7,8 +7,6 @@
 
 #include "config.h"
 
-#include <string.h>
-
 #include "dp-ndp-coordinator-private.h"
 #include "dp-ndp-group-private.h"
 #include "dp-ndp-protocol-private.h"
@@ -176,21 +174,9 @@ DpNdpProcedure
 dp_ndp_procedure_resolve (const char  *address,
                           GError     **error)
 {
-  g_autofree char *module = NULL;
-  const char *colon;
-
   g_return_val_if_fail (address != NULL, NULL);
 
-  colon = strrchr (address, ':');
-  if (colon == NULL || colon == address || colon[1] == '\0')
-    {
-      g_set_error (error, DP_ERROR, DP_ERROR_INVALID_MESSAGE,
-                   "“%s” is not a procedure address: expected MODULE:SYMBOL", address);
-      return NULL;
-    }
-  module = g_strndup (address, colon - address);
-  return (DpNdpProcedure) dp_plugin_registry_lookup_symbol (dp_plugin_registry_get_default (), module,
-                                                           colon + 1, error);
+  return (DpNdpProcedure) dp_procedure_address_resolve (address, error);
 }
 
 /* Runs @procedure here, in this worker (or program). */

@@ -156,7 +156,8 @@ dp_rmpi_op_lookup (const char  *name,
     { "+", DP_RMPI_OP_SUM }, { "*", DP_RMPI_OP_PROD }, { "and", DP_RMPI_OP_LAND },
     { "or", DP_RMPI_OP_LOR }, { "xor", DP_RMPI_OP_LXOR },
   };
-  const char *colon;
+  g_autofree char *module = NULL;
+  g_autofree char *symbol = NULL;
 
   g_return_val_if_fail (name != NULL, NULL);
 
@@ -167,12 +168,8 @@ dp_rmpi_op_lookup (const char  *name,
     if (g_str_equal (name, aliases[i].alias))
       return &builtins[aliases[i].kind];
 
-  colon = strrchr (name, ':');
-  if (colon != NULL && colon != name && colon[1] != '\0')
-    {
-      g_autofree char *module = g_strndup (name, colon - name);
-      return dp_rmpi_op_new_from_module (module, colon + 1, error);
-    }
+  if (dp_procedure_address_parse (name, &module, &symbol, NULL))
+    return dp_rmpi_op_new_from_module (module, symbol, error);
 
   g_set_error (error, DP_ERROR, DP_ERROR_NOT_FOUND,
                "Unknown reduction “%s”: expected sum, prod, min, max, land, lor, lxor, band, "

@@ -60,18 +60,11 @@ static NdpMapFunc
 resolve_function (const char  *address,
                   GError     **error)
 {
-  const char *colon = strrchr (address, ':');
-  g_autofree char *module = NULL;
+  NdpMapFunc function = (NdpMapFunc) dp_procedure_address_resolve (address, error);
 
-  if (colon == NULL || colon == address || colon[1] == '\0')
-    {
-      g_set_error (error, DP_ERROR, DP_ERROR_INVALID_MESSAGE,
-                   "ndp-map: “%s” is not a function address: expected MODULE:SYMBOL", address);
-      return NULL;
-    }
-  module = g_strndup (address, colon - address);
-  return (NdpMapFunc) dp_plugin_registry_lookup_symbol (dp_plugin_registry_get_default (), module,
-                                                       colon + 1, error);
+  if (function == NULL)
+    g_prefix_error (error, "ndp-map: ");
+  return function;
 }
 
 static GVariant *
