@@ -11,7 +11,7 @@
 
 #include "dp-version-macros.h"
 
-#include <glib-object.h>
+#include <gio/gio.h>
 
 G_BEGIN_DECLS
 
@@ -58,5 +58,52 @@ gboolean dp_service_start (DpService  *self,
                            GError    **error);
 DP_AVAILABLE_IN_ALL
 void     dp_service_stop  (DpService  *self);
+
+/* What services share: their keyfile group's keys, and a one-shot job. */
+
+DP_AVAILABLE_IN_ALL
+void       dp_service_prefix_key_error  (DpSystem            *system,
+                                         const char          *group,
+                                         const char          *key,
+                                         GError             **error);
+DP_AVAILABLE_IN_ALL
+GPtrArray *dp_service_lookup_nodes      (DpSystem            *system,
+                                         const char          *group,
+                                         const char          *key,
+                                         const char * const  *names,
+                                         GError             **error);
+DP_AVAILABLE_IN_ALL
+char      *dp_service_procedure_address (DpSystem            *system,
+                                         const char          *group,
+                                         const char          *key,
+                                         const char          *value,
+                                         const char          *module,
+                                         GError             **error);
+
+/**
+ * DpServiceJobFunc:
+ * @service: the service that runs the job
+ * @data: the data given to [func@Dp.service_run_job]
+ * @cancellable: (nullable): the job's cancellable
+ * @error: return location for a #GError
+ *
+ * A service's job. It runs in a thread of its own and may block.
+ *
+ * Returns: (transfer full): what the job gives, or %NULL with @error set
+ */
+typedef GVariant * (*DpServiceJobFunc) (DpService     *service,
+                                        gpointer       data,
+                                        GCancellable  *cancellable,
+                                        GError       **error);
+
+DP_AVAILABLE_IN_ALL
+void       dp_service_run_job           (DpService           *service,
+                                         DpSystem            *system,
+                                         const char          *what,
+                                         gboolean             print_result,
+                                         DpServiceJobFunc     func,
+                                         gpointer             data,
+                                         GDestroyNotify       destroy,
+                                         GCancellable        *cancellable);
 
 G_END_DECLS

@@ -6,9 +6,6 @@
 
 #include "config.h"
 
-#include <stdio.h>
-#include <string.h>
-
 #include "dp-map-reduce-service.h"
 
 /* DpMapReduceService: what `dplaces run` does with a [mapreduce] group.
@@ -41,7 +38,6 @@ struct _DpMapReduceService
   /* running */
   GMutex lock;
   DpMapReduceJob *job;
-  DpSystem *system;
   GCancellable *cancellable;
 };
 
@@ -354,55 +350,6 @@ dp_map_reduce_service_init (DpMapReduceService *self)
   g_mutex_init (&self->lock);
 }
 
-/* Makes @error a keyfile error about @key, naming its line: the system
- * puts FILE:LINE: [mapreduce] (the group's line) in front. */
-static void
-key_error (DpSystem    *system,
-           const char  *key,
-           GError     **error)
-{
-  DpConfig *config = dp_system_get_config (system);
-  GError *cause;
-
-  if (error == NULL || *error == NULL)
-    return;
-  cause = *error;
-  *error = g_error_new (DP_ERROR, DP_ERROR_CONFIG, "%s= (line %u): %s", key,
-                        dp_config_get_line (config, "mapreduce", key), cause->message);
-  g_error_free (cause);
-}
-
-/* SYMBOL in module=, or MODULE:SYMBOL as it is. */
-static char *
-procedure_address (DpMapReduceService  *self,
-                   DpSystem            *system,
-                   const char          *key,
-                   const char          *value,
-                   GError             **error)
-{
-  g_autofree char *address = NULL;
-
-  if (value == NULL || value[0] == '\0')
-    return NULL;
-  if (strchr (value, ':') != NULL)
-    address = g_strdup (value);
-  else if (self->module != NULL && self->module[0] != '\0')
-    address = g_strconcat (self->module, ":", value, NULL);
-  else
-    {
-      g_set_error (error, DP_ERROR, DP_ERROR_CONFIG,
-                   "“%s”: give MODULE:SYMBOL, or the module in module=", value);
-      key_error (system, key, error);
-      return NULL;
-    }
-  if (!dp_procedure_address_parse (address, NULL, NULL, error))
-    {
-      key_error (system, key, error);
-      return NULL;
-    }
-  return g_steal_pointer (&address);
-}
-
 static GVariant *
 read_tasks (DpMapReduceService  *self,
             DpSystem            *system,
@@ -420,7 +367,7 @@ read_tasks (DpMapReduceService  *self,
 
       if (tasks == NULL)
         {
-          key_error (system, "tasks", error);
+          dp_service_prefix_key_error (system, "mapreduce", "tasks", error);
           return NULL;
         }
       if (!g_variant_is_container (tasks) || g_variant_get_type_string (tasks)[0] != 'a')
@@ -428,7 +375,7 @@ read_tasks (DpMapReduceService  *self,
           g_set_error (error, DP_ERROR, DP_ERROR_CONFIG,
                        "expected an array of tasks, got a value of type “%s”",
                        g_variant_get_type_string (tasks));
-          key_error (system, "tasks", error);
+          dp_service_prefix_key_error (system, "mapreduce", "tasks", error);
           return NULL;
         }
       return g_steal_pointer (&tasks);
@@ -455,19 +402,18 @@ read_tasks (DpMapReduceService  *self,
   return NULL;
 }
 
-static void
-job_thread (GTask        *task,
-            gpointer      source,
-            gpointer      data,
-            GCancellable *cancellable)
+/* The job, in a thread of its own (dp_service_run_job()). */
+static GVariant *
+run_job (DpService     *service,
+         gpointer       data,
+         GCancellable  *cancellable,
+         GError       **error)
 {
-  DpMapReduceService *self = source;
+  DpMapReduceService *self = DP_MAP_REDUCE_SERVICE (service);
   Spec *spec = data;
   g_autoptr(DpMapReduceWorkers) workers = NULL;
   g_autoptr(DpMapReduceJob) job = NULL;
   DpMapReduceOptions options;
-  GError *error = NULL;
-  GVariant *result;
 
   if (spec->config != NULL)
     {
@@ -475,16 +421,13 @@ job_thread (GTask        *task,
 
       dp_node_options_init (&node_options);
       node_options.backend = spec->backend;
-      workers = dp_make_map_reduce_workers ((const char * const *) spec->config, &node_options, &error);
+      workers = dp_make_map_reduce_workers ((const char * const *) spec->config, &node_options, error);
     }
   else
     workers = dp_map_reduce_workers_new_on_nodes ((DpRemoteNode **) spec->nodes->pdata, spec->nodes->len,
-                                                  spec->backend, &error);
+                                                  spec->backend, error);
   if (workers == NULL)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
+    return NULL;
 
   dp_map_reduce_options_init (&options);
   options.sorter = spec->sorter;
@@ -495,45 +438,7 @@ job_thread (GTask        *task,
   g_set_object (&self->job, job);
   g_mutex_unlock (&self->lock);
 
-  result = dp_map_reduce_job_run (job, cancellable, &error);
-  if (result == NULL)
-    g_task_return_error (task, error);
-  else
-    g_task_return_pointer (task, result, (GDestroyNotify) g_variant_unref);
-}
-
-/* In the node's loop: the job is done. */
-static void
-job_done_cb (GObject      *source,
-             GAsyncResult *result,
-             gpointer      data)
-{
-  DpMapReduceService *self = DP_MAP_REDUCE_SERVICE (source);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) value = g_task_propagate_pointer (G_TASK (result), &error);
-  DpSystem *system = self->system;
-
-  self->system = NULL;
-  if (value == NULL)
-    {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        {
-          g_autofree char *line = g_strdup_printf ("[mapreduce] map-reduce failed: %s", error->message);
-
-          dp_log_message (DP_LOG_WARNING, line);
-          dp_system_exit (system, 1);
-        }
-    }
-  else if (self->print_result)
-    {
-      g_autofree char *text = g_variant_print (value, FALSE);
-
-      printf ("%s\n", text);
-      fflush (stdout);
-    }
-
-  dp_system_release (system);
-  g_object_unref (system);
+  return dp_map_reduce_job_run (job, cancellable, error);
 }
 
 static gboolean
@@ -542,22 +447,25 @@ dp_map_reduce_service_start (DpService  *service,
                              GError    **error)
 {
   DpMapReduceService *self = DP_MAP_REDUCE_SERVICE (service);
-  g_autoptr(GTask) task = NULL;
   Spec *spec = g_new0 (Spec, 1);
-  GMainContext *context = dp_node_get_context (dp_system_get_node (system));
   GError *local_error = NULL;
+  struct {
+    const char *key;
+    const char *value;
+    char **address;
+  } procedures[] = {
+    { "mapper", self->mapper, &spec->mapper },
+    { "reducer", self->reducer, &spec->reducer },
+    { "sorter", self->sorter, &spec->sorter },
+    { "combiner", self->combiner, &spec->combiner },
+    { "outputer", self->outputer, &spec->outputer },
+  };
 
-  if (self->mapper == NULL || self->reducer == NULL)
+  if (self->mapper == NULL || self->mapper[0] == '\0' || self->reducer == NULL || self->reducer[0] == '\0')
     g_set_error (&local_error, DP_ERROR, DP_ERROR_CONFIG, "mapper= and reducer= are needed");
-  else if ((spec->mapper = procedure_address (self, system, "mapper", self->mapper, &local_error)) != NULL &&
-           (spec->reducer = procedure_address (self, system, "reducer", self->reducer, &local_error)) != NULL)
-    {
-      spec->sorter = procedure_address (self, system, "sorter", self->sorter, &local_error);
-      if (local_error == NULL)
-        spec->combiner = procedure_address (self, system, "combiner", self->combiner, &local_error);
-      if (local_error == NULL)
-        spec->outputer = procedure_address (self, system, "outputer", self->outputer, &local_error);
-    }
+  for (guint i = 0; i < G_N_ELEMENTS (procedures) && local_error == NULL; i++)
+    *procedures[i].address = dp_service_procedure_address (system, "mapreduce", procedures[i].key,
+                                                           procedures[i].value, self->module, &local_error);
   if (local_error == NULL)
     spec->tasks = read_tasks (self, system, &local_error);
 
@@ -573,21 +481,8 @@ dp_map_reduce_service_start (DpService  *service,
       else if (have_workers)
         spec->config = g_strdupv (self->workers);
       else
-        {
-          spec->nodes = g_ptr_array_new_with_free_func (g_object_unref);
-          for (guint i = 0; self->nodes[i] != NULL && local_error == NULL; i++)
-            {
-              DpRemoteNode *node = dp_system_lookup_node (system, self->nodes[i]);
-
-              if (node == NULL)
-                {
-                  g_set_error (&local_error, DP_ERROR, DP_ERROR_CONFIG, "no [node %s] group", self->nodes[i]);
-                  key_error (system, "nodes", &local_error);
-                }
-              else
-                g_ptr_array_add (spec->nodes, g_object_ref (node));
-            }
-        }
+        spec->nodes = dp_service_lookup_nodes (system, "mapreduce", "nodes",
+                                               (const char * const *) self->nodes, &local_error);
     }
 
   if (local_error != NULL)
@@ -598,16 +493,9 @@ dp_map_reduce_service_start (DpService  *service,
     }
   spec->backend = g_strdup (self->backend);
 
-  /* The job runs in a thread; it is done in the node's loop. */
-  self->system = g_object_ref (system);
   self->cancellable = g_cancellable_new ();
-  dp_system_hold (system);
-  g_main_context_push_thread_default (context);
-  task = g_task_new (self, self->cancellable, job_done_cb, NULL);
-  g_main_context_pop_thread_default (context);
-  g_task_set_source_tag (task, dp_map_reduce_service_start);
-  g_task_set_task_data (task, spec, (GDestroyNotify) spec_free);
-  g_task_run_in_thread (task, job_thread);
+  dp_service_run_job (service, system, "[mapreduce] map-reduce", self->print_result, run_job, spec,
+                      (GDestroyNotify) spec_free, self->cancellable);
   return TRUE;
 }
 

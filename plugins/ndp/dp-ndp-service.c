@@ -6,9 +6,6 @@
 
 #include "config.h"
 
-#include <stdio.h>
-#include <string.h>
-
 #include "dp-ndp-service.h"
 
 /* DpNdpService: what `dplaces run` does with an [ndp] group. Once the
@@ -36,7 +33,6 @@ struct _DpNdpService
   /* running */
   GMutex lock;
   DpNdpGroup *group;
-  DpSystem *system;
 };
 
 enum {
@@ -265,34 +261,16 @@ dp_ndp_service_init (DpNdpService *self)
   g_mutex_init (&self->lock);
 }
 
-/* Makes @error a keyfile error about @key, naming its line: the system
- * puts FILE:LINE: [ndp] (the group's line) in front. */
-static void
-key_error (DpSystem    *system,
-           const char  *key,
-           GError     **error)
+/* The work, in a thread of its own (dp_service_run_job()). */
+static GVariant *
+run_work (DpService     *service,
+          gpointer       data,
+          GCancellable  *cancellable,
+          GError       **error)
 {
-  DpConfig *config = dp_system_get_config (system);
-  GError *cause;
-
-  if (error == NULL || *error == NULL)
-    return;
-  cause = *error;
-  *error = g_error_new (DP_ERROR, DP_ERROR_CONFIG, "%s= (line %u): %s", key,
-                        dp_config_get_line (config, "ndp", key), cause->message);
-  g_error_free (cause);
-}
-
-static void
-work_thread (GTask        *task,
-             gpointer      source,
-             gpointer      data,
-             GCancellable *cancellable)
-{
-  DpNdpService *self = source;
+  DpNdpService *self = DP_NDP_SERVICE (service);
   Spec *spec = data;
   g_autoptr(DpNdpGroup) group = NULL;
-  GError *error = NULL;
   GVariant *result;
 
   if (spec->config != NULL)
@@ -301,60 +279,23 @@ work_thread (GTask        *task,
 
       dp_node_options_init (&node_options);
       node_options.backend = spec->backend;
-      group = dp_make_ndp_group ((const char * const *) spec->config, &node_options, &error);
+      group = dp_make_ndp_group ((const char * const *) spec->config, &node_options, error);
     }
   else if (spec->nodes != NULL)
     group = dp_ndp_group_new_on_nodes ((DpRemoteNode **) spec->nodes->pdata, spec->nodes->len,
-                                       spec->backend, &error);
+                                       spec->backend, error);
   else
-    group = dp_ndp_group_new_local (spec->local_workers, spec->backend, &error);
+    group = dp_ndp_group_new_local (spec->local_workers, spec->backend, error);
   if (group == NULL)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
+    return NULL;
 
   g_mutex_lock (&self->lock);
   g_set_object (&self->group, group);
   g_mutex_unlock (&self->lock);
 
-  result = dp_ndp_run (group, spec->procedure, spec->data, &error);
+  result = dp_ndp_run (group, spec->procedure, spec->data, error);
   dp_ndp_group_stop (group);
-  if (result == NULL)
-    g_task_return_error (task, error);
-  else
-    g_task_return_pointer (task, result, (GDestroyNotify) g_variant_unref);
-}
-
-/* In the node's loop: the work is done. */
-static void
-work_done_cb (GObject      *source,
-              GAsyncResult *result,
-              gpointer      data)
-{
-  DpNdpService *self = DP_NDP_SERVICE (source);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) value = g_task_propagate_pointer (G_TASK (result), &error);
-  DpSystem *system = self->system;
-
-  self->system = NULL;
-  if (value == NULL)
-    {
-      g_autofree char *line = g_strdup_printf ("[ndp] the work failed: %s", error->message);
-
-      dp_log_message (DP_LOG_WARNING, line);
-      dp_system_exit (system, 1);
-    }
-  else if (self->print_result)
-    {
-      g_autofree char *text = g_variant_print (value, FALSE);
-
-      printf ("%s\n", text);
-      fflush (stdout);
-    }
-
-  dp_system_release (system);
-  g_object_unref (system);
+  return result;
 }
 
 /* Checks the keys; fills @spec. */
@@ -367,7 +308,6 @@ read_keys (DpNdpService  *self,
   gboolean have_workers = self->workers != NULL && self->workers[0] != NULL;
   gboolean have_nodes = self->nodes != NULL && self->nodes[0] != NULL;
   gboolean have_local = self->local_workers > 0;
-  const char *colon;
 
   if (self->procedure == NULL || self->procedure[0] == '\0')
     {
@@ -375,33 +315,17 @@ read_keys (DpNdpService  *self,
                            "procedure= is needed: the work, MODULE:SYMBOL");
       return FALSE;
     }
-  colon = strrchr (self->procedure, ':');
-  if (colon != NULL)
-    spec->procedure = g_strdup (self->procedure);
-  else if (self->module != NULL && self->module[0] != '\0')
-    spec->procedure = g_strconcat (self->module, ":", self->procedure, NULL);
-  else
-    {
-      g_set_error (error, DP_ERROR, DP_ERROR_CONFIG, "“%s”: give MODULE:SYMBOL, or the module in module=",
-                   self->procedure);
-      key_error (system, "procedure", error);
-      return FALSE;
-    }
-  colon = strrchr (spec->procedure, ':');
-  if (colon == spec->procedure || colon[1] == '\0')
-    {
-      g_set_error (error, DP_ERROR, DP_ERROR_CONFIG, "“%s” is not a procedure address: expected "
-                   "MODULE:SYMBOL", spec->procedure);
-      key_error (system, "procedure", error);
-      return FALSE;
-    }
+  spec->procedure = dp_service_procedure_address (system, "ndp", "procedure", self->procedure, self->module,
+                                                  error);
+  if (spec->procedure == NULL)
+    return FALSE;
 
   if (self->data != NULL)
     {
       spec->data = dp_message_parse (self->data, error);
       if (spec->data == NULL)
         {
-          key_error (system, "data", error);
+          dp_service_prefix_key_error (system, "ndp", "data", error);
           return FALSE;
         }
     }
@@ -422,19 +346,9 @@ read_keys (DpNdpService  *self,
     spec->local_workers = self->local_workers;
   else
     {
-      spec->nodes = g_ptr_array_new_with_free_func (g_object_unref);
-      for (guint i = 0; self->nodes[i] != NULL; i++)
-        {
-          DpRemoteNode *node = dp_system_lookup_node (system, self->nodes[i]);
-
-          if (node == NULL)
-            {
-              g_set_error (error, DP_ERROR, DP_ERROR_CONFIG, "no [node %s] group", self->nodes[i]);
-              key_error (system, "nodes", error);
-              return FALSE;
-            }
-          g_ptr_array_add (spec->nodes, g_object_ref (node));
-        }
+      spec->nodes = dp_service_lookup_nodes (system, "ndp", "nodes", (const char * const *) self->nodes, error);
+      if (spec->nodes == NULL)
+        return FALSE;
     }
   spec->backend = g_strdup (self->backend);
   return TRUE;
@@ -446,9 +360,7 @@ dp_ndp_service_start (DpService  *service,
                       GError    **error)
 {
   DpNdpService *self = DP_NDP_SERVICE (service);
-  g_autoptr(GTask) task = NULL;
   Spec *spec = g_new0 (Spec, 1);
-  GMainContext *context = dp_node_get_context (dp_system_get_node (system));
 
   if (!read_keys (self, system, spec, error))
     {
@@ -456,15 +368,8 @@ dp_ndp_service_start (DpService  *service,
       return FALSE;
     }
 
-  /* The work runs in a thread; it is done in the node's loop. */
-  self->system = g_object_ref (system);
-  dp_system_hold (system);
-  g_main_context_push_thread_default (context);
-  task = g_task_new (self, NULL, work_done_cb, NULL);
-  g_main_context_pop_thread_default (context);
-  g_task_set_source_tag (task, dp_ndp_service_start);
-  g_task_set_task_data (task, spec, (GDestroyNotify) spec_free);
-  g_task_run_in_thread (task, work_thread);
+  dp_service_run_job (service, system, "[ndp] the work", self->print_result, run_work, spec,
+                      (GDestroyNotify) spec_free, NULL);
   return TRUE;
 }
 

@@ -166,7 +166,7 @@ dp_rmpi_service_start (DpService  *service,
 {
   DpRmpiService *self = DP_RMPI_SERVICE (service);
   g_autoptr(GVariant) args = NULL;
-  g_autoptr(GError) local_error = NULL;
+  g_autoptr(GPtrArray) nodes = NULL;
   GVariantBuilder entries;
   gboolean use_nodes = self->nodes != NULL && self->nodes[0] != NULL;
   const char * const *places = use_nodes ? (const char * const *) self->nodes
@@ -183,9 +183,18 @@ dp_rmpi_service_start (DpService  *service,
   if (self->ranks_per_host == 0)
     return fail_key (error, "ranks-per-host", "at least 1");
 
-  args = dp_message_parse (self->args != NULL ? self->args : "()", &local_error);
+  args = dp_message_parse (self->args != NULL ? self->args : "()", error);
   if (args == NULL)
-    return fail_key (error, "args", "%s", local_error->message);
+    {
+      dp_service_prefix_key_error (system, "rmpi", "args", error);
+      return FALSE;
+    }
+  if (use_nodes)
+    {
+      nodes = dp_service_lookup_nodes (system, "rmpi", "nodes", places, error);
+      if (nodes == NULL)
+        return FALSE;
+    }
 
   g_variant_builder_init (&entries, G_VARIANT_TYPE ("a(sqsua{sv})"));
   for (guint h = 0; h < n_places; h++)
@@ -195,14 +204,7 @@ dp_rmpi_service_start (DpService  *service,
 
       if (use_nodes)
         {
-          DpRemoteNode *node = dp_system_lookup_node (system, places[h]);
-
-          if (node == NULL)
-            {
-              g_variant_builder_clear (&entries);
-              return fail_key (error, "nodes", "no [node %s] group in this keyfile", places[h]);
-            }
-          host = dp_remote_node_get_host (node);
+          host = dp_remote_node_get_host (g_ptr_array_index (nodes, h));
           node_key = g_strdup (places[h]);
         }
       else
@@ -241,7 +243,7 @@ dp_rmpi_service_start (DpService  *service,
     return FALSE;
   if (use_nodes)
     for (guint h = 0; h < n_places; h++)
-      dp_rmpi_job_add_node (self->job, places[h], dp_system_lookup_node (system, places[h]));
+      dp_rmpi_job_add_node (self->job, places[h], g_ptr_array_index (nodes, h));
 
   /* Spawning and waiting block: not on the node's loop. */
   self->system = g_object_ref (system);

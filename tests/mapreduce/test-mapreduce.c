@@ -1128,6 +1128,8 @@ test_run_errors (void)
       { "errors.ini:", "[mapreduce]", "reducer=" } },
     { "[mapreduce]\nworkers=localhost:0\nmapper=split_mapper\nreducer=sum_reducer\ntasks=[]\n", 2,
       { "[mapreduce]", "mapper= (line 6)", "module=" } },
+    { "[mapreduce]\nworkers=localhost:0\nmodule=" PROCS "\nmapper=\nreducer=sum_reducer\ntasks=[]\n", 2,
+      { "[mapreduce]", "mapper= and reducer= are needed", NULL } },
     { "[mapreduce]\nworkers=localhost:0\nmodule=" PROCS "\nmapper=split_mapper\nreducer=sum_reducer\n"
       "tasks=[]\ninput-files=a.txt\n", 2, { "[mapreduce]", "tasks= or input-files=", NULL } },
     { "[mapreduce]\nmodule=" PROCS "\nmapper=split_mapper\nreducer=sum_reducer\ntasks=@aa(xs) []\n", 2,
