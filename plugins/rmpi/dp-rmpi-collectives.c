@@ -300,12 +300,12 @@ dp_rmpi_broadcast (DpRmpiComm  *comm,
 
   if (!dp_rmpi_comm_begin (comm, what, error))
     return NULL;
-  if (src >= comm->cnt || (comm->id == src && owned == NULL))
+  if (!dp_rmpi_comm_check_rank (comm, what, src, error))
+    return NULL;
+  if (comm->id == src && owned == NULL)
     {
       g_set_error (error, DP_ERROR, DP_ERROR_INVALID_MESSAGE,
-                   src >= comm->cnt ? "%s: rank %u of %u: there is no rank %u"
-                                    : "%s: rank %u of %u: the source (rank %u) has no value",
-                   what, comm->id, comm->cnt, src);
+                   "%s: rank %u of %u: the source (rank %u) has no value", what, comm->id, comm->cnt, src);
       return NULL;
     }
   if (comm->cnt == 1)
@@ -380,13 +380,9 @@ dp_rmpi_reduce (DpRmpiComm  *comm,
   acc = g_variant_ref_sink (value);
   if (!dp_rmpi_comm_begin (comm, what, error))
     return NULL;
+  if (!dp_rmpi_comm_check_rank (comm, what, dest, error))
+    return NULL;
   cnt = comm->cnt;
-  if (dest >= cnt)
-    {
-      g_set_error (error, DP_ERROR, DP_ERROR_INVALID_MESSAGE,
-                   "%s: rank %u of %u: there is no rank %u", what, comm->id, cnt, dest);
-      return NULL;
-    }
 
   v = (comm->id + cnt - dest) % cnt;
   for (guint mask = 1; mask < cnt; mask <<= 1)
@@ -574,6 +570,21 @@ new_av (GPtrArray *values,
   return g_variant_ref_sink (g_variant_new_array (G_VARIANT_TYPE_VARIANT, boxed, n));
 }
 
+/* @values[i] is the value of rank (@first + i) % @cnt: an `av` of them in
+ * rank order. */
+static GVariant *
+new_av_in_rank_order (GPtrArray *values,
+                      guint      first,
+                      guint      cnt)
+{
+  g_autoptr(GPtrArray) ordered = g_ptr_array_new ();
+
+  g_ptr_array_set_size (ordered, cnt);
+  for (guint i = 0; i < cnt; i++)
+    ordered->pdata[actual_rank (i, first, cnt)] = g_ptr_array_index (values, i);
+  return new_av (ordered, 0, cnt);
+}
+
 /* A block of values travels as one `av` when small; else as a header and
  * the values one by one, as they are (GLib checks values inside `av`
  * element by element). */
@@ -700,13 +711,9 @@ dp_rmpi_gather (DpRmpiComm  *comm,
   owned = g_variant_ref_sink (value);
   if (!dp_rmpi_comm_begin (comm, what, error))
     return NULL;
+  if (!dp_rmpi_comm_check_rank (comm, what, dest, error))
+    return NULL;
   cnt = comm->cnt;
-  if (dest >= cnt)
-    {
-      g_set_error (error, DP_ERROR, DP_ERROR_INVALID_MESSAGE,
-                   "%s: rank %u of %u: there is no rank %u", what, comm->id, cnt, dest);
-      return NULL;
-    }
 
   /* values[i] is the value of relative rank v + i. */
   g_ptr_array_add (values, g_variant_ref (owned));
@@ -733,14 +740,7 @@ dp_rmpi_gather (DpRmpiComm  *comm,
     }
 
   /* The root: back to rank order. */
-  {
-    g_autoptr(GPtrArray) ordered = g_ptr_array_new ();
-
-    g_ptr_array_set_size (ordered, cnt);
-    for (guint i = 0; i < cnt; i++)
-      ordered->pdata[actual_rank (i, dest, cnt)] = g_ptr_array_index (values, i);
-    return new_av (ordered, 0, cnt);
-  }
+  return new_av_in_rank_order (values, dest, cnt);
 }
 
 /**
@@ -763,7 +763,6 @@ dp_rmpi_allgather (DpRmpiComm  *comm,
   const char *what = "rmpi-allgather";
   g_autoptr(GVariant) owned = NULL;
   g_autoptr(GPtrArray) values = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
-  g_autoptr(GPtrArray) ordered = NULL;
   guint cnt, r;
 
   g_return_val_if_fail (DP_IS_RMPI_COMM (comm), NULL);
@@ -787,11 +786,7 @@ dp_rmpi_allgather (DpRmpiComm  *comm,
         return NULL;
     }
 
-  ordered = g_ptr_array_new ();
-  g_ptr_array_set_size (ordered, cnt);
-  for (guint i = 0; i < cnt; i++)
-    ordered->pdata[(r + i) % cnt] = g_ptr_array_index (values, i);
-  return new_av (ordered, 0, cnt);
+  return new_av_in_rank_order (values, r, cnt);
 }
 
 /* ── alltoall, alltoallv ───────────────────────────────────────────── */

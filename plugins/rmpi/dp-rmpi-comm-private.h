@@ -47,6 +47,10 @@ struct _DpRmpiComm
 gboolean  dp_rmpi_comm_begin (DpRmpiComm  *comm,
                               const char  *what,
                               GError     **error);
+gboolean  dp_rmpi_comm_check_rank (DpRmpiComm  *comm,
+                                   const char  *what,
+                                   guint        rank,
+                                   GError     **error);
 gboolean  dp_rmpi_comm_fail  (DpRmpiComm  *comm,
                               const char  *what,
                               GError      *cause,

@@ -443,6 +443,20 @@ dp_rmpi_comm_begin (DpRmpiComm  *comm,
   return FALSE;
 }
 
+/* @rank is one of the communicator's, or @error says there is none. */
+gboolean
+dp_rmpi_comm_check_rank (DpRmpiComm  *comm,
+                         const char  *what,
+                         guint        rank,
+                         GError     **error)
+{
+  if (rank < comm->cnt)
+    return TRUE;
+  g_set_error (error, DP_ERROR, DP_ERROR_INVALID_MESSAGE, "%s: rank %u of %u: there is no rank %u", what,
+               comm->id, comm->cnt, rank);
+  return FALSE;
+}
+
 /* A collective failed: the communicator is dead, its channels close so
  * that every rank waiting on this one fails too. Takes @cause; returns
  * FALSE. */
@@ -782,11 +796,9 @@ dp_rmpi_send (DpRmpiComm  *comm,
   g_return_val_if_fail (DP_IS_RMPI_COMM (comm), FALSE);
   g_return_val_if_fail (value != NULL, FALSE);
 
-  if (dest >= comm->cnt)
+  if (!dp_rmpi_comm_check_rank (comm, "rmpi-send", dest, error))
     {
       g_variant_unref (g_variant_ref_sink (value));
-      g_set_error (error, DP_ERROR, DP_ERROR_INVALID_MESSAGE,
-                   "rmpi-send: rank %u of %u: there is no rank %u", comm->id, comm->cnt, dest);
       return FALSE;
     }
   if (!dp_channel_put (comm->p2p_out[dest], value, &local_error))
@@ -821,12 +833,8 @@ dp_rmpi_recv (DpRmpiComm  *comm,
 
   g_return_val_if_fail (DP_IS_RMPI_COMM (comm), NULL);
 
-  if (src >= comm->cnt)
-    {
-      g_set_error (error, DP_ERROR, DP_ERROR_INVALID_MESSAGE,
-                   "rmpi-recv: rank %u of %u: there is no rank %u", comm->id, comm->cnt, src);
-      return NULL;
-    }
+  if (!dp_rmpi_comm_check_rank (comm, "rmpi-recv", src, error))
+    return NULL;
   value = dp_channel_get (comm->p2p_in[src], &local_error);
   if (value == NULL)
     {
