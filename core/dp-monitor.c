@@ -18,7 +18,8 @@
  * ended and started again — and log lines, each emitted as
  * #DpMonitor::event and kept in a ring of recent ones; and the long jobs
  * frameworks run here (MapReduce, RMPI), which they describe on demand
- * through a job source ([method@Dp.Monitor.add_job_source]).
+ * through a job source ([method@Dp.Monitor.add_job_source]), keeping
+ * the list of their jobs here too ([method@Dp.Monitor.add_job]).
  *
  * The core emits the lifecycle events itself. Log lines come from
  * whoever owns the process's GLib log writer: the `dplaces` host passes
@@ -52,6 +53,14 @@ typedef struct {
   GDestroyNotify destroy;
 } JobSource;
 
+/* A framework's job, for dp_monitor_list_jobs(): forgotten when the job
+ * goes (job_gone_cb). */
+typedef struct {
+  GWeakRef ref;
+  gpointer address;
+  const char *framework;  /* interned */
+} JobLink;
+
 struct _DpMonitor
 {
   GObject parent_instance;
@@ -62,6 +71,8 @@ struct _DpMonitor
   Ring logs;
   GPtrArray *job_sources;  /* JobSource* */
   guint last_job_source_id;
+  GPtrArray *jobs;         /* JobLink*, oldest first */
+  GHashTable *job_counts;  /* interned framework → how many jobs it added */
 };
 
 enum {
@@ -91,6 +102,15 @@ job_source_unref (gpointer data)
     source->destroy (source->user_data);
   g_free (source->framework);
   g_free (source);
+}
+
+static void
+job_link_free (gpointer data)
+{
+  JobLink *link = data;
+
+  g_weak_ref_clear (&link->ref);
+  g_free (link);
 }
 
 static void
@@ -143,6 +163,8 @@ dp_monitor_finalize (GObject *object)
   ring_clear (&self->events);
   ring_clear (&self->logs);
   g_ptr_array_unref (self->job_sources);
+  g_ptr_array_unref (self->jobs);
+  g_hash_table_unref (self->job_counts);
   g_mutex_clear (&self->lock);
 
   G_OBJECT_CLASS (dp_monitor_parent_class)->finalize (object);
@@ -175,6 +197,8 @@ dp_monitor_init (DpMonitor *self)
   self->events.capacity = EVENTS_KEPT;
   self->logs.capacity = LOGS_KEPT;
   self->job_sources = g_ptr_array_new_with_free_func (job_source_unref);
+  self->jobs = g_ptr_array_new_with_free_func (job_link_free);
+  self->job_counts = g_hash_table_new (NULL, NULL);
 }
 
 /**
@@ -432,6 +456,99 @@ dp_monitor_remove_job_source (DpMonitor *self,
         break;
       }
   g_mutex_unlock (&self->lock);
+}
+
+/* A job is disposed of: its link goes. The link's weak reference is
+ * cleared already, so dp_monitor_list_jobs() skips it until then. */
+static void
+job_gone_cb (gpointer  data,
+             GObject  *where_the_job_was)
+{
+  DpMonitor *self = data;
+
+  g_mutex_lock (&self->lock);
+  for (guint i = 0; i < self->jobs->len; i++)
+    if (((JobLink *) g_ptr_array_index (self->jobs, i))->address == where_the_job_was)
+      {
+        g_ptr_array_remove_index (self->jobs, i);
+        break;
+      }
+  g_mutex_unlock (&self->lock);
+}
+
+/**
+ * dp_monitor_add_job:
+ * @self: a monitor
+ * @framework: the framework's name, such as `mapreduce`
+ * @job: (type GObject): one of its jobs, just made
+ *
+ * Counts @job among @framework's jobs for as long as it exists — without
+ * holding it — for [method@Dp.Monitor.list_jobs]: how a framework lists
+ * its jobs for its job source (see [method@Dp.Monitor.add_job_source]).
+ * Safe to call from any thread.
+ *
+ * Returns: the job's number among @framework's: 1, 2, … in the order
+ *   they were added
+ */
+guint
+dp_monitor_add_job (DpMonitor  *self,
+                    const char *framework,
+                    gpointer    job)
+{
+  JobLink *link;
+  guint number;
+
+  g_return_val_if_fail (DP_IS_MONITOR (self), 0);
+  g_return_val_if_fail (framework != NULL, 0);
+  g_return_val_if_fail (G_IS_OBJECT (job), 0);
+
+  link = g_new0 (JobLink, 1);
+  link->address = job;
+  link->framework = g_intern_string (framework);
+  g_weak_ref_init (&link->ref, job);
+  g_object_weak_ref (job, job_gone_cb, self);
+
+  g_mutex_lock (&self->lock);
+  g_ptr_array_add (self->jobs, link);
+  number = GPOINTER_TO_UINT (g_hash_table_lookup (self->job_counts, link->framework)) + 1;
+  g_hash_table_insert (self->job_counts, (gpointer) link->framework, GUINT_TO_POINTER (number));
+  g_mutex_unlock (&self->lock);
+  return number;
+}
+
+/**
+ * dp_monitor_list_jobs:
+ * @self: a monitor
+ * @framework: the framework's name, such as `mapreduce`
+ *
+ * Safe to call from any thread.
+ *
+ * Returns: (transfer full) (element-type GObject): the jobs of @framework
+ *   given to [method@Dp.Monitor.add_job] that still exist — running, or
+ *   done and still referenced — oldest first
+ */
+GPtrArray *
+dp_monitor_list_jobs (DpMonitor  *self,
+                      const char *framework)
+{
+  GPtrArray *alive = g_ptr_array_new_with_free_func (g_object_unref);
+
+  g_return_val_if_fail (DP_IS_MONITOR (self), alive);
+  g_return_val_if_fail (framework != NULL, alive);
+
+  framework = g_intern_string (framework);
+  g_mutex_lock (&self->lock);
+  for (guint i = 0; i < self->jobs->len; i++)
+    {
+      JobLink *link = g_ptr_array_index (self->jobs, i);
+      GObject *job = link->framework == framework ? g_weak_ref_get (&link->ref) : NULL;
+
+      /* A job being disposed is gone already. */
+      if (job != NULL)
+        g_ptr_array_add (alive, job);
+    }
+  g_mutex_unlock (&self->lock);
+  return alive;
 }
 
 /**

@@ -108,6 +108,13 @@ DP_AVAILABLE_IN_ALL
 void       dp_monitor_remove_job_source  (DpMonitor        *self,
                                           guint             id);
 DP_AVAILABLE_IN_ALL
+guint      dp_monitor_add_job            (DpMonitor        *self,
+                                          const char       *framework,
+                                          gpointer          job);
+DP_AVAILABLE_IN_ALL
+GPtrArray *dp_monitor_list_jobs          (DpMonitor        *self,
+                                          const char       *framework);
+DP_AVAILABLE_IN_ALL
 GVariant  *dp_monitor_dup_jobs           (DpMonitor        *self);
 
 G_END_DECLS

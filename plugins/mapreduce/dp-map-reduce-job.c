@@ -101,16 +101,6 @@ G_DEFINE_ENUM_TYPE (DpMapReduceJobState, dp_map_reduce_job_state,
 
 static const char * const job_state_names[] = { "ready", "running", "done", "failed" };
 
-/* The jobs of this process, for dp_map_reduce_list_jobs(). */
-typedef struct {
-  GWeakRef ref;
-  gpointer address;
-} JobLink;
-
-static GMutex jobs_lock;
-static GPtrArray *jobs;
-static guint last_job_id;
-
 /* The control plane's view of this process's jobs (DpMonitor): `id`,
  * `name`, `state`, `done` and `total` (tasks), then the job's status. */
 static GVariant *
@@ -142,7 +132,6 @@ static void
 dp_map_reduce_job_constructed (GObject *object)
 {
   static gsize monitored;
-  JobLink *link = g_new0 (JobLink, 1);
 
   G_OBJECT_CLASS (dp_map_reduce_job_parent_class)->constructed (object);
 
@@ -152,36 +141,13 @@ dp_map_reduce_job_constructed (GObject *object)
       dp_monitor_add_job_source (dp_monitor_get_default (), "mapreduce", list_job_statuses, NULL, NULL);
       g_once_init_leave (&monitored, 1);
     }
-
-  g_weak_ref_init (&link->ref, object);
-  link->address = object;
-  g_mutex_lock (&jobs_lock);
-  if (jobs == NULL)
-    jobs = g_ptr_array_new ();
-  g_ptr_array_add (jobs, link);
-  DP_MAP_REDUCE_JOB (object)->id = ++last_job_id;
-  g_mutex_unlock (&jobs_lock);
+  DP_MAP_REDUCE_JOB (object)->id = dp_monitor_add_job (dp_monitor_get_default (), "mapreduce", object);
 }
 
 static void
 dp_map_reduce_job_finalize (GObject *object)
 {
   DpMapReduceJob *self = DP_MAP_REDUCE_JOB (object);
-
-  g_mutex_lock (&jobs_lock);
-  for (guint i = 0; jobs != NULL && i < jobs->len; i++)
-    {
-      JobLink *link = g_ptr_array_index (jobs, i);
-
-      if (link->address == object)
-        {
-          g_weak_ref_clear (&link->ref);
-          g_free (link);
-          g_ptr_array_remove_index (jobs, i);
-          break;
-        }
-    }
-  g_mutex_unlock (&jobs_lock);
 
   g_clear_object (&self->workers);
   g_clear_pointer (&self->tasks, g_variant_unref);
@@ -1213,17 +1179,5 @@ dp_map_reduce_job_dup_status (DpMapReduceJob *self)
 GPtrArray *
 dp_map_reduce_list_jobs (void)
 {
-  GPtrArray *list = g_ptr_array_new_with_free_func (g_object_unref);
-
-  g_mutex_lock (&jobs_lock);
-  for (guint i = 0; jobs != NULL && i < jobs->len; i++)
-    {
-      JobLink *link = g_ptr_array_index (jobs, i);
-      DpMapReduceJob *job = g_weak_ref_get (&link->ref);
-
-      if (job != NULL)
-        g_ptr_array_add (list, job);
-    }
-  g_mutex_unlock (&jobs_lock);
-  return list;
+  return dp_monitor_list_jobs (dp_monitor_get_default (), "mapreduce");
 }

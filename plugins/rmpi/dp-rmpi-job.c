@@ -98,16 +98,6 @@ static const char * const job_state_names[] = { "ready", "starting", "running", 
 
 G_DEFINE_FINAL_TYPE (DpRmpiJob, dp_rmpi_job, G_TYPE_OBJECT)
 
-/* The jobs of this process, for dp_rmpi_list_jobs(). */
-typedef struct {
-  GWeakRef ref;
-  gpointer address;
-} JobLink;
-
-static GMutex jobs_lock;
-static GPtrArray *jobs;
-static guint last_job_id;
-
 static void
 set_state (DpRmpiJob    *self,
            JobState      state,
@@ -174,20 +164,6 @@ dp_rmpi_job_finalize (GObject *object)
 {
   DpRmpiJob *self = DP_RMPI_JOB (object);
 
-  g_mutex_lock (&jobs_lock);
-  for (guint i = 0; jobs != NULL && i < jobs->len; i++)
-    {
-      JobLink *link = g_ptr_array_index (jobs, i);
-
-      if (link->address == object)
-        {
-          g_weak_ref_clear (&link->ref);
-          g_free (link);
-          g_ptr_array_remove_index (jobs, i);
-          break;
-        }
-    }
-  g_mutex_unlock (&jobs_lock);
   g_free (self->failure);
   g_mutex_clear (&self->status_lock);
 
@@ -228,7 +204,6 @@ static void
 dp_rmpi_job_init (DpRmpiJob *self)
 {
   static gsize monitored;
-  JobLink *link = g_new0 (JobLink, 1);
 
   self->groups = g_ptr_array_new_with_free_func (job_group_free);
   self->given = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
@@ -240,15 +215,7 @@ dp_rmpi_job_init (DpRmpiJob *self)
       dp_monitor_add_job_source (dp_monitor_get_default (), "rmpi", list_job_statuses, NULL, NULL);
       g_once_init_leave (&monitored, 1);
     }
-
-  g_weak_ref_init (&link->ref, self);
-  link->address = self;
-  g_mutex_lock (&jobs_lock);
-  if (jobs == NULL)
-    jobs = g_ptr_array_new ();
-  g_ptr_array_add (jobs, link);
-  self->id = ++last_job_id;
-  g_mutex_unlock (&jobs_lock);
+  self->id = dp_monitor_add_job (dp_monitor_get_default (), "rmpi", self);
 }
 
 /* Options. */
@@ -966,18 +933,7 @@ dp_rmpi_job_dup_status (DpRmpiJob *self)
 GPtrArray *
 dp_rmpi_list_jobs (void)
 {
-  GPtrArray *list = g_ptr_array_new_with_free_func (g_object_unref);
-
-  g_mutex_lock (&jobs_lock);
-  for (guint i = 0; jobs != NULL && i < jobs->len; i++)
-    {
-      DpRmpiJob *job = g_weak_ref_get (&((JobLink *) g_ptr_array_index (jobs, i))->ref);
-
-      if (job != NULL)
-        g_ptr_array_add (list, job);
-    }
-  g_mutex_unlock (&jobs_lock);
-  return list;
+  return dp_monitor_list_jobs (dp_monitor_get_default (), "rmpi");
 }
 
 /**
