@@ -19,6 +19,7 @@
 #include <dplaces/dplaces.h>
 
 #include "dp-http-service.h"
+#include "dp-http-status.h"
 
 /* A table printed in aligned columns. */
 typedef struct {
@@ -56,6 +57,15 @@ table_addf (Table      *table,
   va_end (args);
 }
 
+/* A cell: @object's integer @member. */
+static void
+table_add_int (Table      *table,
+               JsonObject *object,
+               const char *member)
+{
+  table_addf (table, "%" G_GINT64_FORMAT, dp_http_json_int_member (object, member));
+}
+
 static void
 table_print (Table      *table,
              const char *title)
@@ -91,21 +101,6 @@ string_member (JsonObject *object,
                const char *member)
 {
   return json_object_get_string_member_with_default (object, member, "");
-}
-
-static gint64
-int_member (JsonObject *object,
-            const char *member)
-{
-  JsonNode *node = json_object_get_member (object, member);
-
-  if (node == NULL || JSON_NODE_TYPE (node) != JSON_NODE_VALUE)
-    return 0;
-  if (json_node_get_value_type (node) == G_TYPE_BOOLEAN)
-    return json_node_get_boolean (node);
-  if (json_node_get_value_type (node) == G_TYPE_DOUBLE)
-    return (gint64) json_node_get_double (node);
-  return json_node_get_int (node);
 }
 
 static char *
@@ -146,11 +141,12 @@ print_status (JsonObject *status)
 
         table_add (&table, string_member (node, "name"));
         table_add (&table, string_member (node, "address"));
-        table_addf (&table, "%" G_GINT64_FORMAT, int_member (node, "pid"));
-        table_add (&table, int_member (node, "answering") ? "up" : int_member (node, "alive") ? "not answering" : "down");
-        table_addf (&table, "%" G_GINT64_FORMAT, int_member (node, "places"));
-        table_addf (&table, "%" G_GINT64_FORMAT, int_member (node, "connections"));
-        table_addf (&table, "%" G_GINT64_FORMAT, int_member (node, "restarts"));
+        table_add_int (&table, node, "pid");
+        table_add (&table, dp_http_json_int_member (node, "answering") ? "up"
+                           : dp_http_json_int_member (node, "alive") ? "not answering" : "down");
+        table_add_int (&table, node, "places");
+        table_add_int (&table, node, "connections");
+        table_add_int (&table, node, "restarts");
       }
     table_print (&table, "NODES");
   }
@@ -162,19 +158,19 @@ print_status (JsonObject *status)
     for (guint i = 0; places != NULL && i < json_array_get_length (places); i++)
       {
         JsonObject *place = json_array_get_object_element (places, i);
-        g_autofree char *bytes_in = format_bytes (int_member (place, "bytes_in"));
-        g_autofree char *bytes_out = format_bytes (int_member (place, "bytes_out"));
+        g_autofree char *bytes_in = format_bytes (dp_http_json_int_member (place, "bytes_in"));
+        g_autofree char *bytes_out = format_bytes (dp_http_json_int_member (place, "bytes_out"));
 
         table_add (&table, string_member (place, "name"));
         table_add (&table, string_member (place, "node"));
         table_add (&table, string_member (place, "function"));
         table_add (&table, string_member (place, "state"));
-        table_addf (&table, "%" G_GINT64_FORMAT, int_member (place, "restarts"));
-        table_addf (&table, "%" G_GINT64_FORMAT, int_member (place, "messages_in"));
-        table_addf (&table, "%" G_GINT64_FORMAT, int_member (place, "messages_out"));
+        table_add_int (&table, place, "restarts");
+        table_add_int (&table, place, "messages_in");
+        table_add_int (&table, place, "messages_out");
         table_add (&table, bytes_in);
         table_add (&table, bytes_out);
-        table_addf (&table, "%" G_GINT64_FORMAT, int_member (place, "queue"));
+        table_add_int (&table, place, "queue");
       }
     table_print (&table, "PLACES");
   }
@@ -186,18 +182,18 @@ print_status (JsonObject *status)
     for (guint i = 0; connections != NULL && i < json_array_get_length (connections); i++)
       {
         JsonObject *connection = json_array_get_object_element (connections, i);
-        g_autofree char *bytes_in = format_bytes (int_member (connection, "bytes_in"));
-        g_autofree char *bytes_out = format_bytes (int_member (connection, "bytes_out"));
+        g_autofree char *bytes_in = format_bytes (dp_http_json_int_member (connection, "bytes_in"));
+        g_autofree char *bytes_out = format_bytes (dp_http_json_int_member (connection, "bytes_out"));
 
         table_add (&table, string_member (connection, "node"));
         table_add (&table, string_member (connection, "peer"));
         table_add (&table, string_member (connection, "transport"));
-        table_addf (&table, "%" G_GINT64_FORMAT, int_member (connection, "messages_in"));
-        table_addf (&table, "%" G_GINT64_FORMAT, int_member (connection, "messages_out"));
+        table_add_int (&table, connection, "messages_in");
+        table_add_int (&table, connection, "messages_out");
         table_add (&table, bytes_in);
         table_add (&table, bytes_out);
-        table_addf (&table, "%" G_GINT64_FORMAT, int_member (connection, "channels"));
-        table_addf (&table, "%" G_GINT64_FORMAT, int_member (connection, "queue"));
+        table_add_int (&table, connection, "channels");
+        table_add_int (&table, connection, "queue");
       }
     table_print (&table, "CONNECTIONS");
   }
@@ -208,7 +204,7 @@ print_status (JsonObject *status)
     for (guint i = 0; jobs != NULL && i < json_array_get_length (jobs); i++)
       {
         JsonObject *job = json_array_get_object_element (jobs, i);
-        gint64 done = int_member (job, "done"), total = int_member (job, "total");
+        gint64 done = dp_http_json_int_member (job, "done"), total = dp_http_json_int_member (job, "total");
 
         table_add (&table, *string_member (job, "name") != '\0' ? string_member (job, "name")
                                                                 : string_member (job, "id"));

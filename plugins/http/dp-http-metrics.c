@@ -88,23 +88,6 @@ series_labels (JsonObject        *object,
   return g_string_free (labels, FALSE);
 }
 
-static gint64
-member_number (JsonObject *object,
-               const char *member)
-{
-  JsonNode *node = json_object_get_member (object, member);
-
-  if (node == NULL || JSON_NODE_TYPE (node) != JSON_NODE_VALUE)
-    return 0;
-  if (json_node_get_value_type (node) == G_TYPE_BOOLEAN)
-    return json_node_get_boolean (node);
-  if (json_node_get_value_type (node) == G_TYPE_DOUBLE)
-    return (gint64) json_node_get_double (node);
-  if (json_node_get_value_type (node) == G_TYPE_INT64)
-    return json_node_get_int (node);
-  return 0;
-}
-
 static void
 append_metrics (GString           *out,
                 JsonArray         *list,
@@ -126,7 +109,7 @@ append_metrics (GString           *out,
       for (guint i = 0; i < length; i++)
         g_string_append_printf (out, "%s{%s} %" G_GINT64_FORMAT "\n", metrics[m].name,
                                 (const char *) g_ptr_array_index (labels, i),
-                                member_number (json_array_get_object_element (list, i), metrics[m].member));
+                                dp_http_json_int_member (json_array_get_object_element (list, i), metrics[m].member));
     }
 }
 

@@ -174,6 +174,31 @@ json_key (const char *key)
 }
 
 /**
+ * dp_http_json_int_member:
+ * @object: a JSON object of the API
+ * @member: a member's name
+ *
+ * Returns: @member's value as an integer (a boolean is 0 or 1, a double is
+ *   truncated); 0 if it is absent or not a number
+ */
+gint64
+dp_http_json_int_member (JsonObject *object,
+                         const char *member)
+{
+  JsonNode *node = json_object_get_member (object, member);
+
+  if (node == NULL || JSON_NODE_TYPE (node) != JSON_NODE_VALUE)
+    return 0;
+  if (json_node_get_value_type (node) == G_TYPE_BOOLEAN)
+    return json_node_get_boolean (node);
+  if (json_node_get_value_type (node) == G_TYPE_DOUBLE)
+    return (gint64) json_node_get_double (node);
+  if (json_node_get_value_type (node) == G_TYPE_INT64)
+    return json_node_get_int (node);
+  return 0;
+}
+
+/**
  * dp_http_object_from_vardict:
  * @dict: an `a{sv}`
  *

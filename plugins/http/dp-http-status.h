@@ -17,6 +17,8 @@ void        dp_http_status_query_async    (DpSystem            *system,
 JsonNode   *dp_http_status_query_finish   (GAsyncResult        *result,
                                            GError             **error);
 
+gint64      dp_http_json_int_member       (JsonObject          *object,
+                                           const char          *member);
 JsonObject *dp_http_object_from_vardict   (GVariant            *dict);
 JsonNode   *dp_http_events_to_json        (DpSystem            *system,
                                            GVariant            *events);
