@@ -710,6 +710,18 @@ params_new (void)
   return params;
 }
 
+/* (DpRemoteNode *node, GError **error): the parameters of the generated
+ * supervise_at and connect functions, declared and defined alike. */
+static GArray *
+node_params_new (void)
+{
+  GArray *params = params_new ();
+
+  params_add (params, "DpRemoteNode *", "node");
+  params_add (params, "GError **", "error");
+  return params;
+}
+
 /* The parameter list in the GNU style of this project: types in one
  * column, names in the next, stars against the names. @indent is the
  * column after the opening parenthesis. */
@@ -1010,20 +1022,16 @@ generate_header (Interface  *iface,
     }
   if (iface->module != NULL)
     {
-      g_autoptr(GArray) params = params_new ();
+      g_autoptr(GArray) params = node_params_new ();
       g_autofree char *name = g_strdup_printf ("%s_supervise_at", iface->prefix);
 
-      params_add (params, "DpRemoteNode *", "node");
-      params_add (params, "GError **", "error");
       write_declaration (out, "", "DpRemoteConnection *", name, params);
     }
   if (iface->named)
     {
-      g_autoptr(GArray) params = params_new ();
+      g_autoptr(GArray) params = node_params_new ();
       g_autofree char *name = g_strdup_printf ("%s_connect", iface->prefix);
 
-      params_add (params, "DpRemoteNode *", "node");
-      params_add (params, "GError **", "error");
       write_declaration (out, "", "DpRemoteConnection *", name, params);
     }
 
@@ -1296,13 +1304,11 @@ generate_client (Interface  *iface,
 
   if (iface->module != NULL)
     {
-      g_autoptr(GArray) params = params_new ();
+      g_autoptr(GArray) params = node_params_new ();
       g_autofree char *name = g_strdup_printf ("%s_supervise_at", iface->prefix);
       g_autofree char *named = iface->named ? g_strdup_printf ("%s_NAME", iface->macro_prefix)
                                             : g_strdup ("NULL");
 
-      params_add (params, "DpRemoteNode *", "node");
-      params_add (params, "GError **", "error");
       g_string_append_printf (out,
                               "/**\n * %s:\n * @node: a node\n * @error: return location for a #GError\n *\n",
                               name);
@@ -1327,11 +1333,9 @@ generate_client (Interface  *iface,
     }
   if (iface->named)
     {
-      g_autoptr(GArray) params = params_new ();
+      g_autoptr(GArray) params = node_params_new ();
       g_autofree char *name = g_strdup_printf ("%s_connect", iface->prefix);
 
-      params_add (params, "DpRemoteNode *", "node");
-      params_add (params, "GError **", "error");
       g_string_append_printf (out,
                               "/**\n * %s:\n * @node: the node the server runs on\n"
                               " * @error: return location for a #GError\n *\n",
