@@ -305,6 +305,24 @@ cache_value (DpMapReduceEmitter *self,
   self->cached_size = size;
 }
 
+/* Adds the pair (key @key, @value). A value the mapper keeps (it was not
+ * floating) is cached for its next pair. */
+static inline void
+add_pair_value (DpMapReduceEmitter *self,
+                guint32             key,
+                GVariant           *value,
+                gboolean            mapper_keeps_value)
+{
+  g_autoptr(GVariant) normal = NULL;
+  const guint8 *data;
+  gsize size;
+  gboolean cached = value_bytes (self, value, &normal, &data, &size);
+
+  add_pair (self, key, data, size);
+  if (!cached && mapper_keeps_value && normal == NULL)
+    cache_value (self, value, data, size);
+}
+
 /**
  * dp_map_reduce_emit:
  * @emitter: the emitter the mapper was given
@@ -327,10 +345,8 @@ dp_map_reduce_emit (DpMapReduceEmitter *emitter,
   g_autoptr(GVariant) owned_key = NULL;
   g_autoptr(GVariant) owned_value = NULL;
   g_autoptr(GVariant) normal_key = NULL;
-  g_autoptr(GVariant) normal_value = NULL;
-  const guint8 *key_data, *value_data;
-  gsize key_size, value_size;
-  gboolean cached;
+  const guint8 *key_data;
+  gsize key_size;
   gint64 index;
 
   g_return_val_if_fail (emitter != NULL, FALSE);
@@ -355,10 +371,7 @@ dp_map_reduce_emit (DpMapReduceEmitter *emitter,
   if (index < 0)
     return FALSE;
 
-  cached = value_bytes (emitter, value, &normal_value, &value_data, &value_size);
-  add_pair (emitter, (guint32) index, value_data, value_size);
-  if (!cached && owned_value == NULL && normal_value == NULL)
-    cache_value (emitter, value, value_data, value_size);
+  add_pair_value (emitter, (guint32) index, value, owned_value == NULL);
   return TRUE;
 }
 
@@ -383,11 +396,8 @@ dp_map_reduce_emit_string (DpMapReduceEmitter *emitter,
                            GVariant           *value)
 {
   g_autoptr(GVariant) owned_value = NULL;
-  g_autoptr(GVariant) normal_value = NULL;
-  const guint8 *value_data;
-  gsize size, value_size;
+  gsize size;
   guint32 hash;
-  gboolean cached;
   gint64 index;
 
   g_return_val_if_fail (emitter != NULL, FALSE);
@@ -409,10 +419,7 @@ dp_map_reduce_emit_string (DpMapReduceEmitter *emitter,
   if (index < 0)
     return FALSE;
 
-  cached = value_bytes (emitter, value, &normal_value, &value_data, &value_size);
-  add_pair (emitter, (guint32) index, value_data, value_size);
-  if (!cached && owned_value == NULL && normal_value == NULL)
-    cache_value (emitter, value, value_data, value_size);
+  add_pair_value (emitter, (guint32) index, value, owned_value == NULL);
   return TRUE;
 }
 
