@@ -297,6 +297,25 @@ dp_supervisor_started (DpSupervisor *self)
   g_mutex_unlock (&self->lock);
 }
 
+/* With the lock held: the child ended now, with @status and @reason
+ * (taken); it is not running any more. */
+static Ending *
+ending_new_locked (DpSupervisor *self,
+                   gint          status,
+                   char         *reason)
+{
+  Ending *ending = g_new0 (Ending, 1);
+
+  ending->self = g_object_ref (self);
+  ending->status = status;
+  ending->reason = reason;
+  ending->ended = g_get_monotonic_time ();
+  /* A child that never came up lived for no time at all. */
+  ending->started = self->running ? self->started_at : ending->ended;
+  self->running = FALSE;
+  return ending;
+}
+
 /* Reports that the child ended, or could not be started. Any thread; only
  * the first report for a running child counts. */
 void
@@ -315,15 +334,8 @@ dp_supervisor_exited (DpSupervisor *self,
       g_mutex_unlock (&self->lock);
       return;
     }
-  ending = g_new0 (Ending, 1);
-  ending->self = g_object_ref (self);
-  ending->status = status;
-  ending->reason = reason != NULL ? g_strdup (reason)
-                                  : g_strdup_printf ("exited with status %d", status);
-  ending->ended = g_get_monotonic_time ();
-  /* A child that never came up lived for no time at all. */
-  ending->started = self->running ? self->started_at : ending->ended;
-  self->running = FALSE;
+  ending = ending_new_locked (self, status, reason != NULL ? g_strdup (reason)
+                                                         : g_strdup_printf ("exited with status %d", status));
 
   source = g_idle_source_new ();
   g_source_set_static_name (source, "dp-supervisor-decide");
@@ -349,14 +361,8 @@ dp_supervisor_give_up (DpSupervisor *self,
       g_mutex_unlock (&self->lock);
       return;
     }
-  ending = g_new0 (Ending, 1);
-  ending->self = g_object_ref (self);
+  ending = ending_new_locked (self, 1, g_strdup (reason != NULL ? reason : "cannot be restarted"));
   ending->decision = DP_RESTART_DECISION_GIVE_UP;
-  ending->status = 1;
-  ending->reason = g_strdup (reason != NULL ? reason : "cannot be restarted");
-  ending->ended = g_get_monotonic_time ();
-  ending->started = self->running ? self->started_at : ending->ended;
-  self->running = FALSE;
   finish_locked (self, ending);
   g_mutex_unlock (&self->lock);
 }
