@@ -269,9 +269,9 @@ service_job_done_cb (GObject      *source,
  * @what: the job, for the log: `[mapreduce] map-reduce`
  * @print_result: print what the job gives on standard output, in GVariant
  *   text
- * @func: (scope async): the job
+ * @func: (scope notified): the job
  * @data: (closure func): its data
- * @destroy: (nullable): frees @data once the job is done
+ * @destroy: (nullable) (destroy func): frees @data once the job is done
  * @cancellable: (nullable): cancels the job: a cancelled job ends quietly
  *
  * Runs a service's one-shot job — a keyfile's map-reduce, its NDP work —
