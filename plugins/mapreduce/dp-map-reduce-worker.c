@@ -12,10 +12,12 @@
  * To reduce two workers into one, the receiver connects to the source's
  * named place and hands it one end of a channel pair made for the
  * transfer: the data goes from worker to worker, not through the
- * controller. Both merge their own tables at once; the receiver sends its
- * keys from its middle one on, the source its keys before that; each
- * merges one half, and the source sends its merged half back — so the
- * last, serial step of a map-reduce takes half the time. Each table
+ * controller. Both merge their own tables at once; the source sends its
+ * keys before the receiver's middle one, then the receiver its keys from
+ * there on (one way at a time: a put past a channel's window waits for
+ * the other side to get); each merges one half, and the source sends its
+ * merged half back — so the last, serial step of a map-reduce takes half
+ * the time. Each table
  * crosses as one message written from the table's own memory and read in
  * place. A source that dies shows as the receiver's get failing, which
  * the receiver reports, so the controller knows whether the source's
@@ -330,20 +332,25 @@ handle_fetch (Worker   *worker,
                            g_variant_new (DP_MR_SPLIT_TYPE, DP_MR_SPLIT, TRUE,
                                           g_variant_new_from_bytes ((const GVariantType *) mine->key_type,
                                                                     split, TRUE)),
-                           &error) ||
-          !dp_kv_table_send (mine, middle, dp_kv_table_get_n_entries (mine) - middle, DP_CHANNEL (ours),
-                             &error))
+                           &error))
         goto unreachable;
     }
   else if (!dp_channel_put (DP_CHANNEL (ours), g_variant_new (DP_MR_SPLIT_TYPE, DP_MR_SPLIT, FALSE,
-                                                              g_variant_new ("()")), &error) ||
-           !dp_kv_table_send (mine, 0, 0, DP_CHANNEL (ours), &error))
+                                                              g_variant_new ("()")), &error))
     goto unreachable;
 
-  /* Its keys before the middle one, merged with ours here. */
+  /* Its keys before the middle one come first, then ours from it on go:
+   * one way at a time, since a put of more than a channel's window waits
+   * for the other side to get (flow control), and both sending first
+   * would wait for ever. */
   theirs_lower = dp_kv_table_receive (DP_CHANNEL (ours), NULL, name, &error);
   if (theirs_lower == NULL)
     goto failed;
+  if (!dp_kv_table_send (mine, middle, dp_kv_table_get_n_entries (mine) - middle, DP_CHANNEL (ours),
+                         &error))
+    goto unreachable;
+
+  /* Its lower keys merged with ours here, while it merges the upper. */
   lower = dp_kv_table_merge (dp_kv_table_new_range (mine, 0, middle), g_steal_pointer (&theirs_lower),
                              &procs.procedures, &error);
   if (lower == NULL)
