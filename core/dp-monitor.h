@@ -56,6 +56,18 @@ G_BEGIN_DECLS
  */
 #define DP_MONITOR_EVENT_PLACE_RESTART "place-restart"
 /**
+ * DP_MONITOR_EVENT_CHANNEL_BUSY:
+ *
+ * A put on a channel to another process waits: its receiver has not yet
+ * consumed a window's worth of what was sent (a slow consumer; the
+ * seeds' places never wait, see `docs/ARCHITECTURE.md`, flow control).
+ * Emitted on the putting thread as the put starts waiting, at most once
+ * a second per channel. Details: `peer` (s: who is on the other side of
+ * the connection), `channel` (u: the channel's id on it), `in-flight` (t:
+ * bytes sent and not yet consumed), `window` (t).
+ */
+#define DP_MONITOR_EVENT_CHANNEL_BUSY "channel-busy"
+/**
  * DP_MONITOR_EVENT_LOG:
  *
  * A log line (see [method@Dp.Monitor.add_log]). Details: `level` (s:

@@ -597,7 +597,8 @@ place_status (DpNode  *self,
  *   other nodes and to processes places — `peer`, `transport` (s),
  *   `frames-in`, `messages-in`, `bytes-in` and the same `-out` (t),
  *   `queue` (u: frames waiting for the writer), `queue-bytes` (t),
- *   `channels` (u)
+ *   `channels` (u), `waiting-puts` (u: puts waiting for their channel's
+ *   receiver to consume), `credit-waits` (t: puts that ever waited so)
  * - `jobs` (aa{sv}): the long jobs run here ([method@Dp.Monitor.dup_jobs])
  *
  * Returns: (transfer full): the status

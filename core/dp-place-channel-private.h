@@ -40,6 +40,51 @@ gboolean  dp_place_channel_push_for_peer (DpPlaceChannel *self,
  * read for others: the place's counters leave it out. */
 void      dp_place_channel_enter_transport (void);
 void      dp_place_channel_leave_transport (void);
+
+/* Flow control (see dp-socket-connection.c). A message that came over a
+ * channel of a connection carries a *credit*: the bytes its sender may
+ * send again once it is consumed. Whoever consumes the message releases
+ * it: a get, or a connection that sends the message on — then only when
+ * the next receiver has consumed it in turn, so that back-pressure
+ * reaches the first sender. @idle says the consumer has nothing more
+ * queued, so small amounts go back too (else they wait to be batched).
+ * release is called once, on any thread, with no inbox lock held. */
+typedef struct _DpCredit DpCredit;
+
+struct _DpCredit
+{
+  void (*release) (DpCredit *credit,
+                   gboolean  idle);
+  GList link;            /* in an inbox's queue of credits */
+  guint64 seq;           /* which message of the inbox it came with */
+};
+
+static inline void
+dp_credit_release (DpCredit *credit,
+                   gboolean  idle)
+{
+  if (credit != NULL)
+    credit->release (credit, idle);
+}
+
+/* Around handing on a message that came from elsewhere — a connection
+ * dispatching what it read, a relay moving a message from one channel to
+ * the next — with the message's @credit (or %NULL). Puts made meanwhile
+ * on this thread never wait for credit: the thread serves others, and
+ * waiting could close a cycle. The first inbox or connection the message
+ * reaches takes the credit (dp_place_channel_steal_forward_credit());
+ * leave releases it if nobody did. Nests. */
+DpCredit *dp_place_channel_enter_forward (DpCredit *credit);
+void      dp_place_channel_leave_forward (DpCredit *saved);
+DpCredit *dp_place_channel_steal_forward_credit (void);
+gboolean  dp_place_channel_is_forwarding (void);
+
+/* dp_place_channel_pop(), handing the popped message's credit to the
+ * caller (who releases it) rather than releasing it: for relays. */
+GVariant *dp_place_channel_pop_full      (DpPlaceChannel *self,
+                                          gint64          end_time,
+                                          DpCredit      **out_credit,
+                                          GError        **error);
 guint     dp_place_channel_n_pending     (DpPlaceChannel *self);
 
 /* An endpoint's traffic, for the control plane: cheap counters kept on

@@ -74,6 +74,14 @@ struct _DpInbox
    * of those that crossed a process. Under mutex. */
   guint64 n_received;
   guint64 bytes_received;
+
+  /* The credits of the queued messages that came over a connection
+   * (DpCredit*, by their links), oldest first; each knows the number of
+   * its message among all pushed, so a pop finds its own without a
+   * record per local message. */
+  GQueue credits;
+  guint64 n_pushed;
+  guint64 n_popped;
 };
 
 struct _DpPlaceChannel
@@ -97,6 +105,11 @@ struct _DpPlaceChannel
   guint64 n_sent;
   guint64 bytes_sent;
 };
+
+/* The message this thread hands on, and its credit (see
+ * dp_place_channel_enter_forward()). */
+static __thread DpCredit *forward_credit;
+static __thread guint forwarding;
 
 /* The control plane counts messages everywhere, and bytes where messages
  * cross a process — a socket, where they are serialized anyway. Inside a
@@ -131,12 +144,24 @@ dp_inbox_ref (DpInbox *inbox)
   return inbox;
 }
 
+/* Releases the credits of messages that leave @credits without a get:
+ * dropped, or sent on. */
+static void
+release_credits (GQueue *credits)
+{
+  GList *link;
+
+  while ((link = g_queue_pop_head_link (credits)) != NULL)
+    dp_credit_release (link->data, TRUE);
+}
+
 static void
 dp_inbox_unref (DpInbox *inbox)
 {
   if (!g_atomic_ref_count_dec (&inbox->ref_count))
     return;
 
+  release_credits (&inbox->credits);
   g_queue_clear_full (&inbox->queue, (GDestroyNotify) g_variant_unref);
   g_clear_pointer (&inbox->waiters, g_ptr_array_unref);
   g_clear_object (&inbox->reader_data);
@@ -255,6 +280,15 @@ dp_inbox_push (DpInbox   *inbox,
       return FALSE;
     }
   g_queue_push_tail (&inbox->queue, message);
+  if (G_UNLIKELY (forward_credit != NULL))
+    {
+      DpCredit *credit = g_steal_pointer (&forward_credit);
+
+      credit->seq = inbox->n_pushed;
+      credit->link.data = credit;
+      g_queue_push_tail_link (&inbox->credits, &credit->link);
+    }
+  inbox->n_pushed++;
   inbox->n_received++;
   inbox->bytes_received += *size;
   dp_inbox_wake_locked (inbox, FALSE);
@@ -471,6 +505,39 @@ dp_place_channel_leave_transport (void)
   sending_depth--;
 }
 
+DpCredit *
+dp_place_channel_enter_forward (DpCredit *credit)
+{
+  DpCredit *saved = forward_credit;
+
+  forward_credit = credit;
+  forwarding++;
+  return saved;
+}
+
+void
+dp_place_channel_leave_forward (DpCredit *saved)
+{
+  /* Nobody took it: the message was dropped, or consumed at once. */
+  DpCredit *left = forward_credit;
+
+  forward_credit = saved;
+  forwarding--;
+  dp_credit_release (left, TRUE);
+}
+
+DpCredit *
+dp_place_channel_steal_forward_credit (void)
+{
+  return g_steal_pointer (&forward_credit);
+}
+
+gboolean
+dp_place_channel_is_forwarding (void)
+{
+  return forwarding > 0;
+}
+
 static gboolean
 push (DpPlaceChannel *self,
       GVariant       *message,
@@ -583,11 +650,28 @@ dp_place_channel_pop (DpPlaceChannel *self,
                       gint64          end_time,
                       GError        **error)
 {
+  DpCredit *credit = NULL;
+  GVariant *message = dp_place_channel_pop_full (self, end_time, &credit, error);
+
+  /* Got: its sender may send that much again. Small amounts wait to be
+   * batched while more is queued. */
+  if (G_UNLIKELY (credit != NULL))
+    dp_credit_release (credit, dp_place_channel_n_pending (self) == 0);
+  return message;
+}
+
+GVariant *
+dp_place_channel_pop_full (DpPlaceChannel  *self,
+                           gint64           end_time,
+                           DpCredit       **out_credit,
+                           GError         **error)
+{
   DpInbox *inbox = self->inbox;
   DpPlace *place = NULL;
   GVariant *message = NULL;
   gboolean tried_read = FALSE;
 
+  *out_credit = NULL;
   dp_place_channel_ensure_wanted (self);
 
   if (G_UNLIKELY ((place = dp_place_get_current ()) != NULL && dp_place_is_killed (place)))
@@ -602,7 +686,13 @@ dp_place_channel_pop (DpPlaceChannel *self,
     {
       message = g_queue_pop_head (&inbox->queue);
       if (message != NULL)
-        break;
+        {
+          if (G_UNLIKELY (inbox->credits.head != NULL) &&
+              ((DpCredit *) inbox->credits.head->data)->seq == inbox->n_popped)
+            *out_credit = g_queue_pop_head_link (&inbox->credits)->data;
+          inbox->n_popped++;
+          break;
+        }
       if (G_UNLIKELY (inbox->forward != NULL))
         {
           g_set_error_literal (error, DP_ERROR, DP_ERROR_CLOSED,
@@ -848,6 +938,7 @@ dp_place_channel_redirect (DpPlaceChannel        *self,
 {
   DpInbox *inbox = self->inbox;
   GQueue *queued = g_queue_new ();
+  GQueue credits;
 
   /* Someone reads it now, elsewhere: a linked endpoint asks its own side
    * for the messages (a channel passed on through this process). */
@@ -856,11 +947,18 @@ dp_place_channel_redirect (DpPlaceChannel        *self,
   g_mutex_lock (&inbox->mutex);
   *queued = inbox->queue;
   g_queue_init (&inbox->queue);
+  inbox->n_popped = inbox->n_pushed;
+  credits = inbox->credits;
+  g_queue_init (&inbox->credits);
   inbox->forward = forward;
   inbox->forward_data = forward_data;
   *out_peer_closed = inbox->peer_closed;
   dp_inbox_wake_locked (inbox, TRUE);
   g_mutex_unlock (&inbox->mutex);
+
+  /* The queued messages go on over the wire, whose own window bounds
+   * them; their first senders need not wait for that. */
+  release_credits (&credits);
 
   return queued;
 }

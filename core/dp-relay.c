@@ -85,7 +85,10 @@ relay_ready_cb (DpChannel *from,
   for (;;)
     {
       g_autoptr(GError) error = NULL;
-      g_autoptr(GVariant) message = dp_channel_try_get (from, &error);
+      DpCredit *credit = NULL, *saved;
+      g_autoptr(GVariant) message = dp_place_channel_pop_full (dp_channel_get_endpoint (from), 0,
+                                                               &credit, &error);
+      gboolean ok;
 
       if (message == NULL && error == NULL)
         return G_SOURCE_CONTINUE;
@@ -95,7 +98,14 @@ relay_ready_cb (DpChannel *from,
           relay_finish (relay, to, error);
           return G_SOURCE_REMOVE;
         }
-      if (!dp_channel_put (to, message, &error))
+      /* Handed on with its credit, never waiting: the loop serves other
+       * relays, and both ways of this one. A message from another process
+       * is held back where it came from until the far side consumes it;
+       * one from this process is not (local channels have no window). */
+      saved = dp_place_channel_enter_forward (credit);
+      ok = dp_channel_put (to, message, &error);
+      dp_place_channel_leave_forward (saved);
+      if (!ok)
         {
           /* Nobody to deliver to: @from's sender learns why. */
           g_debug ("relay: %s", error->message);

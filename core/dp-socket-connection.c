@@ -19,6 +19,7 @@
 
 #include "dp-error.h"
 #include "dp-handles-private.h"
+#include "dp-monitor.h"
 #include "dp-place-channel-private.h"
 #include "dp-place-private.h"
 #include "dp-shared-vector.h"
@@ -50,6 +51,20 @@
  * instead, so a reply wakes the thread that wants it directly rather than
  * through the background reader; the background thread stays out of the
  * way while gets keep coming.
+ *
+ * Flow control. Each channel has a window in each direction: a side may
+ * have at most FLOW_WINDOW bytes of messages on a channel that the other
+ * side has not yet consumed (each message counts its frame's payload and
+ * FLOW_MESSAGE_COST more, so that many small messages fill it too). A put
+ * past it waits — only that channel's putters; the others' traffic goes on
+ * — until the receiver returns credit with a CREDIT frame, which it sends
+ * once it has consumed half a window, or a sixteenth when its consumer has
+ * caught up. Consumed means got by a get, or, for a message a connection
+ * sends on (a channel passed through this process, a relay), consumed by
+ * the next receiver: the credit travels with the message (DpCredit), so
+ * a slow consumer holds back the first sender and no process in between
+ * piles messages up. So the reading side never waits: it keeps every
+ * channel flowing, and its memory is bounded by the windows.
  */
 
 /* How long the background reader leaves the socket to a thread that has
@@ -73,7 +88,23 @@
 #define PENDING_LIMIT (4 * 1024 * 1024)
 #define BATCH_FRAMES 64
 
-/* A frame waiting for the writer: its header and the message it carries. */
+/* Flow control (above): a channel's window in bytes, what a message counts
+ * besides its payload (about what a queued message costs the receiver in
+ * memory besides its data: 64k empty messages fill a window), and when
+ * the receiver returns credit — after half a window consumed, or a
+ * sixteenth once nothing more is queued. A put may go when less than
+ * half the window is used, whatever the size of its message, or when the
+ * message fits: so one bigger than a window still goes. */
+#define FLOW_WINDOW (8u * 1024 * 1024)
+#define FLOW_MESSAGE_COST DP_FLOW_MESSAGE_COST
+#define FLOW_RETURN (FLOW_WINDOW / 2)
+#define FLOW_RETURN_IDLE (FLOW_WINDOW / 16)
+
+/* The monitor hears of a channel whose puts wait at most this often. */
+#define FLOW_BUSY_EVENT_USEC G_USEC_PER_SEC
+
+/* A frame waiting for the writer: its header and the message it carries
+ * (none for a CREDIT frame). */
 typedef struct {
   guint8 header[DP_FRAME_HEADER_SIZE];
   GVariant *message;
@@ -88,6 +119,76 @@ pending_frame_free (PendingFrame *frame)
 }
 
 typedef struct _ChannelLink ChannelLink;
+
+/* A channel's flow control, both ways. Shared by its link and by the
+ * credits of the messages it delivered, which may outlive the link. */
+typedef struct {
+  gatomicrefcount ref_count;
+  guint32 id;
+  GWeakRef connection;      /* a message's credit must not keep it */
+
+  /* Sending: under the connection's flow_lock. */
+  guint64 in_flight;        /* sent, not yet credited back */
+  guint64 sent;             /* ever, in the same units */
+  guint64 credited;
+  GQueue relayed;           /* Relayed*, oldest first */
+  guint waiting;            /* puts waiting for credit */
+  gint64 last_busy_event;
+  gboolean dead;
+  GError *reason;
+
+  /* Receiving: consumed and not yet credited back (atomic). */
+  guint64 unreturned;
+} Flow;
+
+/* The credit of a message this connection sent on for someone else: it
+ * goes back upstream once our receiver has consumed the message, that is
+ * once `credited` reaches `mark`. */
+typedef struct {
+  guint64 mark;
+  DpCredit *credit;
+} Relayed;
+
+static Flow *
+flow_new (gpointer connection,
+          guint32  id)
+{
+  Flow *flow = g_new0 (Flow, 1);
+
+  g_atomic_ref_count_init (&flow->ref_count);
+  g_weak_ref_init (&flow->connection, connection);
+  flow->id = id;
+  g_queue_init (&flow->relayed);
+  return flow;
+}
+
+static Flow *
+flow_ref (Flow *flow)
+{
+  g_atomic_ref_count_inc (&flow->ref_count);
+  return flow;
+}
+
+static void
+flow_unref (Flow *flow)
+{
+  if (!g_atomic_ref_count_dec (&flow->ref_count))
+    return;
+
+  /* A flow is killed when its link goes, which releases what it relayed;
+   * a link that was never closed (its connection finalized first) may
+   * still hold some: they go back now rather than never. */
+  while (!g_queue_is_empty (&flow->relayed))
+    {
+      Relayed *entry = g_queue_pop_head (&flow->relayed);
+
+      dp_credit_release (entry->credit, TRUE);
+      g_free (entry);
+    }
+  g_weak_ref_clear (&flow->connection);
+  g_clear_error (&flow->reason);
+  g_free (flow);
+}
 
 struct _DpSocketConnection
 {
@@ -145,6 +246,13 @@ struct _DpSocketConnection
   gboolean closed;
   GError *close_reason;
 
+  /* Flow control's sending side: every Flow's in_flight, relayed, waiting
+   * and dead; puts waiting for credit wait on flow_cond. */
+  GMutex flow_lock;
+  GCond flow_cond;
+  guint flow_waiting;       /* puts waiting for credit now */
+  guint64 flow_waits;       /* puts that waited, ever */
+
   GMutex channels_lock;
   GHashTable *channels;     /* id → ChannelLink* */
   GHashTable *exports;      /* DpPlaceChannel* → its export ChannelLink* */
@@ -183,6 +291,7 @@ struct _ChannelLink
 {
   DpSocketConnection *connection;  /* strong for proxies, none for exports */
   guint32 id;
+  Flow *flow;
   gboolean exported;
   DpPlaceChannel *endpoint;        /* proxies: not a reference; exports: strong */
   gboolean remote_closed;          /* proxies: the other side closed */
@@ -200,13 +309,16 @@ static guint signals[N_SIGNALS];
 G_DEFINE_FINAL_TYPE (DpSocketConnection, dp_socket_connection, G_TYPE_OBJECT)
 
 static gboolean send_message_frame (DpSocketConnection  *self,
-                                    guint32              channel,
+                                    ChannelLink         *link,
                                     GVariant            *message,
                                     GError             **error);
 static gboolean send_queued_locked (DpSocketConnection  *self,
-                                    guint32              channel,
+                                    ChannelLink         *link,
                                     GVariant            *message,
                                     GError             **error);
+static void     flow_kill          (DpSocketConnection  *self,
+                                    Flow                *flow,
+                                    const GError        *reason);
 static void     close_internal     (DpSocketConnection  *self,
                                     const GError        *reason);
 static void     export_forward_peer_closed (const GError *reason,
@@ -270,6 +382,8 @@ dp_socket_connection_finalize (GObject *object)
   g_mutex_clear (&self->read_lock);
   g_mutex_clear (&self->state_lock);
   g_cond_clear (&self->state_cond);
+  g_mutex_clear (&self->flow_lock);
+  g_cond_clear (&self->flow_cond);
   g_mutex_clear (&self->channels_lock);
 
   G_OBJECT_CLASS (dp_socket_connection_parent_class)->finalize (object);
@@ -306,6 +420,8 @@ dp_socket_connection_init (DpSocketConnection *self)
   g_mutex_init (&self->read_lock);
   g_mutex_init (&self->state_lock);
   g_cond_init (&self->state_cond);
+  g_mutex_init (&self->flow_lock);
+  g_cond_init (&self->flow_cond);
   g_mutex_init (&self->channels_lock);
   self->rbuf = g_malloc (READ_BUFFER_SIZE);
   self->fds = g_array_new (FALSE, FALSE, sizeof (int));
@@ -446,6 +562,8 @@ dp_socket_connection_list_all (void)
  * `transport` (s: tcp, unix), `frames-in`, `messages-in` (DATA frames),
  * `bytes-in` (headers included) and the same `-out` (t), `queue` (u:
  * frames waiting for the writer), `queue-bytes` (t), `channels` (u),
+ * `waiting-puts` (u: puts waiting now for their channel's receiver to
+ * consume — a slow consumer), `credit-waits` (t: puts that ever waited so),
  * `closed` (b). */
 GVariant *
 dp_socket_connection_dup_status (DpSocketConnection *self)
@@ -453,8 +571,8 @@ dp_socket_connection_dup_status (DpSocketConnection *self)
   GVariantDict dict;
   g_autofree char *description = NULL;
   gboolean closed;
-  guint queue, channels;
-  guint64 queue_bytes;
+  guint queue, channels, waiting_puts;
+  guint64 queue_bytes, credit_waits;
 
   g_mutex_lock (&self->state_lock);
   description = g_strdup (self->description);
@@ -470,6 +588,11 @@ dp_socket_connection_dup_status (DpSocketConnection *self)
   channels = g_hash_table_size (self->channels);
   g_mutex_unlock (&self->channels_lock);
 
+  g_mutex_lock (&self->flow_lock);
+  waiting_puts = self->flow_waiting;
+  credit_waits = self->flow_waits;
+  g_mutex_unlock (&self->flow_lock);
+
   g_variant_dict_init (&dict, NULL);
   g_variant_dict_insert (&dict, "peer", "s", description);
   g_variant_dict_insert (&dict, "transport", "s", self->unix_socket ? "unix" : "tcp");
@@ -482,6 +605,8 @@ dp_socket_connection_dup_status (DpSocketConnection *self)
   g_variant_dict_insert (&dict, "queue", "u", queue);
   g_variant_dict_insert (&dict, "queue-bytes", "t", (guint64) queue_bytes);
   g_variant_dict_insert (&dict, "channels", "u", channels);
+  g_variant_dict_insert (&dict, "waiting-puts", "u", waiting_puts);
+  g_variant_dict_insert (&dict, "credit-waits", "t", credit_waits);
   g_variant_dict_insert (&dict, "closed", "b", closed);
   return g_variant_ref_sink (g_variant_dict_end (&dict));
 }
@@ -800,7 +925,7 @@ send_pending_locked (DpSocketConnection  *self,
     {
       PendingFrame *batch[BATCH_FRAMES];
       GOutputVector vectors[BATCH_FRAMES * 4];
-      guint n_frames = 0, n_vectors = 0;
+      guint n_frames = 0, n_vectors = 0, n_messages = 0;
       gsize batch_bytes = 0;
       gboolean ok = TRUE;
 
@@ -819,10 +944,15 @@ send_pending_locked (DpSocketConnection  *self,
       for (guint i = 0; i < n_frames; i++)
         {
           GVariant *message = batch[i]->message;
-          const char *type = g_variant_get_type_string (message);
-          gsize type_length = strlen (type);
+          const char *type;
+          gsize type_length;
 
           vectors[n_vectors++] = (GOutputVector) { batch[i]->header, DP_FRAME_HEADER_SIZE };
+          if (message == NULL)
+            continue;
+          n_messages++;
+          type = g_variant_get_type_string (message);
+          type_length = strlen (type);
           vectors[n_vectors++] = (GOutputVector) { type, type_length };
           if (dp_align8 (type_length) > type_length)
             vectors[n_vectors++] = (GOutputVector) { zeros, dp_align8 (type_length) - type_length };
@@ -835,7 +965,7 @@ send_pending_locked (DpSocketConnection  *self,
         ok = FALSE;
       else
         count_traffic (&self->frames_out, &self->messages_out, &self->bytes_out,
-                       n_frames, n_frames, batch_bytes);
+                       n_frames, n_messages, batch_bytes);
 
       for (guint i = 0; i < n_frames; i++)
         pending_frame_free (batch[i]);
@@ -971,6 +1101,298 @@ out:
   return ok;
 }
 
+
+/* Flow control (see the top of this file). */
+
+/* Sends a CREDIT frame without waiting for the writer: it is queued for
+ * whoever writes, as a busy writer's puts are, past the queue's bound.
+ * Safe on any thread, one that writes this connection included. */
+static void
+send_credit (DpSocketConnection *self,
+             guint32             channel,
+             guint64             amount)
+{
+  g_autoptr(GError) error = NULL;
+  gboolean ok;
+
+  if (dp_socket_connection_is_closed (self))
+    return;
+
+  g_mutex_lock (&self->queue_lock);
+  while (amount > 0)
+    {
+      PendingFrame *frame = g_new0 (PendingFrame, 1);
+      DpFrameHeader header = { 0 };
+
+      header.kind = DP_FRAME_CREDIT;
+      header.channel = channel;
+      header.aux = MIN (amount, G_MAXUINT32);
+      dp_frame_header_encode (&header, frame->header);
+      frame->size = DP_FRAME_HEADER_SIZE;
+      g_queue_push_tail (&self->pending, frame);
+      self->pending_bytes += frame->size;
+      amount -= header.aux;
+    }
+  g_mutex_unlock (&self->queue_lock);
+
+  if (!g_mutex_trylock (&self->write_lock))
+    return;     /* the writer sends it, before it lets go */
+  ok = send_pending_locked (self, &error);
+  if (ok)
+    ok = writer_unlock (self, &error);
+  else
+    g_mutex_unlock (&self->write_lock);
+  if (!ok && !dp_socket_connection_is_closed (self))
+    connection_lost (self, error);
+}
+
+/* The credit of a message this connection delivered. */
+typedef struct {
+  DpCredit credit;
+  Flow *flow;
+  guint64 cost;
+} Receipt;
+
+static void
+receipt_release (DpCredit *credit,
+                 gboolean  idle)
+{
+  Receipt *receipt = (Receipt *) credit;
+  Flow *flow = receipt->flow;
+  guint64 unreturned = __atomic_add_fetch (&flow->unreturned, receipt->cost, __ATOMIC_ACQ_REL);
+
+  /* Batched: one small frame per half window, or per sixteenth when the
+   * consumer has caught up (so a sender never waits on credit that sits
+   * here unreturned while nothing else comes). */
+  if ((unreturned >= FLOW_RETURN || (idle && unreturned >= FLOW_RETURN_IDLE)) &&
+      !g_atomic_int_get (&flow->dead))
+    {
+      guint64 amount = __atomic_exchange_n (&flow->unreturned, 0, __ATOMIC_ACQ_REL);
+      g_autoptr(DpSocketConnection) connection = g_weak_ref_get (&flow->connection);
+
+      if (amount > 0 && connection != NULL)
+        send_credit (connection, flow->id, amount);
+    }
+
+  flow_unref (flow);
+  g_free (receipt);
+}
+
+static DpCredit *
+receipt_new (Flow    *flow,
+             guint64  cost)
+{
+  Receipt *receipt = g_new0 (Receipt, 1);
+
+  receipt->credit.release = receipt_release;
+  receipt->flow = flow_ref (flow);
+  receipt->cost = cost;
+  return &receipt->credit;
+}
+
+static void
+emit_busy (DpSocketConnection *self,
+           guint32             channel,
+           guint64             in_flight)
+{
+  g_autofree char *peer = dp_socket_connection_dup_description (self);
+  GVariantDict details;
+
+  g_variant_dict_init (&details, NULL);
+  g_variant_dict_insert (&details, "peer", "s", peer);
+  g_variant_dict_insert (&details, "channel", "u", channel);
+  g_variant_dict_insert (&details, "in-flight", "t", in_flight);
+  g_variant_dict_insert (&details, "window", "t", (guint64) FLOW_WINDOW);
+  dp_monitor_emit (dp_monitor_get_default (), DP_MONITOR_EVENT_CHANNEL_BUSY,
+                   g_variant_dict_end (&details));
+}
+
+static gboolean
+flow_has_room (Flow  *flow,
+               gsize  cost)
+{
+  return flow->in_flight < FLOW_RETURN || flow->in_flight + cost <= FLOW_WINDOW;
+}
+
+/* Takes @cost bytes of @flow's window for a message about to be sent.
+ * Waits while the window is spent, unless @may_wait is %FALSE or the
+ * message is handed on with @relayed, the credit of its previous hop: that
+ * goes back once our receiver consumes the message, which is what bounds
+ * such sends. Fails when the channel or the connection dies meanwhile, or
+ * the calling place is killed. Consumes @relayed. */
+static gboolean
+flow_acquire (DpSocketConnection  *self,
+              Flow                *flow,
+              gsize                cost,
+              gboolean             may_wait,
+              DpCredit            *relayed,
+              GError             **error)
+{
+  DpPlace *place = NULL;
+  gboolean prepared = FALSE, counted = FALSE, ok = TRUE;
+
+  if (relayed != NULL)
+    may_wait = FALSE;
+
+  g_mutex_lock (&self->flow_lock);
+  for (;;)
+    {
+      if (flow->dead)
+        {
+          if (flow->reason != NULL)
+            g_set_error_literal (error, flow->reason->domain, flow->reason->code, flow->reason->message);
+          else
+            g_set_error_literal (error, DP_ERROR, DP_ERROR_CLOSED, "The channel is closed");
+          ok = FALSE;
+          break;
+        }
+      if (!may_wait || flow_has_room (flow, cost))
+        break;
+
+      if (!prepared)
+        {
+          /* About to wait: say so (not too often), and let a kill of the
+           * calling place wake us, which must be arranged without our
+           * lock (a killer takes the place's lock, then ours). */
+          gint64 now = g_get_monotonic_time ();
+          gboolean busy = flow->last_busy_event == 0 ||
+                          now - flow->last_busy_event >= FLOW_BUSY_EVENT_USEC;
+          guint64 in_flight = flow->in_flight;
+
+          if (busy)
+            flow->last_busy_event = now;
+          g_mutex_unlock (&self->flow_lock);
+          prepared = TRUE;
+          if (busy)
+            emit_busy (self, flow->id, in_flight);
+          place = dp_place_get_current ();
+          if (place != NULL && !dp_place_begin_wait (place, &self->flow_lock, &self->flow_cond, error))
+            return FALSE;
+          g_mutex_lock (&self->flow_lock);
+          continue;
+        }
+      if (place != NULL && dp_place_is_killed (place))
+        {
+          g_set_error_literal (error, DP_ERROR, DP_ERROR_KILLED, "This place was killed");
+          ok = FALSE;
+          break;
+        }
+
+      if (!counted)
+        {
+          self->flow_waits++;
+          counted = TRUE;
+        }
+      flow->waiting++;
+      self->flow_waiting++;
+      g_cond_wait (&self->flow_cond, &self->flow_lock);
+      flow->waiting--;
+      self->flow_waiting--;
+    }
+
+  if (ok)
+    {
+      flow->in_flight += cost;
+      flow->sent += cost;
+      if (relayed != NULL)
+        {
+          Relayed *entry = g_new (Relayed, 1);
+
+          entry->mark = flow->sent;
+          entry->credit = g_steal_pointer (&relayed);
+          g_queue_push_tail (&flow->relayed, entry);
+        }
+    }
+  g_mutex_unlock (&self->flow_lock);
+
+  if (place != NULL)
+    dp_place_end_wait (place);
+  dp_credit_release (relayed, TRUE);
+  return ok;
+}
+
+/* The channel is gone: puts waiting for credit fail with @reason, and
+ * the credits of what it relayed go back, since no credit will come for
+ * them now. Idempotent. */
+static void
+flow_kill (DpSocketConnection *self,
+           Flow               *flow,
+           const GError       *reason)
+{
+  GQueue relayed = G_QUEUE_INIT;
+  Relayed *entry;
+
+  g_mutex_lock (&self->flow_lock);
+  if (!flow->dead)
+    {
+      g_atomic_int_set (&flow->dead, TRUE);
+      if (reason != NULL)
+        flow->reason = g_error_copy (reason);
+      relayed = flow->relayed;
+      g_queue_init (&flow->relayed);
+      if (flow->waiting > 0)
+        g_cond_broadcast (&self->flow_cond);
+    }
+  g_mutex_unlock (&self->flow_lock);
+
+  while ((entry = g_queue_pop_head (&relayed)) != NULL)
+    {
+      dp_credit_release (entry->credit, TRUE);
+      g_free (entry);
+    }
+}
+
+/* The receiver of channel @header->channel consumed @header->aux bytes of
+ * what we sent: puts waiting for them go on, and the credits of what we
+ * relayed and it consumed go back upstream. */
+static gboolean
+dispatch_credit (DpSocketConnection  *self,
+                 const DpFrameHeader *header,
+                 GError             **error)
+{
+  GQueue done = G_QUEUE_INIT;
+  ChannelLink *link;
+  Flow *flow = NULL;
+  Relayed *entry;
+  gboolean ok = TRUE;
+
+  g_mutex_lock (&self->channels_lock);
+  link = g_hash_table_lookup (self->channels, GUINT_TO_POINTER (header->channel));
+  if (link != NULL)
+    flow = flow_ref (link->flow);
+  g_mutex_unlock (&self->channels_lock);
+
+  if (flow == NULL)
+    return TRUE;    /* closed meanwhile */
+
+  g_mutex_lock (&self->flow_lock);
+  if (header->aux > flow->in_flight)
+    {
+      g_set_error (error, DP_ERROR, DP_ERROR_PROTOCOL,
+                   "credit of %u bytes on channel %u, which has %" G_GUINT64_FORMAT " in flight",
+                   header->aux, header->channel, flow->in_flight);
+      ok = FALSE;
+    }
+  else
+    {
+      flow->in_flight -= header->aux;
+      flow->credited += header->aux;
+      while ((entry = g_queue_peek_head (&flow->relayed)) != NULL && entry->mark <= flow->credited)
+        g_queue_push_tail (&done, g_queue_pop_head (&flow->relayed));
+      if (flow->waiting > 0)
+        g_cond_broadcast (&self->flow_cond);
+    }
+  g_mutex_unlock (&self->flow_lock);
+
+  while ((entry = g_queue_pop_head (&done)) != NULL)
+    {
+      dp_credit_release (entry->credit, TRUE);
+      g_free (entry);
+    }
+  flow_unref (flow);
+  return ok;
+}
+
 /* Channels.
  *
  * A channel id names one channel with an endpoint on each side. On the
@@ -1010,6 +1432,8 @@ channel_link_free (gpointer data)
     g_hash_table_remove (self->channels, GUINT_TO_POINTER (link->id));
   g_mutex_unlock (&self->channels_lock);
 
+  flow_kill (self, link->flow, NULL);
+  flow_unref (link->flow);
   g_object_unref (self);
   g_free (link);
 }
@@ -1024,6 +1448,7 @@ open_proxy (DpSocketConnection *self,
 
   link->connection = g_object_ref (self);
   link->id = id;
+  link->flow = flow_new (self, id);
   link->needs_take = needs_take;
   endpoint = dp_place_channel_new_linked (&proxy_funcs, link, channel_link_free);
   link->endpoint = endpoint;
@@ -1037,6 +1462,7 @@ open_proxy (DpSocketConnection *self,
       g_autoptr(GError) reason = g_error_new_literal (DP_ERROR, DP_ERROR_PEER_DIED, "Connection closed");
       link->remote_closed = TRUE;
       dp_place_channel_peer_closed (endpoint, reason);
+      flow_kill (self, link->flow, reason);
     }
 
   return endpoint;
@@ -1123,6 +1549,7 @@ dp_socket_connection_bind_channel (DpSocketConnection  *self,
   link->exported = TRUE;
   link->taken = TRUE;
   link->id = id;
+  link->flow = flow_new (self, id);
   link->endpoint = g_object_ref (endpoint);
 
   g_mutex_lock (&self->channels_lock);
@@ -1130,6 +1557,7 @@ dp_socket_connection_bind_channel (DpSocketConnection  *self,
     {
       g_mutex_unlock (&self->channels_lock);
       g_object_unref (link->endpoint);
+      flow_unref (link->flow);
       g_free (link);
       g_set_error (error, DP_ERROR, DP_ERROR_PROTOCOL, "channel id %u is in use", id);
       return FALSE;
@@ -1142,7 +1570,7 @@ dp_socket_connection_bind_channel (DpSocketConnection  *self,
   while (ok && !g_queue_is_empty (queued))
     {
       g_autoptr(GVariant) message = g_queue_pop_head (queued);
-      ok = send_queued_locked (self, id, message, &local_error);
+      ok = send_queued_locked (self, link, message, &local_error);
     }
   if (ok)
     ok = writer_unlock (self, &local_error);
@@ -1167,7 +1595,7 @@ proxy_send (DpPlaceChannel  *endpoint,
 {
   ChannelLink *link = data;
 
-  return send_message_frame (link->connection, link->id, message, error);
+  return send_message_frame (link->connection, link, message, error);
 }
 
 static void
@@ -1195,6 +1623,7 @@ proxy_close (DpPlaceChannel *endpoint,
     g_hash_table_remove (self->channels, GUINT_TO_POINTER (link->id));
   g_mutex_unlock (&self->channels_lock);
 
+  flow_kill (self, link->flow, NULL);
   if (!link->remote_closed)
     send_close (self, link->id, NULL);
 }
@@ -1223,13 +1652,15 @@ export_forward_send (GVariant  *message,
 {
   ChannelLink *link = data;
 
-  return send_message_frame (link->connection, link->id, message, error);
+  return send_message_frame (link->connection, link, message, error);
 }
 
-/* Forgets an export; the caller removed it from the table. */
+/* Forgets an export; the caller removed it from the table. Puts waiting
+ * for credit on it fail with @reason. */
 static void
 export_release (DpSocketConnection *self,
-                ChannelLink        *link)
+                ChannelLink        *link,
+                const GError       *reason)
 {
   g_mutex_lock (&self->channels_lock);
   if (g_hash_table_lookup (self->exports, link->endpoint) == link)
@@ -1239,6 +1670,8 @@ export_release (DpSocketConnection *self,
   if (link->taken)
     dp_place_channel_unredirect (link->endpoint);
   dp_place_channel_set_peer_reader (link->endpoint, NULL, NULL);
+  flow_kill (self, link->flow, reason);
+  flow_unref (link->flow);
   g_object_unref (link->endpoint);
   g_free (link);
 }
@@ -1269,7 +1702,7 @@ export_forward_peer_closed (const GError *reason,
   if (take_export_link (self, link))
     {
       send_close (self, link->id, reason);
-      export_release (self, link);
+      export_release (self, link, reason);
     }
 }
 
@@ -1327,7 +1760,7 @@ dispatch_take (DpSocketConnection  *self,
   while (ok && !g_queue_is_empty (queued))
     {
       g_autoptr(GVariant) message = g_queue_pop_head (queued);
-      ok = send_queued_locked (self, link->id, message, &local_error);
+      ok = send_queued_locked (self, link, message, &local_error);
     }
   if (ok)
     ok = writer_unlock (self, &local_error);
@@ -1368,6 +1801,7 @@ export_endpoint (DpSocketConnection *self,
       link->exported = TRUE;
       link->endpoint = g_object_ref (endpoint);
       link->id = allocate_id_locked (self);
+      link->flow = flow_new (self, link->id);
       g_hash_table_insert (self->channels, GUINT_TO_POINTER (link->id), link);
       g_hash_table_insert (self->exports, endpoint, link);
     }
@@ -1438,23 +1872,59 @@ outgoing_map_handle (gint32    handle,
   return TRUE;
 }
 
+/* What a DATA frame carrying @message with @n_entries handle entries
+ * counts against its channel's window: its payload, and a message's due. */
+static gsize
+message_cost (GVariant *message,
+              guint     n_entries)
+{
+  return dp_align8 (strlen (g_variant_get_type_string (message))) + g_variant_get_size (message) +
+         n_entries * sizeof (DpHandleEntry) + FLOW_MESSAGE_COST;
+}
+
+/* Takes the window a message needs on @link's channel, waiting for it
+ * unless the message is being handed on (see flow_acquire()). A message
+ * too big for a frame takes none: its send fails. */
+static gboolean
+message_acquire (DpSocketConnection  *self,
+                 ChannelLink         *link,
+                 GVariant            *message,
+                 guint                n_entries,
+                 GError             **error)
+{
+  gsize cost = message_cost (message, n_entries);
+  gboolean forwarding = dp_place_channel_is_forwarding ();
+  DpCredit *relayed = forwarding ? dp_place_channel_steal_forward_credit () : NULL;
+
+  if (cost - FLOW_MESSAGE_COST > self->frame_limit)
+    {
+      dp_credit_release (relayed, TRUE);
+      return TRUE;
+    }
+  return flow_acquire (self, link->flow, cost, !forwarding, relayed, error);
+}
+
 static gboolean
 send_message_frame (DpSocketConnection  *self,
-                    guint32              channel,
+                    ChannelLink         *link,
                     GVariant            *message,
                     GError             **error)
 {
   Outgoing out = { self, NULL, NULL };
   g_autoptr(GVariant) mapped = NULL;
   g_autoptr(GError) local_error = NULL;
+  guint32 channel = link->id;
   gboolean ok;
 
   /* The common case: nothing to translate. */
   if (!dp_message_has_handles (message))
-    return send_frame (self, DP_FRAME_DATA, channel, message, 0, error);
+    return message_acquire (self, link, message, 0, error) &&
+           send_frame (self, DP_FRAME_DATA, channel, message, 0, error);
 
   out.entries = g_array_new (FALSE, FALSE, sizeof (DpHandleEntry));
   mapped = dp_message_map_handles (message, outgoing_map_handle, &out, error);
+  if (mapped != NULL && !message_acquire (self, link, mapped, out.entries->len, error))
+    g_clear_pointer (&mapped, g_variant_unref);
   if (mapped != NULL)
     {
       ok = writer_lock (self, &local_error) &&
@@ -1486,24 +1956,33 @@ send_message_frame (DpSocketConnection  *self,
  * that names a channel closed since cannot be sent; it is dropped, said. */
 static gboolean
 send_queued_locked (DpSocketConnection  *self,
-                    guint32              channel,
+                    ChannelLink         *link,
                     GVariant            *message,
                     GError             **error)
 {
   Outgoing out = { self, NULL, NULL };
   g_autoptr(GVariant) mapped = NULL;
   g_autoptr(GError) map_error = NULL;
+  guint32 channel = link->id;
   gboolean ok;
 
+  /* Counted against the window, without waiting: we hold the write lock.
+   * The channel was just linked, so it cannot have died yet. */
   if (!dp_message_has_handles (message))
-    return send_frame_locked (self, DP_FRAME_DATA, channel, message, NULL, 0, NULL, 0, error);
+    {
+      flow_acquire (self, link->flow, message_cost (message, 0), FALSE, NULL, NULL);
+      return send_frame_locked (self, DP_FRAME_DATA, channel, message, NULL, 0, NULL, 0, error);
+    }
 
   out.entries = g_array_new (FALSE, FALSE, sizeof (DpHandleEntry));
   mapped = dp_message_map_handles (message, outgoing_map_handle, &out, &map_error);
   if (mapped != NULL)
-    ok = send_frame_locked (self, DP_FRAME_DATA, channel, mapped,
-                            (DpHandleEntry *) out.entries->data, out.entries->len,
-                            out.fds, 0, error);
+    {
+      flow_acquire (self, link->flow, message_cost (mapped, out.entries->len), FALSE, NULL, NULL);
+      ok = send_frame_locked (self, DP_FRAME_DATA, channel, mapped,
+                              (DpHandleEntry *) out.entries->data, out.entries->len,
+                              out.fds, 0, error);
+    }
   else
     {
       g_warning ("Channel %u: a message queued for it is dropped: %s", channel, map_error->message);
@@ -1798,9 +2277,10 @@ decode_message (DpSocketConnection   *self,
 }
 
 static ChannelLink *
-lookup_link (DpSocketConnection *self,
-             guint32             id,
-             gboolean            remove)
+lookup_link (DpSocketConnection  *self,
+             guint32              id,
+             gboolean             remove,
+             Flow               **out_flow)
 {
   ChannelLink *link;
 
@@ -1816,6 +2296,8 @@ lookup_link (DpSocketConnection *self,
         link = NULL;
       if (link != NULL && remove)
         g_hash_table_remove (self->channels, GUINT_TO_POINTER (id));
+      if (link != NULL && out_flow != NULL)
+        *out_flow = flow_ref (link->flow);
     }
   g_mutex_unlock (&self->channels_lock);
 
@@ -1835,11 +2317,14 @@ dispatch_data (DpSocketConnection  *self,
   g_autoptr(GVariant) message = decode_message (self, header, payload, payload_bytes, entries_size, error);
   DpPlaceChannel *endpoint;
   ChannelLink *link;
+  Flow *flow = NULL;
+  DpCredit *saved;
+  gboolean exported;
 
   if (message == NULL)
     return FALSE;
 
-  link = lookup_link (self, header->channel, FALSE);
+  link = lookup_link (self, header->channel, FALSE, &flow);
   if (link == NULL)
     {
       /* Closed here while the message was on its way. Its handles are not
@@ -1847,10 +2332,12 @@ dispatch_data (DpSocketConnection  *self,
       g_debug ("message for channel %u, which is gone", header->channel);
       return TRUE;
     }
-  /* lookup_link() holds the endpoint for us, not the link: another thread
-   * may release an export link (its local end closed) once the lock is
-   * let go, so the link is not touched again unless we take it. */
+  /* lookup_link() holds the endpoint and the flow for us, not the link:
+   * another thread may release an export link (its local end closed) once
+   * the lock is let go, so the link is not touched again unless we take
+   * it. */
   endpoint = link->endpoint;
+  exported = link->exported;
 
   /* Without entries too: a handle must not reach the receiver as it came,
    * an index into this process's handle table, naming a channel or vector
@@ -1873,20 +2360,30 @@ dispatch_data (DpSocketConnection  *self,
       if (mapped == NULL)
         {
           g_object_unref (endpoint);
+          flow_unref (flow);
           return FALSE;
         }
       g_variant_unref (message);
       message = g_steal_pointer (&mapped);
     }
 
-  if (link->exported)
+  /* The message goes with its credit: the inbox it lands in, or the
+   * connection that sends it on, takes it and releases it once the
+   * message is consumed. */
+  saved = dp_place_channel_enter_forward (receipt_new (flow, (gsize) header->length + FLOW_MESSAGE_COST));
+  flow_unref (flow);
+
+  if (exported)
     {
       g_autoptr(GError) put_error = NULL;
+      gboolean pushed;
 
       /* A put on the exported endpoint, on behalf of the other side. If
        * it fails, the channel is dead here: tell the other side, so its
        * next put fails rather than vanish. */
-      if (!dp_place_channel_push_for_peer (endpoint, g_steal_pointer (&message), &put_error))
+      pushed = dp_place_channel_push_for_peer (endpoint, g_steal_pointer (&message), &put_error);
+      dp_place_channel_leave_forward (saved);
+      if (!pushed)
         {
           gboolean ours;
 
@@ -1900,13 +2397,16 @@ dispatch_data (DpSocketConnection  *self,
             {
               send_close (self, header->channel, put_error);
               g_object_unref (endpoint);
-              export_release (self, link);
+              export_release (self, link, put_error);
               return TRUE;
             }
         }
     }
   else
-    dp_place_channel_deliver (endpoint, message);
+    {
+      dp_place_channel_deliver (endpoint, message);
+      dp_place_channel_leave_forward (saved);
+    }
 
   g_object_unref (endpoint);
   return TRUE;
@@ -1931,7 +2431,7 @@ dispatch_close (DpSocketConnection  *self,
         reason = g_error_new_literal (DP_ERROR, DP_ERROR_PEER_DIED, g_variant_get_string (text, NULL));
     }
 
-  link = lookup_link (self, header->channel, TRUE);
+  link = lookup_link (self, header->channel, TRUE, NULL);
   if (link == NULL)
     return TRUE;
 
@@ -1949,12 +2449,16 @@ dispatch_close (DpSocketConnection  *self,
           dp_place_channel_close_with_reason (endpoint, reason);
         }
       g_object_unref (endpoint);
-      export_release (self, link);
+      export_release (self, link, reason);
     }
   else
     {
       link->remote_closed = TRUE;
       dp_place_channel_peer_closed (link->endpoint, reason);
+      /* Puts waiting for credit fail as later ones do. */
+      if (reason == NULL)
+        reason = g_error_new_literal (DP_ERROR, DP_ERROR_CLOSED, "The other end of the channel is closed");
+      flow_kill (self, link->flow, reason);
       g_object_unref (link->endpoint);
     }
 
@@ -1971,11 +2475,15 @@ dispatch_frame (DpSocketConnection  *self,
   g_autofree int *fds = NULL;
   guint n_fds = 0;
   gboolean ok;
+  DpCredit *saved;
 
   count_traffic (&self->frames_in, &self->messages_in, &self->bytes_in,
                  1, header->kind == DP_FRAME_DATA, DP_FRAME_HEADER_SIZE + (gsize) header->length);
-  /* Perhaps on a place's thread, reading for everyone: not the place's. */
+  /* Perhaps on a place's thread, reading for everyone: not the place's.
+   * And whatever a frame makes us put must not wait for credit: the
+   * credit could only come through a reader, perhaps this one. */
   dp_place_channel_enter_transport ();
+  saved = dp_place_channel_enter_forward (NULL);
 
   if (header->flags & DP_FRAME_FLAG_FDS)
     {
@@ -1995,6 +2503,7 @@ dispatch_frame (DpSocketConnection  *self,
         {
           g_set_error (error, DP_ERROR, DP_ERROR_PROTOCOL,
                        "frame wants %u descriptors, %u came", n_fds, self->fds->len);
+          dp_place_channel_leave_forward (saved);
           dp_place_channel_leave_transport ();
           return FALSE;
         }
@@ -2014,6 +2523,10 @@ dispatch_frame (DpSocketConnection  *self,
 
     case DP_FRAME_TAKE:
       ok = dispatch_take (self, header, error);
+      break;
+
+    case DP_FRAME_CREDIT:
+      ok = dispatch_credit (self, header, error);
       break;
 
     default:
@@ -2045,6 +2558,7 @@ dispatch_frame (DpSocketConnection  *self,
     if (fds[i] >= 0)
       close (fds[i]);
 
+  dp_place_channel_leave_forward (saved);
   dp_place_channel_leave_transport ();
   return ok;
 }
@@ -2517,12 +3031,13 @@ close_internal (DpSocketConnection *self,
               dp_place_channel_close_with_reason (endpoint, reason);
             }
           g_object_unref (endpoint);
-          export_release (self, link);
+          export_release (self, link, reason);
         }
       else
         {
           link->remote_closed = TRUE;
           dp_place_channel_peer_closed (endpoint, reason);
+          flow_kill (self, link->flow, reason);
           g_object_unref (endpoint);
         }
     }

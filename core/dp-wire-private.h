@@ -69,6 +69,10 @@ typedef enum {
 
   /* The control plane: answered on channel id with the node's status. */
   DP_FRAME_STATUS         = 32,
+
+  /* Flow control: the sender of this frame consumed aux more bytes of
+   * what came on channel id; no payload. */
+  DP_FRAME_CREDIT         = 33,
 } DpFrameKind;
 
 /* The payloads of the router's frames (GVariant types). */
@@ -78,6 +82,11 @@ typedef enum {
 #define DP_LOG_TYPE            "(ss)"      /* severity, message */
 #define DP_NEW_NODE_TYPE       "(sqb)"     /* host, port, solo */
 #define DP_CONNECT_TO_TYPE     "(sqs)"     /* host, port, name */
+
+/* What one DATA frame counts against its channel's window, besides its
+ * payload: both sides must count the same, the receiver crediting back
+ * what the sender counted. */
+#define DP_FLOW_MESSAGE_COST 128
 
 /* NEW_CONNECTION modes. connect: each message reaches the named place as
  * (message, reply), through a DpConnection. channel: the named place gets

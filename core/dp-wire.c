@@ -76,6 +76,15 @@ dp_frame_header_check (const DpFrameHeader  *header,
       g_set_error_literal (error, DP_ERROR, DP_ERROR_PROTOCOL, "data frame without a message type");
       return FALSE;
     }
+  if (header->kind == DP_FRAME_CREDIT &&
+      (header->length != 0 || header->type_length != 0 || header->flags != 0 ||
+       header->channel == 0 || header->aux == 0))
+    {
+      g_set_error (error, DP_ERROR, DP_ERROR_PROTOCOL,
+                   "malformed credit frame (%u payload bytes, flags %u, channel %u, %u bytes of credit)",
+                   header->length, header->flags, header->channel, header->aux);
+      return FALSE;
+    }
   return TRUE;
 }
 

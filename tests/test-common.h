@@ -8,6 +8,8 @@
  */
 #pragma once
 
+#include <string.h>
+
 #include <dplaces/dplaces.h>
 
 #define TEST_MODULE "test-places"
@@ -219,4 +221,93 @@ test_in_subprocess (void)
   if (!g_test_trap_has_passed ())
     g_test_fail_printf ("the test failed in its subprocess (its stderr is in the log)");
   return FALSE;
+}
+
+/* A put waiting for its channel's receiver to consume (flow control), as
+ * the monitor reports it: a test starts watching, starts a producer that
+ * calls test_busy_produced() when it is done, and waits for whichever
+ * comes first. No sleeping: the monitor's event comes as the put starts
+ * waiting. */
+typedef struct {
+  GMutex lock;
+  GCond cond;
+  guint events;
+  GVariant *first;          /* the first channel-busy event */
+  gboolean produced;
+  gulong handler;
+} TestBusy;
+
+static inline void
+test_busy_event_cb (DpMonitor *monitor,
+                    GVariant  *event,
+                    TestBusy  *busy)
+{
+  const char *kind;
+
+  if (!g_variant_lookup (event, "kind", "&s", &kind) ||
+      !g_str_equal (kind, DP_MONITOR_EVENT_CHANNEL_BUSY))
+    return;
+  g_mutex_lock (&busy->lock);
+  if (busy->events++ == 0)
+    busy->first = g_variant_ref (event);
+  g_cond_broadcast (&busy->cond);
+  g_mutex_unlock (&busy->lock);
+}
+
+static inline void
+test_busy_start (TestBusy *busy)
+{
+  memset (busy, 0, sizeof *busy);
+  g_mutex_init (&busy->lock);
+  g_cond_init (&busy->cond);
+  busy->handler = g_signal_connect (dp_monitor_get_default (), "event",
+                                    G_CALLBACK (test_busy_event_cb), busy);
+}
+
+/* For the producer, on its thread, once it put everything or failed. */
+static inline void
+test_busy_produced (TestBusy *busy)
+{
+  g_mutex_lock (&busy->lock);
+  busy->produced = TRUE;
+  g_cond_broadcast (&busy->cond);
+  g_mutex_unlock (&busy->lock);
+}
+
+/* Returns TRUE once a put waits, FALSE if the producer ended first (or
+ * nothing happened for @timeout_usec). */
+static inline gboolean
+test_busy_wait (TestBusy *busy,
+                gint64    timeout_usec)
+{
+  gint64 end_time = g_get_monotonic_time () + timeout_usec;
+  gboolean waited;
+
+  g_mutex_lock (&busy->lock);
+  while (busy->events == 0 && !busy->produced &&
+         g_cond_wait_until (&busy->cond, &busy->lock, end_time))
+    ;
+  waited = busy->events > 0;
+  g_mutex_unlock (&busy->lock);
+  return waited;
+}
+
+static inline guint
+test_busy_events (TestBusy *busy)
+{
+  guint events;
+
+  g_mutex_lock (&busy->lock);
+  events = busy->events;
+  g_mutex_unlock (&busy->lock);
+  return events;
+}
+
+static inline void
+test_busy_stop (TestBusy *busy)
+{
+  g_signal_handler_disconnect (dp_monitor_get_default (), busy->handler);
+  g_clear_pointer (&busy->first, g_variant_unref);
+  g_mutex_clear (&busy->lock);
+  g_cond_clear (&busy->cond);
 }

@@ -114,6 +114,7 @@ G_MODULE_EXPORT void wait_on_channel_place (DpChannel *ch);
 G_MODULE_EXPORT void drain_place (DpChannel *ch);
 G_MODULE_EXPORT void sync_place (DpChannel *ch);
 G_MODULE_EXPORT void sender_place (DpChannel *ch);
+G_MODULE_EXPORT void flood_place (DpChannel *ch);
 G_MODULE_EXPORT DpPlace *echo_thunk (void);
 G_MODULE_EXPORT int test_places_not_a_place;
 
@@ -504,6 +505,28 @@ sender_place (DpChannel *ch)
     }
 
   dp_channel_put (ch, g_variant_new ("(su)", "sent", n), NULL);
+}
+
+/* Gets a channel (h) and puts 64 KiB messages on it until a put fails,
+ * then posts that put's error under "flood_place". */
+G_MODULE_EXPORT void
+flood_place (DpChannel *ch)
+{
+  static const guint8 bytes[64 * 1024];
+  g_autoptr(GVariant) handle = dp_channel_get (ch, NULL);
+  g_autoptr(DpChannel) out = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (handle == NULL || (out = dp_channel_from_variant (handle, &error)) == NULL)
+    {
+      post_error ("flood_place", error);
+      return;
+    }
+  while (dp_channel_put (out, g_variant_new_from_data (G_VARIANT_TYPE_BYTESTRING, bytes, sizeof bytes,
+                                                       TRUE, NULL, NULL),
+                         &error))
+    ;
+  post_error ("flood_place", error);
 }
 
 /* Thunk mode: creates an echo place itself and returns it. */

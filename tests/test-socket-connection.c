@@ -1,10 +1,17 @@
-/* test-socket-connection.c: DpSocketConnection against a hostile peer
+/* test-socket-connection.c: DpSocketConnection against a hostile peer,
+ * and its flow control
  *
  * The test writes raw frames (schemas/wire.md) on one end of a Unix socket
  * pair; a DpSocketConnection reads the other. Each hostile case is an
  * input the fuzzers found (tests/fuzz/: the same inputs are in its
- * corpus): the connection must close with a reason, and keep nothing the
- * peer made. One case checks that a real sender meets those checks.
+ * corpus), or a malformed CREDIT frame: the connection must close with a
+ * reason, and keep nothing the peer made. One case checks that a real
+ * sender meets those checks.
+ *
+ * The /flow/ cases run two real connections on a socket pair: a put past
+ * its channel's window waits until the receiver gets, the connection's
+ * other channels flow meanwhile, and a waiting put fails when its channel,
+ * the connection or its place dies.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -17,6 +24,7 @@
 
 /* The wire, as schemas/wire.md gives it. */
 #define FRAME_DATA 10
+#define FRAME_CREDIT 33
 #define FRAME_FLAG_FDS 1
 #define ENTRY_CHANNEL 1
 #define ENTRY_VECTOR 2
@@ -60,6 +68,27 @@ rig_finish (Rig *rig)
   g_assert_null (rig->connection);
 }
 
+static void
+append_header (GByteArray *frame,
+               guint32     length,
+               guint8      kind,
+               guint8      flags,
+               guint16     type_length,
+               guint32     channel,
+               guint32     aux)
+{
+  guint32 length_le = GUINT32_TO_LE (length), channel_le = GUINT32_TO_LE (channel);
+  guint32 aux_le = GUINT32_TO_LE (aux);
+  guint16 type_length_le = GUINT16_TO_LE (type_length);
+
+  g_byte_array_append (frame, (guint8 *) &length_le, 4);
+  g_byte_array_append (frame, &kind, 1);
+  g_byte_array_append (frame, &flags, 1);
+  g_byte_array_append (frame, (guint8 *) &type_length_le, 2);
+  g_byte_array_append (frame, (guint8 *) &channel_le, 4);
+  g_byte_array_append (frame, (guint8 *) &aux_le, 4);
+}
+
 /* One DATA frame: header, type string, padding, value, handle entries;
  * @fd, if not -1, goes along. */
 static void
@@ -75,11 +104,6 @@ send_data (Rig          *rig,
 {
   g_autoptr(GByteArray) frame = g_byte_array_new ();
   gsize padded = (type_length + 7) & ~(gsize) 7;
-  guint32 length = GUINT32_TO_LE (padded + value_size + 16 * n_entries);
-  guint16 type_length_le = GUINT16_TO_LE (type_length);
-  guint32 channel_le = GUINT32_TO_LE (channel);
-  guint32 aux = GUINT32_TO_LE (n_entries);
-  guint8 kind = FRAME_DATA, flags = fd >= 0 ? FRAME_FLAG_FDS : 0;
   static const guint8 zeros[8] = { 0 };
   struct iovec vector;
   struct msghdr message = { 0 };
@@ -88,12 +112,8 @@ send_data (Rig          *rig,
     char buffer[CMSG_SPACE (sizeof (int))];
   } control;
 
-  g_byte_array_append (frame, (guint8 *) &length, 4);
-  g_byte_array_append (frame, &kind, 1);
-  g_byte_array_append (frame, &flags, 1);
-  g_byte_array_append (frame, (guint8 *) &type_length_le, 2);
-  g_byte_array_append (frame, (guint8 *) &channel_le, 4);
-  g_byte_array_append (frame, (guint8 *) &aux, 4);
+  append_header (frame, padded + value_size + 16 * n_entries, FRAME_DATA,
+                 fd >= 0 ? FRAME_FLAG_FDS : 0, type_length, channel, n_entries);
   g_byte_array_append (frame, (const guint8 *) type, type_length);
   g_byte_array_append (frame, zeros, padded - type_length);
   g_byte_array_append (frame, value, value_size);
@@ -339,6 +359,87 @@ test_hoarded_descriptors (void)
   g_assert_cmpuint (count_fds (), ==, fds_before);
 }
 
+/* Malformed CREDIT frames. A credit frame is a bare header: channel,
+ * bytes consumed in aux. Each case sends a message, then the bad frame:
+ * the message is got intact, then the get fails saying why. */
+typedef struct {
+  guint32 length;           /* payload bytes that follow */
+  guint8 flags;
+  guint32 channel;
+  guint32 aux;
+  const char *why;
+} BadCredit;
+
+static const BadCredit bad_credits[] = {
+  { 8, 0, 1, 4096, "malformed credit frame" },              /* with a payload */
+  { 0, FRAME_FLAG_FDS, 1, 4096, "malformed credit frame" }, /* "with descriptors" */
+  { 0, 0, 0, 4096, "malformed credit frame" },              /* for no channel */
+  { 0, 0, 1, 0, "malformed credit frame" },                 /* of nothing */
+  { 0, 0, 1, 4096, "which has 0 in flight" },               /* for what was never sent */
+};
+
+static void
+test_bad_credit (gconstpointer data)
+{
+  const BadCredit *bad = data;
+  g_autoptr(GByteArray) frame = g_byte_array_new ();
+  g_autoptr(GVariant) before = NULL;
+  g_autoptr(GError) error = NULL;
+  static const guint8 zeros[8] = { 0 };
+  Rig rig;
+
+  rig_start (&rig);
+  send_data (&rig, 1, "s", 1, "before", 7, NULL, 0, -1);
+  append_header (frame, bad->length, FRAME_CREDIT, bad->flags, 0, bad->channel, bad->aux);
+  g_byte_array_append (frame, zeros, bad->length);
+  g_assert_cmpint (send (rig.peer, frame->data, frame->len, MSG_NOSIGNAL), ==, frame->len);
+
+  before = dp_channel_get_timeout (DP_CHANNEL (rig.first), TEST_WAIT_USEC, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (g_variant_get_string (before, NULL), ==, "before");
+  assert_closed_because (&rig, bad->why);
+  rig_finish (&rig);
+}
+
+/* Two real connections on a socket pair, channel 1 open on both. */
+typedef struct {
+  DpSocketConnection *a, *b;
+  DpPlaceChannel *first_a, *first_b;
+} Pair;
+
+static void
+pair_start (Pair *pair)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocket) socket_a = NULL, socket_b = NULL;
+  int fds[2];
+
+  g_assert_cmpint (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), ==, 0);
+  socket_a = g_socket_new_from_fd (fds[0], &error);
+  g_assert_no_error (error);
+  socket_b = g_socket_new_from_fd (fds[1], &error);
+  g_assert_no_error (error);
+  pair->a = dp_socket_connection_new (socket_a, TRUE);
+  pair->b = dp_socket_connection_new (socket_b, FALSE);
+  pair->first_a = dp_socket_connection_open_channel (pair->a, 1);
+  pair->first_b = dp_socket_connection_open_channel (pair->b, 1);
+  dp_socket_connection_start (pair->a);
+  dp_socket_connection_start (pair->b);
+}
+
+static void
+pair_finish (Pair *pair)
+{
+  dp_channel_close (DP_CHANNEL (pair->first_a));
+  dp_channel_close (DP_CHANNEL (pair->first_b));
+  g_clear_object (&pair->first_a);
+  g_clear_object (&pair->first_b);
+  dp_socket_connection_close (pair->a, NULL);
+  dp_socket_connection_close (pair->b, NULL);
+  g_clear_object (&pair->a);
+  g_clear_object (&pair->b);
+}
+
 /* Not hostile, but what the receiver's stricter checks demand of a sender:
  * a message that waited in a sent channel's inbox until the receiver took
  * the channel (TAKE) crosses with its channels translated too. It went
@@ -348,25 +449,12 @@ static void
 test_queued_message_with_channel (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GSocket) socket_a = NULL, socket_b = NULL;
-  g_autoptr(DpSocketConnection) a = NULL, b = NULL;
-  g_autoptr(DpPlaceChannel) first_a = NULL, first_b = NULL;
   g_autoptr(DpPlaceChannel) writer = NULL, sent = NULL, inner = NULL, inner_peer = NULL;
   g_autoptr(GVariant) handle_message = NULL, queued = NULL, hello = NULL;
   g_autoptr(DpChannel) received = NULL, received_inner = NULL;
-  int fds[2];
+  Pair pair;
 
-  g_assert_cmpint (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), ==, 0);
-  socket_a = g_socket_new_from_fd (fds[0], &error);
-  g_assert_no_error (error);
-  socket_b = g_socket_new_from_fd (fds[1], &error);
-  g_assert_no_error (error);
-  a = dp_socket_connection_new (socket_a, TRUE);
-  b = dp_socket_connection_new (socket_b, FALSE);
-  first_a = dp_socket_connection_open_channel (a, 1);
-  first_b = dp_socket_connection_open_channel (b, 1);
-  dp_socket_connection_start (a);
-  dp_socket_connection_start (b);
+  pair_start (&pair);
 
   /* On A: a message naming a channel waits in the inbox of `sent`, which
    * is then sent to B. */
@@ -376,12 +464,12 @@ test_queued_message_with_channel (void)
                                  g_variant_new ("(s@h)", "inner", dp_channel_to_variant (DP_CHANNEL (inner))),
                                  &error));
   g_assert_no_error (error);
-  g_assert_true (dp_channel_put (DP_CHANNEL (first_a), dp_channel_to_variant (DP_CHANNEL (sent)), &error));
+  g_assert_true (dp_channel_put (DP_CHANNEL (pair.first_a), dp_channel_to_variant (DP_CHANNEL (sent)), &error));
   g_assert_no_error (error);
 
   /* On B: reading the sent channel takes it, and the waiting message
    * comes over with a channel that works. */
-  handle_message = dp_channel_get_timeout (DP_CHANNEL (first_b), TEST_WAIT_USEC, &error);
+  handle_message = dp_channel_get_timeout (DP_CHANNEL (pair.first_b), TEST_WAIT_USEC, &error);
   g_assert_no_error (error);
   received = dp_channel_from_variant (handle_message, &error);
   g_assert_no_error (error);
@@ -407,10 +495,197 @@ test_queued_message_with_channel (void)
   dp_channel_close (received);
   dp_channel_close (DP_CHANNEL (inner_peer));
   dp_channel_close (DP_CHANNEL (writer));
-  dp_channel_close (DP_CHANNEL (first_a));
-  dp_channel_close (DP_CHANNEL (first_b));
-  dp_socket_connection_close (a, NULL);
-  dp_socket_connection_close (b, NULL);
+  pair_finish (&pair);
+}
+
+/* ── flow control ──────────────────────────────────────────────────── */
+
+/* 16 MiB in 256 KiB messages (t number, ay bytes): twice a window. */
+#define FLOW_MESSAGES 64
+#define FLOW_MESSAGE_SIZE (256 * 1024)
+
+typedef struct {
+  DpChannel *channel;
+  TestBusy *busy;
+  guint sent;               /* atomic */
+  GError *error;
+} Flooder;
+
+static GVariant *
+flow_message (guint64 i)
+{
+  static guint8 bytes[FLOW_MESSAGE_SIZE];
+
+  return g_variant_new ("(t@ay)", i,
+                        g_variant_new_from_data (G_VARIANT_TYPE_BYTESTRING, bytes, sizeof bytes,
+                                                 TRUE, NULL, NULL));
+}
+
+static gpointer
+flooder_thread (gpointer data)
+{
+  Flooder *flooder = data;
+
+  for (guint64 i = 0; i < FLOW_MESSAGES; i++)
+    {
+      if (!dp_channel_put (flooder->channel, flow_message (i), &flooder->error))
+        break;
+      g_atomic_int_inc (&flooder->sent);
+    }
+  test_busy_produced (flooder->busy);
+  return NULL;
+}
+
+/* Starts a thread putting FLOW_MESSAGES on @channel, which nobody reads
+ * yet, and returns once a put waits for credit. */
+static GThread *
+flood (Flooder  *flooder,
+       TestBusy *busy,
+       gpointer  channel)
+{
+  GThread *thread;
+
+  flooder->channel = DP_CHANNEL (channel);
+  flooder->busy = busy;
+  flooder->sent = 0;
+  flooder->error = NULL;
+  test_busy_start (busy);
+  thread = g_thread_new ("flooder", flooder_thread, flooder);
+  if (!test_busy_wait (busy, TEST_WAIT_USEC))
+    g_error ("no put waited for credit: %u of %d put with nobody getting%s%s",
+             g_atomic_int_get (&flooder->sent), FLOW_MESSAGES,
+             flooder->error != NULL ? ": " : "", flooder->error != NULL ? flooder->error->message : "");
+  return thread;
+}
+
+/* A put past the window waits, until the receiver gets: then everything
+ * arrives, in order. Meanwhile another channel of the connection flows
+ * both ways. */
+static void
+test_flow_put_waits_for_get (void)
+{
+  g_autoptr(DpPlaceChannel) other_a = NULL, other_b = NULL;
+  g_autoptr(GError) error = NULL;
+  Flooder flooder;
+  TestBusy busy;
+  GThread *thread;
+  Pair pair;
+
+  pair_start (&pair);
+  other_a = dp_socket_connection_open_channel (pair.a, 5);
+  other_b = dp_socket_connection_open_channel (pair.b, 5);
+
+  thread = flood (&flooder, &busy, pair.first_a);
+  {
+    g_autofree char *text = g_variant_print (busy.first, TRUE);
+    test_note ("a put waits after %u messages: %s", g_atomic_int_get (&flooder.sent), text);
+  }
+
+  for (gint32 i = 0; i < 10; i++)
+    {
+      g_autoptr(GVariant) there = NULL, back = NULL;
+
+      test_put (DP_CHANNEL (other_a), g_variant_new_int32 (i));
+      there = test_get (DP_CHANNEL (other_b));
+      g_assert_cmpint (g_variant_get_int32 (there), ==, i);
+      test_put (DP_CHANNEL (other_b), g_variant_new_int32 (-i));
+      back = test_get (DP_CHANNEL (other_a));
+      g_assert_cmpint (g_variant_get_int32 (back), ==, -i);
+    }
+  /* Nothing was got, so the flood still waits. */
+  g_assert_cmpuint (g_atomic_int_get (&flooder.sent), <, FLOW_MESSAGES);
+
+  for (guint64 i = 0; i < FLOW_MESSAGES; i++)
+    {
+      g_autoptr(GVariant) message = test_get (DP_CHANNEL (pair.first_b));
+      g_autoptr(GVariant) bytes = NULL;
+      guint64 n;
+
+      g_variant_get (message, "(t@ay)", &n, &bytes);
+      g_assert_cmpuint (n, ==, i);
+      g_assert_cmpuint (g_variant_get_size (bytes), ==, FLOW_MESSAGE_SIZE);
+    }
+  g_thread_join (thread);
+  g_assert_no_error (flooder.error);
+  g_assert_cmpuint (flooder.sent, ==, FLOW_MESSAGES);
+
+  test_busy_stop (&busy);
+  dp_channel_close (DP_CHANNEL (other_a));
+  dp_channel_close (DP_CHANNEL (other_b));
+  pair_finish (&pair);
+}
+
+/* A put waiting for credit fails when the receiver closes its end, as a
+ * later put would; and what was sent before is still there to get. */
+static void
+test_flow_waiting_put_peer_closes (void)
+{
+  Flooder flooder;
+  TestBusy busy;
+  GThread *thread;
+  Pair pair;
+
+  pair_start (&pair);
+  thread = flood (&flooder, &busy, pair.first_a);
+  dp_channel_close (DP_CHANNEL (pair.first_b));
+  g_thread_join (thread);
+  g_assert_error (flooder.error, DP_ERROR, DP_ERROR_CLOSED);
+  test_note ("after %u messages the waiting put failed: %s", flooder.sent, flooder.error->message);
+  g_assert_cmpuint (flooder.sent, <, FLOW_MESSAGES);
+  g_clear_error (&flooder.error);
+
+  test_busy_stop (&busy);
+  pair_finish (&pair);
+}
+
+/* A put waiting for credit fails when the connection dies. */
+static void
+test_flow_waiting_put_connection_dies (void)
+{
+  Flooder flooder;
+  TestBusy busy;
+  GThread *thread;
+  Pair pair;
+
+  pair_start (&pair);
+  thread = flood (&flooder, &busy, pair.first_a);
+  dp_socket_connection_close (pair.b, NULL);
+  g_thread_join (thread);
+  g_assert_error (flooder.error, DP_ERROR, DP_ERROR_PEER_DIED);
+  test_note ("after %u messages the waiting put failed: %s", flooder.sent, flooder.error->message);
+  g_clear_error (&flooder.error);
+
+  test_busy_stop (&busy);
+  pair_finish (&pair);
+}
+
+/* A place waiting for credit in a put is woken by a kill: the put fails
+ * with DP_ERROR_KILLED, the place ends with 1. */
+static void
+test_flow_waiting_place_killed (void)
+{
+  g_autoptr(DpPlace) place = NULL;
+  g_autoptr(GVariant) seen = NULL;
+  TestBusy busy;
+  Pair pair;
+
+  if (!test_in_subprocess ())
+    return;
+
+  pair_start (&pair);
+  test_busy_start (&busy);
+  place = test_place ("flood_place");
+  test_put (DP_CHANNEL (place), dp_channel_to_variant (DP_CHANNEL (pair.first_a)));
+  if (!test_busy_wait (&busy, TEST_WAIT_USEC))
+    g_error ("the place's puts never waited for credit");
+
+  dp_place_kill (place);
+  g_assert_cmpint (test_wait (place), ==, 1);
+  seen = test_board_take ("flood_place");
+  test_assert_error_reply (seen, DP_ERROR_KILLED);
+
+  test_busy_stop (&busy);
+  pair_finish (&pair);
 }
 
 int
@@ -430,6 +705,23 @@ main (int    argc,
   g_test_add_func ("/socket-connection/hostile/big-container-not-normal", test_big_container_not_normal);
   g_test_add_func ("/socket-connection/hostile/hoarded-descriptors", test_hoarded_descriptors);
   g_test_add_func ("/socket-connection/queued-message-with-channel", test_queued_message_with_channel);
+  {
+    static const char *const names[G_N_ELEMENTS (bad_credits)] = {
+      "with-payload", "with-descriptors", "no-channel", "of-nothing", "never-owed",
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (bad_credits); i++)
+      {
+        g_autofree char *path = g_strdup_printf ("/socket-connection/hostile/credit-%s", names[i]);
+
+        g_test_add_data_func (path, &bad_credits[i], test_bad_credit);
+      }
+  }
+  g_test_add_func ("/socket-connection/flow/put-waits-for-get", test_flow_put_waits_for_get);
+  g_test_add_func ("/socket-connection/flow/waiting-put-peer-closes", test_flow_waiting_put_peer_closes);
+  g_test_add_func ("/socket-connection/flow/waiting-put-connection-dies",
+                   test_flow_waiting_put_connection_dies);
+  g_test_add_func ("/socket-connection/flow/waiting-place-killed", test_flow_waiting_place_killed);
 
   return g_test_run ();
 }

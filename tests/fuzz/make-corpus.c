@@ -307,6 +307,32 @@ make_frame_seeds (void)
     peer_free (&peer);
   }
 
+  /* Flow control: credit for the one message the harness sent on channel
+   * 1 (a handle: type "h" padded to 8, 4 bytes, one entry), a message,
+   * then credit for more than was ever sent, which closes. */
+  {
+    Peer peer = peer_new (!initiator);
+    g_autoptr(DpPlaceChannel) first = dp_socket_connection_open_channel (peer.connection, FUZZ_CHANNEL_FIRST);
+    g_autoptr(GByteArray) stream = g_byte_array_new ();
+    g_autoptr(GByteArray) data = NULL;
+    DpFrameHeader credit = { 0 };
+    guint8 header[DP_FRAME_HEADER_SIZE];
+
+    credit.kind = DP_FRAME_CREDIT;
+    credit.channel = FUZZ_CHANNEL_FIRST;
+    credit.aux = dp_align8 (1) + 4 + sizeof (DpHandleEntry) + DP_FLOW_MESSAGE_COST;
+    dp_frame_header_encode (&credit, header);
+    g_byte_array_append (stream, header, sizeof header);
+    put (first, g_variant_new_string ("after the credit"));
+    data = peer_take (&peer);
+    g_byte_array_append (stream, data->data, data->len);
+    credit.aux = 1;
+    dp_frame_header_encode (&credit, header);
+    g_byte_array_append (stream, header, sizeof header);
+    write_seed ("frame", "credit", initiator, stream->data, stream->len);
+    peer_free (&peer);
+  }
+
   /* The other side: the harness's connection opened. */
   {
     Peer peer = peer_new (initiator);
