@@ -215,6 +215,8 @@ function describeEvent(event) {
     parts.push('on ' + (event.node_name || event.node));
   if (event.restarts !== undefined)
     parts.push('restart ' + event.restarts);
+  if (event.kind === 'channel-busy')
+    parts.push('channel ' + event.channel + ' to ' + event.peer + ': its receiver is slow');
   if (event.reason)
     parts.push('— ' + event.reason);
   return parts.join(' ');

@@ -42,6 +42,8 @@ static const Metric connection_metrics[] = {
   { "dplaces_connection_queue_frames", "gauge", "Frames waiting for the connection's writer.", "queue" },
   { "dplaces_connection_queue_bytes", "gauge", "Bytes waiting for the connection's writer.", "queue_bytes" },
   { "dplaces_connection_channels", "gauge", "Channels open on the connection.", "channels" },
+  { "dplaces_connection_waiting_puts", "gauge", "Puts waiting now for their channel's receiver to consume (a slow consumer).", "waiting_puts" },
+  { "dplaces_connection_credit_waits_total", "counter", "Puts that waited for their channel's receiver to consume.", "credit_waits" },
 };
 
 static const Metric job_metrics[] = {

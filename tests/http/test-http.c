@@ -715,7 +715,7 @@ test_connections (void)
   JsonArray *connections = member_array (node, "connections");
   static const char *const members[] = { "node", "peer", "transport", "frames_in", "messages_in", "bytes_in",
                                          "frames_out", "messages_out", "bytes_out", "queue", "queue_bytes",
-                                         "channels", "closed", NULL };
+                                         "channels", "waiting_puts", "credit_waits", "closed", NULL };
   guint from_root = 0;
 
   g_assert_cmpuint (json_array_get_length (connections), >=, 4);
