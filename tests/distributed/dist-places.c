@@ -19,10 +19,14 @@
  *                        to its creator and plays ping on the other
  *   hold_place           answers one message, then blocks in a get
  *   echo_place           answers each message with itself
+ *   slow_consumer_place  waits to be told, then gets a stream of numbered
+ *                        messages slowly, checks them and its memory
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include <dplaces/dplaces.h>
+
+#include "slow-consumer.h"
 
 G_MODULE_EXPORT void named_server_place (DpChannel *ch);
 G_MODULE_EXPORT void named_client_place (DpChannel *ch);
@@ -31,6 +35,7 @@ G_MODULE_EXPORT void pair_place         (DpChannel *ch);
 G_MODULE_EXPORT void pair_maker_place   (DpChannel *ch);
 G_MODULE_EXPORT void hold_place         (DpChannel *ch);
 G_MODULE_EXPORT void echo_place         (DpChannel *ch);
+G_MODULE_EXPORT void slow_consumer_place (DpChannel *ch);
 
 /* Long enough never to trip on a loaded machine, short enough that a lost
  * message fails the test before meson's timeout. */
@@ -404,4 +409,107 @@ echo_place (DpChannel *ch)
       if (message == NULL || !dp_channel_put (ch, message, NULL))
         return;
     }
+}
+
+/* ── a slow consumer ───────────────────────────────────────────────── */
+
+/* Checks message @seq of the stream (slow-consumer.h); returns what is
+ * wrong with it, or NULL. */
+static char *
+check_streamed (GVariant     *message,
+                guint64       seq,
+                gsize         size,
+                const guint8 *pattern)
+{
+  g_autoptr(GVariant) bytes = NULL;
+  const guint8 *data;
+  guint64 got;
+  gsize length;
+
+  if (!g_variant_is_of_type (message, G_VARIANT_TYPE ("(tay)")))
+    return g_strdup_printf ("message %" G_GUINT64_FORMAT " is of type %s", seq,
+                            g_variant_get_type_string (message));
+  g_variant_get (message, "(t@ay)", &got, &bytes);
+  if (got != seq)
+    return g_strdup_printf ("message %" G_GUINT64_FORMAT " came as number %" G_GUINT64_FORMAT,
+                            seq, got);
+  data = g_variant_get_fixed_array (bytes, &length, 1);
+  if (length != size || memcmp (data, slow_pattern_at (pattern, seq), size) != 0)
+    return g_strdup_printf ("message %" G_GUINT64_FORMAT ": its %" G_GSIZE_FORMAT
+                            " bytes are not the ones sent", seq, length);
+  return NULL;
+}
+
+/* Its creator sends (gate, n, size, pause): a channel, how many messages
+ * of how many bytes will come, and how long to pause after each get, in
+ * microseconds. The place makes this process's peak memory start again
+ * from now, answers ("ready", resident KiB), waits for anything on the
+ * gate, then gets the n messages (slow-consumer.h), pausing after each,
+ * and answers ("done", messages right, first problem or "", peak
+ * resident KiB since ready). */
+G_MODULE_EXPORT void
+slow_consumer_place (DpChannel *ch)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) config = dp_channel_get_timeout (ch, PLACE_WAIT_USEC, &error);
+  g_autoptr(GVariant) handle = NULL;
+  g_autoptr(GVariant) go = NULL;
+  g_autoptr(DpChannel) gate = NULL;
+  g_autofree guint8 *pattern = NULL;
+  g_autofree char *problem = NULL;
+  guint64 n, right = 0;
+  guint32 size, pause_usec;
+
+  if (config == NULL)
+    return;
+  if (!g_variant_is_of_type (config, G_VARIANT_TYPE ("(htuu)")))
+    {
+      dp_channel_put (ch, g_variant_new ("(stst)", "done", (guint64) 0, "bad configuration", (guint64) 0),
+                      NULL);
+      return;
+    }
+  g_variant_get (config, "(@htuu)", &handle, &n, &size, &pause_usec);
+  gate = dp_channel_from_variant (handle, &error);
+  pattern = slow_pattern_new (size);
+
+  if (gate == NULL || !slow_reset_peak (0))
+    {
+      dp_channel_put (ch, g_variant_new ("(st)", "ready", (guint64) 0), NULL);
+      problem = gate == NULL ? g_strdup_printf ("the gate: %s", error->message)
+                             : g_strdup ("cannot reset the peak resident size");
+      goto report;
+    }
+  if (!dp_channel_put (ch, g_variant_new ("(st)", "ready", slow_status_kib (0, "VmRSS")), &error))
+    return;
+
+  /* Meanwhile the window fills and the sender waits. */
+  go = dp_channel_get_timeout (gate, PLACE_WAIT_USEC, &error);
+  if (go == NULL)
+    {
+      problem = g_strdup_printf ("the gate: %s", error != NULL ? error->message : "nothing came");
+      goto report;
+    }
+
+  for (guint64 i = 0; i < n; i++)
+    {
+      g_autoptr(GVariant) message = dp_channel_get_timeout (ch, PLACE_WAIT_USEC, &error);
+
+      if (message == NULL)
+        {
+          problem = g_strdup_printf ("after %" G_GUINT64_FORMAT " messages: %s", i,
+                                     error != NULL ? error->message : "nothing came");
+          break;
+        }
+      problem = check_streamed (message, i, size, pattern);
+      if (problem != NULL)
+        break;
+      right++;
+      /* Slow on purpose: that is the scenario. */
+      g_usleep (pause_usec);
+    }
+
+report:
+  dp_channel_put (ch, g_variant_new ("(stst)", "done", right, problem != NULL ? problem : "",
+                                     slow_status_kib (0, "VmHWM")),
+                  NULL);
 }

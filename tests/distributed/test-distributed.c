@@ -21,6 +21,15 @@
  *   /distributed/run/hello-world            `dplaces run` of the example
  *   /distributed/run/hello-world-ssh        the same over a real sshd
  *   /distributed/program/hello-world        the example as a C program
+ *   /distributed/slow-consumer/threads      a GiB for a place on a node
+ *                                           that gets slowly: in order,
+ *                                           intact, the node's memory
+ *                                           bounded, and another channel
+ *                                           of the connection flowing
+ *                                           while this one is held back
+ *   /distributed/slow-consumer/processes    the same with the consumer in
+ *                                           a child of the node, which
+ *                                           relays
  *
  * Nodes listen on ports the system picks. Nothing sleeps to wait: gets
  * and waits have deadlines, loops run until what they wait for happens.
@@ -47,6 +56,8 @@
 #include <dplaces/dplaces.h>
 
 #include "sshd-harness.h"
+#include "slow-consumer.h"
+#include "test-common.h"
 
 #define DIST_MODULE "dist-places"
 #define TEST_COOKIE "dplaces-distributed-tests-0123456789abcdef"
@@ -1845,6 +1856,170 @@ test_program_hello_world (void)
   g_assert_cmpfloat (run->seconds, <, 8.0);
 }
 
+
+/* ── 10. a slow consumer: back-pressure ────────────────────────────── */
+
+/* A GiB in MiB messages to a place that gets one a millisecond; its node
+ * may grow by SLOW_BOUND_KIB at most meanwhile, an eighth of what flows
+ * through it (the window per channel is 8 MiB). */
+#define SLOW_MESSAGE_SIZE (1024 * 1024)
+#define SLOW_MESSAGES 1024
+#define SLOW_PAUSE_USEC 1000
+#define SLOW_BOUND_KIB (64 * 1024)
+#define SLOW_ROUND_TRIPS 100
+
+typedef struct {
+  DpChannel *channel;
+  const guint8 *pattern;
+  TestBusy *busy;
+  guint sent;               /* atomic */
+  GError *error;
+} Producer;
+
+static gpointer
+producer_thread (gpointer data)
+{
+  Producer *producer = data;
+
+  for (guint64 i = 0; i < SLOW_MESSAGES; i++)
+    {
+      GVariant *bytes = g_variant_new_from_data (G_VARIANT_TYPE_BYTESTRING,
+                                                 slow_pattern_at (producer->pattern, i),
+                                                 SLOW_MESSAGE_SIZE, TRUE, NULL, NULL);
+
+      if (!dp_channel_put (producer->channel, g_variant_new ("(t@ay)", i, bytes), &producer->error))
+        break;
+      g_atomic_int_inc (&producer->sent);
+    }
+
+  test_busy_produced (producer->busy);
+  return NULL;
+}
+
+static void
+slow_consumer (const char *backend)
+{
+  g_autoptr(DpRemoteNode) node = NULL;
+  g_autoptr(DpRemoteConnection) slow = NULL;
+  g_autoptr(DpRemoteConnection) echo = NULL;
+  g_autoptr(DpPlaceChannel) gate = NULL;
+  g_autoptr(DpPlaceChannel) gate_far = NULL;
+  g_autoptr(GVariant) ready = NULL;
+  g_autoptr(GVariant) done = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree guint8 *pattern = slow_pattern_new (SLOW_MESSAGE_SIZE);
+  TestBusy busy;
+  Producer producer = { NULL, pattern, &busy, 0, NULL };
+  GThread *thread;
+  GPid pid;
+  const char *tag, *problem;
+  guint64 consumer_base, consumer_peak, node_base, node_peak, right;
+  gint64 start;
+  gdouble seconds;
+
+  if (!in_subprocess ())
+    return;
+
+  node = spawn_node ();
+  pid = dp_spawned_process_get_pid (dp_remote_node_get_process (node));
+  slow = dp_remote_node_launch_place (node, DP_PLACE_EXEC_DYNAMIC_PLACE, DIST_MODULE,
+                                      "slow_consumer_place", NULL, backend, &error);
+  g_assert_no_error (error);
+  /* The healthy channel: the same connection, another channel. */
+  echo = launch (node, "echo_place", NULL);
+
+  dp_place_channel_new_pair (&gate, &gate_far);
+  put (slow, g_variant_new ("(@htuu)", dp_channel_to_variant (DP_CHANNEL (gate_far)),
+                            (guint64) SLOW_MESSAGES, (guint32) SLOW_MESSAGE_SIZE,
+                            (guint32) SLOW_PAUSE_USEC));
+  ready = get (slow);
+  g_assert_cmpstr (g_variant_get_type_string (ready), ==, "(st)");
+  g_variant_get (ready, "(&st)", &tag, &consumer_base);
+  g_assert_cmpstr (tag, ==, "ready");
+  g_assert_cmpuint (consumer_base, >, 0);
+  /* The node's peak memory counts from now. */
+  g_assert_true (slow_reset_peak (pid));
+  node_base = slow_status_kib (pid, "VmRSS");
+  g_assert_cmpuint (node_base, >, 0);
+
+  /* The consumer waits on its gate: the producer fills the channel's
+   * window, then waits in a put. */
+  test_busy_start (&busy);
+  start = g_get_monotonic_time ();
+  producer.channel = DP_CHANNEL (slow);
+  thread = g_thread_new ("producer", producer_thread, &producer);
+  if (!test_busy_wait (&busy, WAIT_USEC))
+    g_error ("no put waited: %u of %d messages put, the consumer getting none%s%s",
+             g_atomic_int_get (&producer.sent), SLOW_MESSAGES, producer.error != NULL ? ": " : "",
+             producer.error != NULL ? producer.error->message : "");
+  {
+    g_autofree char *text = g_variant_print (busy.first, TRUE);
+    note ("the producer waits after %u messages: %s", g_atomic_int_get (&producer.sent), text);
+  }
+
+  /* The connection's other channels flow meanwhile. */
+  for (gint64 i = 0; i < SLOW_ROUND_TRIPS; i++)
+    {
+      g_autoptr(GVariant) reply = NULL;
+
+      put (echo, g_variant_new_int64 (i));
+      reply = get (echo);
+      g_assert_cmpint (g_variant_get_int64 (reply), ==, i);
+    }
+  /* And the producer is still held back: nothing was consumed. */
+  g_assert_cmpuint (g_atomic_int_get (&producer.sent), <, SLOW_MESSAGES);
+  note ("%d round trips on another channel of the connection while the producer waited",
+        SLOW_ROUND_TRIPS);
+
+  put (gate, g_variant_new_string ("go"));
+  {
+    g_autoptr(GError) why = NULL;
+
+    done = dp_channel_get_timeout (DP_CHANNEL (slow), 2 * WAIT_USEC, &why);
+    g_assert_no_error (why);
+    g_assert_nonnull (done);
+  }
+  seconds = seconds_since (start);
+  g_thread_join (thread);
+  node_peak = slow_status_kib (pid, "VmHWM");
+
+  g_assert_cmpstr (g_variant_get_type_string (done), ==, "(stst)");
+  g_variant_get (done, "(&st&st)", &tag, &right, &problem, &consumer_peak);
+  note ("%" G_GUINT64_FORMAT " of %d messages of %d KiB right in %.2f s (%.0f MiB/s)%s%s; "
+        "%u busy events", right, SLOW_MESSAGES, SLOW_MESSAGE_SIZE / 1024, seconds,
+        (gdouble) SLOW_MESSAGES * SLOW_MESSAGE_SIZE / (1024 * 1024) / seconds,
+        problem[0] != '\0' ? ": " : "", problem, test_busy_events (&busy));
+  note ("the consumer's process grew by %" G_GINT64_FORMAT " KiB at most (%" G_GUINT64_FORMAT
+        " → %" G_GUINT64_FORMAT "), the node's by %" G_GINT64_FORMAT " KiB (%" G_GUINT64_FORMAT
+        " → %" G_GUINT64_FORMAT "); bound %d KiB", (gint64) (consumer_peak - consumer_base),
+        consumer_base, consumer_peak, (gint64) (node_peak - node_base), node_base, node_peak,
+        SLOW_BOUND_KIB);
+
+  g_assert_no_error (producer.error);
+  g_assert_cmpuint (producer.sent, ==, SLOW_MESSAGES);
+  g_assert_cmpstr (tag, ==, "done");
+  g_assert_cmpstr (problem, ==, "");
+  g_assert_cmpuint (right, ==, SLOW_MESSAGES);
+  g_assert_cmpuint (consumer_peak, <, consumer_base + SLOW_BOUND_KIB);
+  g_assert_cmpuint (node_peak, <, node_base + SLOW_BOUND_KIB);
+
+  test_busy_stop (&busy);
+  dp_channel_close (DP_CHANNEL (gate));
+  stop_node (node);
+}
+
+static void
+test_slow_consumer_threads (void)
+{
+  slow_consumer ("threads");
+}
+
+static void
+test_slow_consumer_processes (void)
+{
+  slow_consumer ("processes");
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1890,6 +2065,8 @@ main (int    argc,
   g_test_add_func ("/distributed/run/hello-world", test_run_hello_world);
   g_test_add_func ("/distributed/run/hello-world-ssh", test_run_hello_world_ssh);
   g_test_add_func ("/distributed/program/hello-world", test_program_hello_world);
+  g_test_add_func ("/distributed/slow-consumer/threads", test_slow_consumer_threads);
+  g_test_add_func ("/distributed/slow-consumer/processes", test_slow_consumer_processes);
 
   status = g_test_run ();
   remove_tree (tmp_dir);
