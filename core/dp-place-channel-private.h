@@ -43,48 +43,117 @@ void      dp_place_channel_leave_transport (void);
 
 /* Flow control (see dp-socket-connection.c). A message that came over a
  * channel of a connection carries a *credit*: the bytes its sender may
- * send again once it is consumed. Whoever consumes the message releases
- * it: a get, or a connection that sends the message on — then only when
- * the next receiver has consumed it in turn, so that back-pressure
- * reaches the first sender. @idle says the consumer has nothing more
- * queued, so small amounts go back too (else they wait to be batched).
- * release is called once, on any thread, with no inbox lock held. */
-typedef struct _DpCredit DpCredit;
+ * send again once it is consumed, owed to a *sink* (the channel's flow
+ * control). Whoever consumes the message releases the credit: a get, or
+ * a connection that sends the message on — then only once the next
+ * receiver has consumed it in turn, so that back-pressure reaches the
+ * first sender. An *urgent* credit's sender waits for it, or soon will:
+ * it goes back at once (or, while the consumer still has more queued, at
+ * least in batches of a sixteenth of a window); others are batched.
+ * @idle says the consumer has nothing more queued. A credit is a few
+ * values, so the common path allocates nothing. */
+typedef struct _DpCreditSink DpCreditSink;
 
-struct _DpCredit
+struct _DpCreditSink
 {
-  void (*release) (DpCredit *credit,
-                   gboolean  idle);
-  GList link;            /* in an inbox's queue of credits */
-  guint64 seq;           /* which message of the inbox it came with */
+  /* Called on any thread, with no inbox lock held; each consumes the
+   * reference the credit held. */
+  void (*release) (DpCreditSink *sink,
+                   gsize         amount,
+                   gboolean      urgent,
+                   gboolean      idle);
 };
+
+typedef struct {
+  DpCreditSink *sink;    /* a reference, or NULL: nothing is owed */
+  gsize amount;
+  gboolean urgent;
+} DpCredit;
 
 static inline void
 dp_credit_release (DpCredit *credit,
                    gboolean  idle)
 {
-  if (credit != NULL)
-    credit->release (credit, idle);
+  DpCreditSink *sink = credit->sink;
+
+  if (sink != NULL)
+    {
+      credit->sink = NULL;
+      sink->release (sink, credit->amount, credit->urgent, idle);
+    }
 }
 
 /* Around handing on a message that came from elsewhere — a connection
  * dispatching what it read, a relay moving a message from one channel to
- * the next — with the message's @credit (or %NULL). Puts made meanwhile
- * on this thread never wait for credit: the thread serves others, and
- * waiting could close a cycle. The first inbox or connection the message
- * reaches takes the credit (dp_place_channel_steal_forward_credit());
- * leave releases it if nobody did. Nests. */
-DpCredit *dp_place_channel_enter_forward (DpCredit *credit);
-void      dp_place_channel_leave_forward (DpCredit *saved);
-DpCredit *dp_place_channel_steal_forward_credit (void);
-gboolean  dp_place_channel_is_forwarding (void);
+ * the next — with the message's @credit (@credit->sink %NULL: none). Puts
+ * made meanwhile on this thread never wait for credit: the thread serves
+ * others, and waiting could close a cycle. The first inbox or connection
+ * the message reaches takes the credit
+ * (dp_place_channel_steal_forward_credit()); leave releases it if nobody
+ * did. Nests: enter fills @saved, leave restores it.
+ *
+ * The state is thread-local and read for every message that crosses a
+ * process, hence inline, and initial-exec (no call to find it). */
+typedef struct {
+  DpCredit credit;
+  guint depth;
+} DpHandingOn;
+
+extern __thread DpHandingOn dp_handing_on __attribute__ ((tls_model ("initial-exec")));
+
+static inline void
+dp_place_channel_enter_forward (const DpCredit *credit,
+                                DpCredit       *saved)
+{
+  *saved = dp_handing_on.credit;
+  dp_handing_on.credit = *credit;
+  dp_handing_on.depth++;
+}
+
+static inline void
+dp_place_channel_leave_forward (const DpCredit *saved)
+{
+  /* Nobody took it: the message was dropped, or consumed at once. */
+  DpCredit left = dp_handing_on.credit;
+
+  dp_handing_on.credit = *saved;
+  dp_handing_on.depth--;
+  dp_credit_release (&left, TRUE);
+}
+
+/* While handing on: the credit of the message in hand now, for a thread
+ * that already entered. Consumes @credit. */
+static inline void
+dp_place_channel_hand_on (const DpCredit *credit)
+{
+  dp_handing_on.credit = *credit;
+}
+
+/* The credit of the message in hand, which the caller now owes. */
+static inline DpCredit
+dp_place_channel_steal_forward_credit (void)
+{
+  DpCredit credit = dp_handing_on.credit;
+
+  dp_handing_on.credit.sink = NULL;
+  return credit;
+}
+
+static inline gboolean
+dp_place_channel_is_forwarding (void)
+{
+  return dp_handing_on.depth > 0;
+}
 
 /* dp_place_channel_pop(), handing the popped message's credit to the
- * caller (who releases it) rather than releasing it: for relays. */
+ * caller (who releases it) rather than releasing it: for relays.
+ * @out_idle (nullable): whether nothing more is queued. */
 GVariant *dp_place_channel_pop_full      (DpPlaceChannel *self,
                                           gint64          end_time,
-                                          DpCredit      **out_credit,
+                                          DpCredit       *out_credit,
+                                          gboolean       *out_idle,
                                           GError        **error);
+
 guint     dp_place_channel_n_pending     (DpPlaceChannel *self);
 
 /* An endpoint's traffic, for the control plane: cheap counters kept on

@@ -36,6 +36,13 @@
 
 typedef struct _DpInbox DpInbox;
 
+/* The credit of a queued message that came over a connection, and which
+ * message it is: its number among all the inbox ever queued. */
+typedef struct {
+  guint64 seq;
+  DpCredit credit;
+} InboxCredit;
+
 struct _DpInbox
 {
   gatomicrefcount ref_count;
@@ -75,11 +82,14 @@ struct _DpInbox
   guint64 n_received;
   guint64 bytes_received;
 
-  /* The credits of the queued messages that came over a connection
-   * (DpCredit*, by their links), oldest first; each knows the number of
-   * its message among all pushed, so a pop finds its own without a
-   * record per local message. */
-  GQueue credits;
+  /* The credits of the queued messages that came over a connection,
+   * oldest first, in a ring (its size a power of two): each knows the
+   * number of its message, so a pop finds its own without a record per
+   * local message, and nothing is allocated per message. */
+  InboxCredit *credits;
+  guint credits_size;
+  guint credits_head;
+  guint credits_len;
   guint64 n_pushed;
   guint64 n_popped;
 };
@@ -106,10 +116,8 @@ struct _DpPlaceChannel
   guint64 bytes_sent;
 };
 
-/* The message this thread hands on, and its credit (see
- * dp_place_channel_enter_forward()). */
-static __thread DpCredit *forward_credit;
-static __thread guint forwarding;
+/* See dp_place_channel_enter_forward(). */
+__thread DpHandingOn dp_handing_on __attribute__ ((tls_model ("initial-exec")));
 
 /* The control plane counts messages everywhere, and bytes where messages
  * cross a process — a socket, where they are serialized anyway. Inside a
@@ -144,15 +152,72 @@ dp_inbox_ref (DpInbox *inbox)
   return inbox;
 }
 
-/* Releases the credits of messages that leave @credits without a get:
- * dropped, or sent on. */
+/* Called with inbox->mutex held. */
 static void
-release_credits (GQueue *credits)
+inbox_credits_push (DpInbox        *inbox,
+                    const DpCredit *credit)
 {
-  GList *link;
+  if (inbox->credits_len == inbox->credits_size)
+    {
+      guint size = MAX (16, 2 * inbox->credits_size);
+      InboxCredit *ring = g_new (InboxCredit, size);
 
-  while ((link = g_queue_pop_head_link (credits)) != NULL)
-    dp_credit_release (link->data, TRUE);
+      for (guint i = 0; i < inbox->credits_len; i++)
+        ring[i] = inbox->credits[(inbox->credits_head + i) & (inbox->credits_size - 1)];
+      g_free (inbox->credits);
+      inbox->credits = ring;
+      inbox->credits_size = size;
+      inbox->credits_head = 0;
+    }
+  inbox->credits[(inbox->credits_head + inbox->credits_len) & (inbox->credits_size - 1)] =
+    (InboxCredit) { inbox->n_pushed, *credit };
+  inbox->credits_len++;
+}
+
+/* The credit of message number @seq, if it came with one. Called with
+ * inbox->mutex held. */
+static inline void
+inbox_credits_pop (DpInbox  *inbox,
+                   guint64   seq,
+                   DpCredit *out_credit)
+{
+  InboxCredit *head;
+
+  if (G_LIKELY (inbox->credits_len == 0))
+    return;
+  head = &inbox->credits[inbox->credits_head];
+  if (head->seq != seq)
+    return;
+  *out_credit = head->credit;
+  inbox->credits_head = (inbox->credits_head + 1) & (inbox->credits_size - 1);
+  inbox->credits_len--;
+}
+
+/* Takes every credit out, for the caller to release without the lock:
+ * their messages leave without a get (dropped, or sent on). Called with
+ * inbox->mutex held. */
+static GArray *
+inbox_credits_take (DpInbox *inbox)
+{
+  GArray *taken = NULL;
+
+  if (inbox->credits_len == 0)
+    return NULL;
+  taken = g_array_sized_new (FALSE, FALSE, sizeof (DpCredit), inbox->credits_len);
+  for (guint i = 0; i < inbox->credits_len; i++)
+    g_array_append_val (taken, inbox->credits[(inbox->credits_head + i) & (inbox->credits_size - 1)].credit);
+  inbox->credits_head = inbox->credits_len = 0;
+  return taken;
+}
+
+static void
+release_credits (GArray *credits)
+{
+  if (credits == NULL)
+    return;
+  for (guint i = 0; i < credits->len; i++)
+    dp_credit_release (&g_array_index (credits, DpCredit, i), TRUE);
+  g_array_unref (credits);
 }
 
 static void
@@ -161,7 +226,8 @@ dp_inbox_unref (DpInbox *inbox)
   if (!g_atomic_ref_count_dec (&inbox->ref_count))
     return;
 
-  release_credits (&inbox->credits);
+  release_credits (inbox_credits_take (inbox));
+  g_free (inbox->credits);
   g_queue_clear_full (&inbox->queue, (GDestroyNotify) g_variant_unref);
   g_clear_pointer (&inbox->waiters, g_ptr_array_unref);
   g_clear_object (&inbox->reader_data);
@@ -280,13 +346,10 @@ dp_inbox_push (DpInbox   *inbox,
       return FALSE;
     }
   g_queue_push_tail (&inbox->queue, message);
-  if (G_UNLIKELY (forward_credit != NULL))
+  if (G_UNLIKELY (dp_handing_on.credit.sink != NULL))
     {
-      DpCredit *credit = g_steal_pointer (&forward_credit);
-
-      credit->seq = inbox->n_pushed;
-      credit->link.data = credit;
-      g_queue_push_tail_link (&inbox->credits, &credit->link);
+      inbox_credits_push (inbox, &dp_handing_on.credit);
+      dp_handing_on.credit.sink = NULL;
     }
   inbox->n_pushed++;
   inbox->n_received++;
@@ -505,39 +568,6 @@ dp_place_channel_leave_transport (void)
   sending_depth--;
 }
 
-DpCredit *
-dp_place_channel_enter_forward (DpCredit *credit)
-{
-  DpCredit *saved = forward_credit;
-
-  forward_credit = credit;
-  forwarding++;
-  return saved;
-}
-
-void
-dp_place_channel_leave_forward (DpCredit *saved)
-{
-  /* Nobody took it: the message was dropped, or consumed at once. */
-  DpCredit *left = forward_credit;
-
-  forward_credit = saved;
-  forwarding--;
-  dp_credit_release (left, TRUE);
-}
-
-DpCredit *
-dp_place_channel_steal_forward_credit (void)
-{
-  return g_steal_pointer (&forward_credit);
-}
-
-gboolean
-dp_place_channel_is_forwarding (void)
-{
-  return forwarding > 0;
-}
-
 static gboolean
 push (DpPlaceChannel *self,
       GVariant       *message,
@@ -650,20 +680,21 @@ dp_place_channel_pop (DpPlaceChannel *self,
                       gint64          end_time,
                       GError        **error)
 {
-  DpCredit *credit = NULL;
-  GVariant *message = dp_place_channel_pop_full (self, end_time, &credit, error);
+  DpCredit credit = { NULL, 0 };
+  gboolean idle = TRUE;
+  GVariant *message = dp_place_channel_pop_full (self, end_time, &credit, &idle, error);
 
   /* Got: its sender may send that much again. Small amounts wait to be
    * batched while more is queued. */
-  if (G_UNLIKELY (credit != NULL))
-    dp_credit_release (credit, dp_place_channel_n_pending (self) == 0);
+  dp_credit_release (&credit, idle);
   return message;
 }
 
 GVariant *
 dp_place_channel_pop_full (DpPlaceChannel  *self,
                            gint64           end_time,
-                           DpCredit       **out_credit,
+                           DpCredit        *out_credit,
+                           gboolean        *out_idle,
                            GError         **error)
 {
   DpInbox *inbox = self->inbox;
@@ -671,7 +702,7 @@ dp_place_channel_pop_full (DpPlaceChannel  *self,
   GVariant *message = NULL;
   gboolean tried_read = FALSE;
 
-  *out_credit = NULL;
+  out_credit->sink = NULL;
   dp_place_channel_ensure_wanted (self);
 
   if (G_UNLIKELY ((place = dp_place_get_current ()) != NULL && dp_place_is_killed (place)))
@@ -687,10 +718,10 @@ dp_place_channel_pop_full (DpPlaceChannel  *self,
       message = g_queue_pop_head (&inbox->queue);
       if (message != NULL)
         {
-          if (G_UNLIKELY (inbox->credits.head != NULL) &&
-              ((DpCredit *) inbox->credits.head->data)->seq == inbox->n_popped)
-            *out_credit = g_queue_pop_head_link (&inbox->credits)->data;
+          inbox_credits_pop (inbox, inbox->n_popped, out_credit);
           inbox->n_popped++;
+          if (out_idle != NULL)
+            *out_idle = inbox->queue.length == 0;
           break;
         }
       if (G_UNLIKELY (inbox->forward != NULL))
@@ -938,7 +969,7 @@ dp_place_channel_redirect (DpPlaceChannel        *self,
 {
   DpInbox *inbox = self->inbox;
   GQueue *queued = g_queue_new ();
-  GQueue credits;
+  GArray *credits;
 
   /* Someone reads it now, elsewhere: a linked endpoint asks its own side
    * for the messages (a channel passed on through this process). */
@@ -948,8 +979,7 @@ dp_place_channel_redirect (DpPlaceChannel        *self,
   *queued = inbox->queue;
   g_queue_init (&inbox->queue);
   inbox->n_popped = inbox->n_pushed;
-  credits = inbox->credits;
-  g_queue_init (&inbox->credits);
+  credits = inbox_credits_take (inbox);
   inbox->forward = forward;
   inbox->forward_data = forward_data;
   *out_peer_closed = inbox->peer_closed;
@@ -958,7 +988,7 @@ dp_place_channel_redirect (DpPlaceChannel        *self,
 
   /* The queued messages go on over the wire, whose own window bounds
    * them; their first senders need not wait for that. */
-  release_credits (&credits);
+  release_credits (credits);
 
   return queued;
 }

@@ -85,9 +85,9 @@ relay_ready_cb (DpChannel *from,
   for (;;)
     {
       g_autoptr(GError) error = NULL;
-      DpCredit *credit = NULL, *saved;
+      DpCredit credit = { NULL, 0 }, saved;
       g_autoptr(GVariant) message = dp_place_channel_pop_full (dp_channel_get_endpoint (from), 0,
-                                                               &credit, &error);
+                                                               &credit, NULL, &error);
       gboolean ok;
 
       if (message == NULL && error == NULL)
@@ -102,9 +102,9 @@ relay_ready_cb (DpChannel *from,
        * relays, and both ways of this one. A message from another process
        * is held back where it came from until the far side consumes it;
        * one from this process is not (local channels have no window). */
-      saved = dp_place_channel_enter_forward (credit);
+      dp_place_channel_enter_forward (&credit, &saved);
       ok = dp_channel_put (to, message, &error);
-      dp_place_channel_leave_forward (saved);
+      dp_place_channel_leave_forward (&saved);
       if (!ok)
         {
           /* Nobody to deliver to: @from's sender learns why. */

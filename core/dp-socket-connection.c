@@ -58,8 +58,8 @@
  * FLOW_MESSAGE_COST more, so that many small messages fill it too). A put
  * past it waits — only that channel's putters; the others' traffic goes on
  * — until the receiver returns credit with a CREDIT frame, which it sends
- * once it has consumed half a window, or a sixteenth when its consumer has
- * caught up. Consumed means got by a get, or, for a message a connection
+ * once it has consumed half a window, or sooner when the sender asks
+ * (below). Consumed means got by a get, or, for a message a connection
  * sends on (a channel passed through this process, a relay), consumed by
  * the next receiver: the credit travels with the message (DpCredit), so
  * a slow consumer holds back the first sender and no process in between
@@ -88,17 +88,21 @@
 #define PENDING_LIMIT (4 * 1024 * 1024)
 #define BATCH_FRAMES 64
 
-/* Flow control (above): a channel's window in bytes, what a message counts
- * besides its payload (about what a queued message costs the receiver in
- * memory besides its data: 64k empty messages fill a window), and when
- * the receiver returns credit — after half a window consumed, or a
- * sixteenth once nothing more is queued. A put may go when less than
- * half the window is used, whatever the size of its message, or when the
- * message fits: so one bigger than a window still goes. */
+/* Flow control (above): a channel's window in bytes, and what a message
+ * counts besides its payload (about what a queued message costs the
+ * receiver in memory besides its data: 64k empty messages fill a window).
+ * A put may go when less than half the window is used, whatever the size
+ * of its message, or when the message fits: so one bigger than a window
+ * still goes. The receiver returns credit in batches of half a window;
+ * but a message sent with half the window or more in flight asks for its
+ * credit (DP_FRAME_FLAG_CREDIT), which then goes back as soon as it is
+ * consumed — in batches of a sixteenth while the consumer has more
+ * queued. So a sender that waits, or soon may, gets its credit, and one
+ * that does not costs one small frame per half window. */
 #define FLOW_WINDOW (8u * 1024 * 1024)
 #define FLOW_MESSAGE_COST DP_FLOW_MESSAGE_COST
 #define FLOW_RETURN (FLOW_WINDOW / 2)
-#define FLOW_RETURN_IDLE (FLOW_WINDOW / 16)
+#define FLOW_RETURN_SOON (FLOW_WINDOW / 16)
 
 /* The monitor hears of a channel whose puts wait at most this often. */
 #define FLOW_BUSY_EVENT_USEC G_USEC_PER_SEC
@@ -121,16 +125,18 @@ pending_frame_free (PendingFrame *frame)
 typedef struct _ChannelLink ChannelLink;
 
 /* A channel's flow control, both ways. Shared by its link and by the
- * credits of the messages it delivered, which may outlive the link. */
+ * credits of the messages it delivered (the flow is their sink), which
+ * may outlive the link. */
 typedef struct {
+  DpCreditSink sink;
   gatomicrefcount ref_count;
   guint32 id;
   GWeakRef connection;      /* a message's credit must not keep it */
 
-  /* Sending: under the connection's flow_lock. */
+  /* Sending. in_flight is atomic: a put that finds room takes it without
+   * a lock; the rest is under the connection's flow_lock. */
   guint64 in_flight;        /* sent, not yet credited back */
-  guint64 sent;             /* ever, in the same units */
-  guint64 credited;
+  guint64 credited;         /* ever */
   GQueue relayed;           /* Relayed*, oldest first */
   guint waiting;            /* puts waiting for credit */
   gint64 last_busy_event;
@@ -143,11 +149,16 @@ typedef struct {
 
 /* The credit of a message this connection sent on for someone else: it
  * goes back upstream once our receiver has consumed the message, that is
- * once `credited` reaches `mark`. */
+ * once `credited` reaches `mark` (what was sent up to the message). */
 typedef struct {
   guint64 mark;
-  DpCredit *credit;
+  DpCredit credit;
 } Relayed;
+
+static void flow_sink_release (DpCreditSink *sink,
+                               gsize         amount,
+                               gboolean      urgent,
+                               gboolean      idle);
 
 static Flow *
 flow_new (gpointer connection,
@@ -155,6 +166,7 @@ flow_new (gpointer connection,
 {
   Flow *flow = g_new0 (Flow, 1);
 
+  flow->sink.release = flow_sink_release;
   g_atomic_ref_count_init (&flow->ref_count);
   g_weak_ref_init (&flow->connection, connection);
   flow->id = id;
@@ -182,7 +194,7 @@ flow_unref (Flow *flow)
     {
       Relayed *entry = g_queue_pop_head (&flow->relayed);
 
-      dp_credit_release (entry->credit, TRUE);
+      dp_credit_release (&entry->credit, TRUE);
       g_free (entry);
     }
   g_weak_ref_clear (&flow->connection);
@@ -823,6 +835,7 @@ send_frame_locked (DpSocketConnection   *self,
                    guint                 n_entries,
                    GUnixFDList          *fds,
                    guint32               aux,
+                   guint8                flags,
                    GError              **error)
 {
   static const guint8 zeros[8] = { 0 };
@@ -851,7 +864,7 @@ send_frame_locked (DpSocketConnection   *self,
 
   header.length = payload;
   header.kind = kind;
-  header.flags = fds != NULL && g_unix_fd_list_get_length (fds) > 0 ? DP_FRAME_FLAG_FDS : 0;
+  header.flags = flags | (fds != NULL && g_unix_fd_list_get_length (fds) > 0 ? DP_FRAME_FLAG_FDS : 0);
   header.type_length = type_length;
   header.channel = channel;
   header.aux = kind == DP_FRAME_DATA ? n_entries : aux;
@@ -1018,30 +1031,27 @@ writer_unlock (DpSocketConnection  *self,
     }
 }
 
-/* Sends a frame with no handles: at once if the writer's role is free,
- * else queued for the writer (waiting while the queue is full). */
+/* send_frame(), with the payload of @message's frame known. */
 static gboolean
-send_frame (DpSocketConnection   *self,
-            guint8                kind,
-            guint32               channel,
-            GVariant             *message,
-            guint32               aux,
-            GError              **error)
+send_frame_sized (DpSocketConnection   *self,
+                  guint8                kind,
+                  guint32               channel,
+                  GVariant             *message,
+                  gsize                 payload,
+                  guint32               aux,
+                  guint8                flags,
+                  GError              **error)
 {
   g_autoptr(GError) local_error = NULL;
   DpFrameHeader header = { 0 };
   PendingFrame *frame;
-  gsize payload = 0;
   gboolean ok = TRUE;
-
-  if (message != NULL)
-    payload = dp_align8 (strlen (g_variant_get_type_string (message))) + g_variant_get_size (message);
 
   if (message == NULL || payload > self->frame_limit || kind != DP_FRAME_DATA)
     {
       /* Control frames, and errors, the plain way. */
       ok = writer_lock (self, &local_error) &&
-           send_frame_locked (self, kind, channel, message, NULL, 0, NULL, aux, &local_error);
+           send_frame_locked (self, kind, channel, message, NULL, 0, NULL, aux, flags, &local_error);
       if (ok)
         ok = writer_unlock (self, &local_error);
       else
@@ -1052,6 +1062,7 @@ send_frame (DpSocketConnection   *self,
   frame = g_new0 (PendingFrame, 1);
   header.length = payload;
   header.kind = kind;
+  header.flags = flags;
   header.type_length = strlen (g_variant_get_type_string (message));
   header.channel = channel;
   dp_frame_header_encode (&header, frame->header);
@@ -1102,6 +1113,27 @@ out:
 }
 
 
+/* The payload of a frame carrying @message without handle entries. */
+static inline gsize
+message_payload (GVariant *message)
+{
+  return dp_align8 (strlen (g_variant_get_type_string (message))) + g_variant_get_size (message);
+}
+
+/* Sends a frame with no handles: at once if the writer's role is free,
+ * else queued for the writer (waiting while the queue is full). */
+static gboolean
+send_frame (DpSocketConnection   *self,
+            guint8                kind,
+            guint32               channel,
+            GVariant             *message,
+            guint32               aux,
+            GError              **error)
+{
+  return send_frame_sized (self, kind, channel, message, message != NULL ? message_payload (message) : 0,
+                           aux, 0, error);
+}
+
 /* Flow control (see the top of this file). */
 
 /* Sends a CREDIT frame without waiting for the writer: it is queued for
@@ -1146,48 +1178,31 @@ send_credit (DpSocketConnection *self,
     connection_lost (self, error);
 }
 
-/* The credit of a message this connection delivered. */
-typedef struct {
-  DpCredit credit;
-  Flow *flow;
-  guint64 cost;
-} Receipt;
-
+/* What a get (or the next receiver) consumed of what this connection
+ * delivered on @sink's channel: credit for the sender, in batches of half
+ * a window; or soon, if the sender asked (@urgent): at once when the
+ * consumer has caught up (@idle), else by sixteenths. Consumes the
+ * credit's reference. */
 static void
-receipt_release (DpCredit *credit,
-                 gboolean  idle)
+flow_sink_release (DpCreditSink *sink,
+                   gsize         amount,
+                   gboolean      urgent,
+                   gboolean      idle)
 {
-  Receipt *receipt = (Receipt *) credit;
-  Flow *flow = receipt->flow;
-  guint64 unreturned = __atomic_add_fetch (&flow->unreturned, receipt->cost, __ATOMIC_ACQ_REL);
+  Flow *flow = (Flow *) sink;
+  guint64 unreturned = __atomic_add_fetch (&flow->unreturned, amount, __ATOMIC_ACQ_REL);
 
-  /* Batched: one small frame per half window, or per sixteenth when the
-   * consumer has caught up (so a sender never waits on credit that sits
-   * here unreturned while nothing else comes). */
-  if ((unreturned >= FLOW_RETURN || (idle && unreturned >= FLOW_RETURN_IDLE)) &&
+  if ((unreturned >= FLOW_RETURN || (urgent && (idle || unreturned >= FLOW_RETURN_SOON))) &&
       !g_atomic_int_get (&flow->dead))
     {
-      guint64 amount = __atomic_exchange_n (&flow->unreturned, 0, __ATOMIC_ACQ_REL);
+      guint64 credit = __atomic_exchange_n (&flow->unreturned, 0, __ATOMIC_ACQ_REL);
       g_autoptr(DpSocketConnection) connection = g_weak_ref_get (&flow->connection);
 
-      if (amount > 0 && connection != NULL)
-        send_credit (connection, flow->id, amount);
+      if (credit > 0 && connection != NULL)
+        send_credit (connection, flow->id, credit);
     }
 
   flow_unref (flow);
-  g_free (receipt);
-}
-
-static DpCredit *
-receipt_new (Flow    *flow,
-             guint64  cost)
-{
-  Receipt *receipt = g_new0 (Receipt, 1);
-
-  receipt->credit.release = receipt_release;
-  receipt->flow = flow_ref (flow);
-  receipt->cost = cost;
-  return &receipt->credit;
 }
 
 static void
@@ -1207,31 +1222,91 @@ emit_busy (DpSocketConnection *self,
                    g_variant_dict_end (&details));
 }
 
+static inline gboolean
+has_room (guint64 in_flight,
+          gsize   cost)
+{
+  return in_flight < FLOW_RETURN || in_flight + cost <= FLOW_WINDOW;
+}
+
 static gboolean
 flow_has_room (Flow  *flow,
                gsize  cost)
 {
-  return flow->in_flight < FLOW_RETURN || flow->in_flight + cost <= FLOW_WINDOW;
+  return has_room (__atomic_load_n (&flow->in_flight, __ATOMIC_ACQUIRE), cost);
 }
 
-/* Takes @cost bytes of @flow's window for a message about to be sent.
- * Waits while the window is spent, unless @may_wait is %FALSE or the
- * message is handed on with @relayed, the credit of its previous hop: that
- * goes back once our receiver consumes the message, which is what bounds
- * such sends. Fails when the channel or the connection dies meanwhile, or
- * the calling place is killed. Consumes @relayed. */
+/* A put of @cost bytes waiting for credit on @flow. */
+typedef struct {
+  Flow *flow;
+  gsize cost;
+} CreditWait;
+
+static gboolean
+credit_wait_done (DpSocketConnection *self,
+                  const CreditWait   *wait)
+{
+  gboolean done;
+
+  g_mutex_lock (&self->flow_lock);
+  done = wait->flow->dead || flow_has_room (wait->flow, wait->cost);
+  g_mutex_unlock (&self->flow_lock);
+  return done;
+}
+
+static gboolean credit_read (DpSocketConnection *self,
+                             Flow               *flow,
+                             gsize               cost);
+
+/* The flags of a DATA frame that leaves @in_flight on its channel: it
+ * asks for credit when half the window or more is in flight, or when the
+ * sender of the message it hands on asked. */
+static inline guint8
+flow_frame_flags (guint64   in_flight,
+                  gboolean  relayed_urgent)
+{
+  return in_flight >= FLOW_RETURN || relayed_urgent ? DP_FRAME_FLAG_CREDIT : 0;
+}
+
+/* The common case, a put that finds room: takes it without the lock
+ * (in_flight only grows meanwhile, or shrinks under the lock). */
+static inline gboolean
+flow_try_take (Flow   *flow,
+               gsize   cost,
+               guint8 *out_flags)
+{
+  guint64 in_flight = __atomic_load_n (&flow->in_flight, __ATOMIC_RELAXED);
+
+  while (has_room (in_flight, cost) && !g_atomic_int_get (&flow->dead))
+    if (__atomic_compare_exchange_n (&flow->in_flight, &in_flight, in_flight + cost, TRUE,
+                                     __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+      {
+        *out_flags = flow_frame_flags (in_flight + cost, FALSE);
+        return TRUE;
+      }
+  return FALSE;
+}
+
+/* Takes @cost bytes of @flow's window for a message about to be sent,
+ * and says in @out_flags (nullable) how to flag its frame. Waits while the
+ * window is spent, unless @may_wait is %FALSE or the message is handed on
+ * with @relayed, the credit of its previous hop: that goes back once our
+ * receiver consumes the message, which is what bounds such sends. Fails
+ * when the channel or the connection dies meanwhile, or the calling place
+ * is killed. Consumes @relayed. */
 static gboolean
 flow_acquire (DpSocketConnection  *self,
               Flow                *flow,
               gsize                cost,
               gboolean             may_wait,
               DpCredit            *relayed,
+              guint8              *out_flags,
               GError             **error)
 {
   DpPlace *place = NULL;
-  gboolean prepared = FALSE, counted = FALSE, ok = TRUE;
+  gboolean prepared = FALSE, counted = FALSE, tried_read = FALSE, ok = TRUE;
 
-  if (relayed != NULL)
+  if (relayed != NULL && relayed->sink != NULL)
     may_wait = FALSE;
 
   g_mutex_lock (&self->flow_lock);
@@ -1257,7 +1332,7 @@ flow_acquire (DpSocketConnection  *self,
           gint64 now = g_get_monotonic_time ();
           gboolean busy = flow->last_busy_event == 0 ||
                           now - flow->last_busy_event >= FLOW_BUSY_EVENT_USEC;
-          guint64 in_flight = flow->in_flight;
+          guint64 in_flight = __atomic_load_n (&flow->in_flight, __ATOMIC_RELAXED);
 
           if (busy)
             flow->last_busy_event = now;
@@ -1285,21 +1360,39 @@ flow_acquire (DpSocketConnection  *self,
         }
       flow->waiting++;
       self->flow_waiting++;
-      g_cond_wait (&self->flow_cond, &self->flow_lock);
+      if (!tried_read)
+        {
+          /* Read the credit ourselves if nobody else reads; else wait
+           * for whoever reads to wake us. */
+          g_mutex_unlock (&self->flow_lock);
+          tried_read = credit_read (self, flow, cost) ? FALSE : TRUE;
+          g_mutex_lock (&self->flow_lock);
+        }
+      else
+        {
+          g_cond_wait (&self->flow_cond, &self->flow_lock);
+          tried_read = FALSE;
+        }
       flow->waiting--;
       self->flow_waiting--;
     }
 
   if (ok)
     {
-      flow->in_flight += cost;
-      flow->sent += cost;
-      if (relayed != NULL)
+      guint64 in_flight = __atomic_add_fetch (&flow->in_flight, cost, __ATOMIC_ACQ_REL);
+
+      if (out_flags != NULL)
+        *out_flags = flow_frame_flags (in_flight, relayed != NULL && relayed->sink != NULL && relayed->urgent);
+      if (relayed != NULL && relayed->sink != NULL)
         {
           Relayed *entry = g_new (Relayed, 1);
 
-          entry->mark = flow->sent;
-          entry->credit = g_steal_pointer (&relayed);
+          /* What was sent up to this message: a put that took room
+           * meanwhile without the lock may count too, which only delays
+           * the credit a little. */
+          entry->mark = flow->credited + in_flight;
+          entry->credit = *relayed;
+          relayed->sink = NULL;
           g_queue_push_tail (&flow->relayed, entry);
         }
     }
@@ -1307,7 +1400,8 @@ flow_acquire (DpSocketConnection  *self,
 
   if (place != NULL)
     dp_place_end_wait (place);
-  dp_credit_release (relayed, TRUE);
+  if (relayed != NULL)
+    dp_credit_release (relayed, TRUE);
   return ok;
 }
 
@@ -1337,7 +1431,9 @@ flow_kill (DpSocketConnection *self,
 
   while ((entry = g_queue_pop_head (&relayed)) != NULL)
     {
-      dp_credit_release (entry->credit, TRUE);
+      /* No credit will come for them now: they go back at once. */
+      entry->credit.urgent = TRUE;
+      dp_credit_release (&entry->credit, TRUE);
       g_free (entry);
     }
 }
@@ -1354,6 +1450,7 @@ dispatch_credit (DpSocketConnection  *self,
   ChannelLink *link;
   Flow *flow = NULL;
   Relayed *entry;
+  guint64 in_flight;
   gboolean ok = TRUE;
 
   g_mutex_lock (&self->channels_lock);
@@ -1366,16 +1463,18 @@ dispatch_credit (DpSocketConnection  *self,
     return TRUE;    /* closed meanwhile */
 
   g_mutex_lock (&self->flow_lock);
-  if (header->aux > flow->in_flight)
+  in_flight = __atomic_load_n (&flow->in_flight, __ATOMIC_ACQUIRE);
+  if (header->aux > in_flight)
     {
       g_set_error (error, DP_ERROR, DP_ERROR_PROTOCOL,
                    "credit of %u bytes on channel %u, which has %" G_GUINT64_FORMAT " in flight",
-                   header->aux, header->channel, flow->in_flight);
+                   header->aux, header->channel, in_flight);
       ok = FALSE;
     }
   else
     {
-      flow->in_flight -= header->aux;
+      /* Puts that took room without the lock only add to it. */
+      __atomic_sub_fetch (&flow->in_flight, header->aux, __ATOMIC_ACQ_REL);
       flow->credited += header->aux;
       while ((entry = g_queue_peek_head (&flow->relayed)) != NULL && entry->mark <= flow->credited)
         g_queue_push_tail (&done, g_queue_pop_head (&flow->relayed));
@@ -1386,7 +1485,7 @@ dispatch_credit (DpSocketConnection  *self,
 
   while ((entry = g_queue_pop_head (&done)) != NULL)
     {
-      dp_credit_release (entry->credit, TRUE);
+      dp_credit_release (&entry->credit, TRUE);
       g_free (entry);
     }
   flow_unref (flow);
@@ -1872,36 +1971,34 @@ outgoing_map_handle (gint32    handle,
   return TRUE;
 }
 
-/* What a DATA frame carrying @message with @n_entries handle entries
- * counts against its channel's window: its payload, and a message's due. */
-static gsize
-message_cost (GVariant *message,
-              guint     n_entries)
-{
-  return dp_align8 (strlen (g_variant_get_type_string (message))) + g_variant_get_size (message) +
-         n_entries * sizeof (DpHandleEntry) + FLOW_MESSAGE_COST;
-}
-
-/* Takes the window a message needs on @link's channel, waiting for it
- * unless the message is being handed on (see flow_acquire()). A message
- * too big for a frame takes none: its send fails. */
-static gboolean
+/* Takes the window a DATA frame of @payload bytes needs on @link's
+ * channel — its payload and a message's due — waiting for it unless the
+ * message is being handed on (see flow_acquire()). A message too big for
+ * a frame takes none: its send fails. */
+static inline gboolean
 message_acquire (DpSocketConnection  *self,
                  ChannelLink         *link,
-                 GVariant            *message,
-                 guint                n_entries,
+                 gsize                payload,
+                 guint8              *out_flags,
                  GError             **error)
 {
-  gsize cost = message_cost (message, n_entries);
+  Flow *flow = link->flow;
+  gsize cost = payload + FLOW_MESSAGE_COST;
   gboolean forwarding = dp_place_channel_is_forwarding ();
-  DpCredit *relayed = forwarding ? dp_place_channel_steal_forward_credit () : NULL;
+  DpCredit relayed = { NULL, 0 };
 
-  if (cost - FLOW_MESSAGE_COST > self->frame_limit)
+  if (G_UNLIKELY (forwarding))
+    relayed = dp_place_channel_steal_forward_credit ();
+  *out_flags = 0;
+  if (G_UNLIKELY (payload > self->frame_limit))
     {
-      dp_credit_release (relayed, TRUE);
+      dp_credit_release (&relayed, TRUE);
       return TRUE;
     }
-  return flow_acquire (self, link->flow, cost, !forwarding, relayed, error);
+
+  if (G_LIKELY (!forwarding) && flow_try_take (flow, cost, out_flags))
+    return TRUE;
+  return flow_acquire (self, flow, cost, !forwarding, &relayed, out_flags, error);
 }
 
 static gboolean
@@ -1914,23 +2011,30 @@ send_message_frame (DpSocketConnection  *self,
   g_autoptr(GVariant) mapped = NULL;
   g_autoptr(GError) local_error = NULL;
   guint32 channel = link->id;
+  guint8 flags = 0;
   gboolean ok;
 
   /* The common case: nothing to translate. */
   if (!dp_message_has_handles (message))
-    return message_acquire (self, link, message, 0, error) &&
-           send_frame (self, DP_FRAME_DATA, channel, message, 0, error);
+    {
+      gsize payload = message_payload (message);
+
+      return message_acquire (self, link, payload, &flags, error) &&
+             send_frame_sized (self, DP_FRAME_DATA, channel, message, payload, 0, flags, error);
+    }
 
   out.entries = g_array_new (FALSE, FALSE, sizeof (DpHandleEntry));
   mapped = dp_message_map_handles (message, outgoing_map_handle, &out, error);
-  if (mapped != NULL && !message_acquire (self, link, mapped, out.entries->len, error))
+  if (mapped != NULL &&
+      !message_acquire (self, link, message_payload (mapped) + out.entries->len * sizeof (DpHandleEntry),
+                        &flags, error))
     g_clear_pointer (&mapped, g_variant_unref);
   if (mapped != NULL)
     {
       ok = writer_lock (self, &local_error) &&
            send_frame_locked (self, DP_FRAME_DATA, channel, mapped,
                               (DpHandleEntry *) out.entries->data, out.entries->len,
-                              out.fds, 0, &local_error);
+                              out.fds, 0, flags, &local_error);
       if (ok)
         ok = writer_unlock (self, &local_error);
       else
@@ -1964,24 +2068,28 @@ send_queued_locked (DpSocketConnection  *self,
   g_autoptr(GVariant) mapped = NULL;
   g_autoptr(GError) map_error = NULL;
   guint32 channel = link->id;
+  guint8 flags = 0;
   gboolean ok;
 
   /* Counted against the window, without waiting: we hold the write lock.
    * The channel was just linked, so it cannot have died yet. */
   if (!dp_message_has_handles (message))
     {
-      flow_acquire (self, link->flow, message_cost (message, 0), FALSE, NULL, NULL);
-      return send_frame_locked (self, DP_FRAME_DATA, channel, message, NULL, 0, NULL, 0, error);
+      flow_acquire (self, link->flow, message_payload (message) + FLOW_MESSAGE_COST, FALSE, NULL, &flags,
+                    NULL);
+      return send_frame_locked (self, DP_FRAME_DATA, channel, message, NULL, 0, NULL, 0, flags, error);
     }
 
   out.entries = g_array_new (FALSE, FALSE, sizeof (DpHandleEntry));
   mapped = dp_message_map_handles (message, outgoing_map_handle, &out, &map_error);
   if (mapped != NULL)
     {
-      flow_acquire (self, link->flow, message_cost (mapped, out.entries->len), FALSE, NULL, NULL);
+      flow_acquire (self, link->flow,
+                    message_payload (mapped) + out.entries->len * sizeof (DpHandleEntry) + FLOW_MESSAGE_COST,
+                    FALSE, NULL, &flags, NULL);
       ok = send_frame_locked (self, DP_FRAME_DATA, channel, mapped,
                               (DpHandleEntry *) out.entries->data, out.entries->len,
-                              out.fds, 0, error);
+                              out.fds, 0, flags, error);
     }
   else
     {
@@ -2318,7 +2426,7 @@ dispatch_data (DpSocketConnection  *self,
   DpPlaceChannel *endpoint;
   ChannelLink *link;
   Flow *flow = NULL;
-  DpCredit *saved;
+  DpCredit credit;
   gboolean exported;
 
   if (message == NULL)
@@ -2370,8 +2478,11 @@ dispatch_data (DpSocketConnection  *self,
   /* The message goes with its credit: the inbox it lands in, or the
    * connection that sends it on, takes it and releases it once the
    * message is consumed. */
-  saved = dp_place_channel_enter_forward (receipt_new (flow, (gsize) header->length + FLOW_MESSAGE_COST));
-  flow_unref (flow);
+  credit.sink = &flow->sink;    /* lookup_link()'s reference */
+  credit.amount = (gsize) header->length + FLOW_MESSAGE_COST;
+  credit.urgent = (header->flags & DP_FRAME_FLAG_CREDIT) != 0;
+  /* dispatch_frame() entered: this is the message in hand. */
+  dp_place_channel_hand_on (&credit);
 
   if (exported)
     {
@@ -2382,7 +2493,8 @@ dispatch_data (DpSocketConnection  *self,
        * it fails, the channel is dead here: tell the other side, so its
        * next put fails rather than vanish. */
       pushed = dp_place_channel_push_for_peer (endpoint, g_steal_pointer (&message), &put_error);
-      dp_place_channel_leave_forward (saved);
+      credit = dp_place_channel_steal_forward_credit ();
+      dp_credit_release (&credit, TRUE);
       if (!pushed)
         {
           gboolean ours;
@@ -2405,7 +2517,8 @@ dispatch_data (DpSocketConnection  *self,
   else
     {
       dp_place_channel_deliver (endpoint, message);
-      dp_place_channel_leave_forward (saved);
+      credit = dp_place_channel_steal_forward_credit ();
+      dp_credit_release (&credit, TRUE);
     }
 
   g_object_unref (endpoint);
@@ -2475,7 +2588,8 @@ dispatch_frame (DpSocketConnection  *self,
   g_autofree int *fds = NULL;
   guint n_fds = 0;
   gboolean ok;
-  DpCredit *saved;
+  const DpCredit none = { NULL, 0 };
+  DpCredit saved;
 
   count_traffic (&self->frames_in, &self->messages_in, &self->bytes_in,
                  1, header->kind == DP_FRAME_DATA, DP_FRAME_HEADER_SIZE + (gsize) header->length);
@@ -2483,7 +2597,7 @@ dispatch_frame (DpSocketConnection  *self,
    * And whatever a frame makes us put must not wait for credit: the
    * credit could only come through a reader, perhaps this one. */
   dp_place_channel_enter_transport ();
-  saved = dp_place_channel_enter_forward (NULL);
+  dp_place_channel_enter_forward (&none, &saved);
 
   if (header->flags & DP_FRAME_FLAG_FDS)
     {
@@ -2503,7 +2617,7 @@ dispatch_frame (DpSocketConnection  *self,
         {
           g_set_error (error, DP_ERROR, DP_ERROR_PROTOCOL,
                        "frame wants %u descriptors, %u came", n_fds, self->fds->len);
-          dp_place_channel_leave_forward (saved);
+          dp_place_channel_leave_forward (&saved);
           dp_place_channel_leave_transport ();
           return FALSE;
         }
@@ -2558,18 +2672,20 @@ dispatch_frame (DpSocketConnection  *self,
     if (fds[i] >= 0)
       close (fds[i]);
 
-  dp_place_channel_leave_forward (saved);
+  dp_place_channel_leave_forward (&saved);
   dp_place_channel_leave_transport ();
   return ok;
 }
 
 /* Reads the socket and dispatches every complete frame. Without
- * @waiting, reads what is there without blocking; with it, reads — blocking
- * if @block — until @waiting has something. Called with read_lock held.
- * Returns %FALSE once the connection is closed. */
+ * @waiting or @credit_wait, reads what is there without blocking; with
+ * one, reads — blocking if @block — until @waiting has something, or the
+ * put of @credit_wait may go. Called with read_lock held. Returns %FALSE
+ * once the connection is closed. */
 static gboolean
 drain (DpSocketConnection *self,
        DpPlaceChannel     *waiting,
+       const CreditWait   *credit_wait,
        gboolean            block)
 {
   g_autoptr(GError) error = NULL;
@@ -2634,6 +2750,8 @@ drain (DpSocketConnection *self,
         }
 
       if (waiting != NULL && dp_place_channel_is_ready (waiting))
+        return TRUE;
+      if (credit_wait != NULL && credit_wait_done (self, credit_wait))
         return TRUE;
 
       if (!self->in_big)
@@ -2743,18 +2861,12 @@ wake_background (DpSocketConnection *self)
     g_warning ("Cannot wake the reader: %s", g_strerror (errno));
 }
 
-/* A getter about to sleep on one of our endpoints reads the socket itself.
- * Returns %TRUE if it may have progressed (the get looks again), %FALSE if
- * another thread reads already (the get waits to be woken). */
-static gboolean
-direct_read (DpSocketConnection *self,
-             DpPlaceChannel     *endpoint,
-             gboolean            only_source,
-             gint64              end_time)
+/* Makes the calling thread the connection's direct reader, unless another
+ * reads directly already (then it will let the background reader take
+ * over at once when it is done, for whoever waits). */
+G_ALWAYS_INLINE static inline gboolean
+reading_claim (DpSocketConnection *self)
 {
-  DpPlace *place = dp_place_get_current ();
-  gboolean progressed = FALSE;
-
   g_mutex_lock (&self->state_lock);
   if (self->closed || self->direct_reading || !self->started)
     {
@@ -2767,6 +2879,47 @@ direct_read (DpSocketConnection *self,
   if (self->background_polling)
     wake_background (self);
   g_mutex_unlock (&self->state_lock);
+  return TRUE;
+}
+
+G_ALWAYS_INLINE static inline void
+reading_release (DpSocketConnection *self)
+{
+  g_mutex_lock (&self->state_lock);
+  self->direct_reading = FALSE;
+  if (self->getters_waiting)
+    {
+      /* Other gets sleep, counting on someone to read their messages: the
+       * background reader, now, with no grace period. */
+      self->getters_waiting = FALSE;
+      self->reserved_until = 0;
+      g_cond_broadcast (&self->state_cond);
+    }
+  else
+    {
+      self->reserved_until = g_get_monotonic_time () + DIRECT_READER_GRACE_USEC;
+      /* Only a background reader waiting for us to finish needs waking;
+       * one in its grace period wakes by itself. */
+      if (self->background_waiting)
+        g_cond_broadcast (&self->state_cond);
+    }
+  g_mutex_unlock (&self->state_lock);
+}
+
+/* A getter about to sleep on one of our endpoints reads the socket itself.
+ * Returns %TRUE if it may have progressed (the get looks again), %FALSE if
+ * another thread reads already (the get waits to be woken). */
+static gboolean
+direct_read (DpSocketConnection *self,
+             DpPlaceChannel     *endpoint,
+             gboolean            only_source,
+             gint64              end_time)
+{
+  DpPlace *place = dp_place_get_current ();
+  gboolean progressed = FALSE;
+
+  if (!reading_claim (self))
+    return FALSE;
 
   g_mutex_lock (&self->read_lock);
   for (;;)
@@ -2781,7 +2934,7 @@ direct_read (DpSocketConnection *self,
        * we poll the connection and the endpoint's wake-up together). */
       if (end_time < 0 && (only_source || dp_place_channel_begin_block (endpoint)))
         {
-          gboolean open = drain (self, endpoint, TRUE);
+          gboolean open = drain (self, endpoint, NULL, TRUE);
 
           if (!only_source)
             dp_place_channel_end_block (endpoint);
@@ -2794,7 +2947,7 @@ direct_read (DpSocketConnection *self,
           continue;
         }
 
-      if (!drain (self, endpoint, FALSE) || dp_place_channel_is_ready (endpoint) ||
+      if (!drain (self, endpoint, NULL, FALSE) || dp_place_channel_is_ready (endpoint) ||
           (place != NULL && dp_place_is_killed (place)))
         {
           progressed = TRUE;
@@ -2827,27 +2980,37 @@ direct_read (DpSocketConnection *self,
     }
   g_mutex_unlock (&self->read_lock);
 
-  g_mutex_lock (&self->state_lock);
-  self->direct_reading = FALSE;
-  if (self->getters_waiting)
-    {
-      /* Other gets sleep, counting on someone to read their messages: the
-       * background reader, now, with no grace period. */
-      self->getters_waiting = FALSE;
-      self->reserved_until = 0;
-      g_cond_broadcast (&self->state_cond);
-    }
-  else
-    {
-      self->reserved_until = g_get_monotonic_time () + DIRECT_READER_GRACE_USEC;
-      /* Only a background reader waiting for us to finish needs waking;
-       * one in its grace period wakes by itself. */
-      if (self->background_waiting)
-        g_cond_broadcast (&self->state_cond);
-    }
-  g_mutex_unlock (&self->state_lock);
-
+  reading_release (self);
   return progressed;
+}
+
+/* A put about to wait for credit reads the connection itself, as a get
+ * about to sleep does: the credit comes straight to the thread that wants
+ * it, rather than through the background reader (which, after another
+ * thread's direct read, also leaves the socket alone for a while). Reads
+ * until the put may go, the channel or the connection dies, or the
+ * calling place is killed. Returns %FALSE if another thread reads already
+ * (the put then waits to be woken). */
+static gboolean
+credit_read (DpSocketConnection *self,
+             Flow               *flow,
+             gsize               cost)
+{
+  DpPlace *place = dp_place_get_current ();
+  CreditWait wait = { flow, cost };
+
+  if (!reading_claim (self))
+    return FALSE;
+
+  g_mutex_lock (&self->read_lock);
+  /* Blocking reads give up every RECEIVE_TIMEOUT_MS, so a kill is seen. */
+  while (drain (self, NULL, &wait, TRUE) && !credit_wait_done (self, &wait) &&
+         !(place != NULL && dp_place_is_killed (place)))
+    ;
+  g_mutex_unlock (&self->read_lock);
+
+  reading_release (self);
+  return TRUE;
 }
 
 static gboolean
@@ -2928,7 +3091,7 @@ background_reader (gpointer data)
         }
       if (pfds[0].revents != 0 && g_mutex_trylock (&self->read_lock))
         {
-          gboolean open = drain (self, NULL, FALSE);
+          gboolean open = drain (self, NULL, NULL, FALSE);
           g_mutex_unlock (&self->read_lock);
           if (!open)
             break;
