@@ -21,6 +21,8 @@
  *   echo_place           answers each message with itself
  *   slow_consumer_place  waits to be told, then gets a stream of numbered
  *                        messages slowly, checks them and its memory
+ *   stream_maker_place   makes a channel pair, sends one end to its creator
+ *                        and puts a stream of numbered messages on the other
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -36,6 +38,7 @@ G_MODULE_EXPORT void pair_maker_place   (DpChannel *ch);
 G_MODULE_EXPORT void hold_place         (DpChannel *ch);
 G_MODULE_EXPORT void echo_place         (DpChannel *ch);
 G_MODULE_EXPORT void slow_consumer_place (DpChannel *ch);
+G_MODULE_EXPORT void stream_maker_place (DpChannel *ch);
 
 /* Long enough never to trip on a loaded machine, short enough that a lost
  * message fails the test before meson's timeout. */
@@ -440,8 +443,9 @@ check_streamed (GVariant     *message,
   return NULL;
 }
 
-/* Its creator sends (gate, n, size, pause): a channel, how many messages
- * of how many bytes will come, and how long to pause after each get, in
+/* Its creator sends (gate, data, n, size, pause): a channel, maybe the
+ * channel the stream comes on (else its own), how many messages of how
+ * many bytes will come, and how long to pause after each get, in
  * microseconds. The place makes this process's peak memory start again
  * from now, answers ("ready", resident KiB), waits for anything on the
  * gate, then gets the n messages (slow-consumer.h), pausing after each,
@@ -453,8 +457,10 @@ slow_consumer_place (DpChannel *ch)
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) config = dp_channel_get_timeout (ch, PLACE_WAIT_USEC, &error);
   g_autoptr(GVariant) handle = NULL;
+  g_autoptr(GVariant) data_handle = NULL;
   g_autoptr(GVariant) go = NULL;
   g_autoptr(DpChannel) gate = NULL;
+  g_autoptr(DpChannel) data = NULL;
   g_autofree guint8 *pattern = NULL;
   g_autofree char *problem = NULL;
   guint64 n, right = 0;
@@ -462,22 +468,39 @@ slow_consumer_place (DpChannel *ch)
 
   if (config == NULL)
     return;
-  if (!g_variant_is_of_type (config, G_VARIANT_TYPE ("(htuu)")))
+  if (!g_variant_is_of_type (config, G_VARIANT_TYPE ("(hmhtuu)")))
     {
       dp_channel_put (ch, g_variant_new ("(stst)", "done", (guint64) 0, "bad configuration", (guint64) 0),
                       NULL);
       return;
     }
-  g_variant_get (config, "(@htuu)", &handle, &n, &size, &pause_usec);
+  g_variant_get (config, "(@hm@htuu)", &handle, &data_handle, &n, &size, &pause_usec);
   gate = dp_channel_from_variant (handle, &error);
+  if (gate != NULL)
+    data = data_handle != NULL ? dp_channel_from_variant (data_handle, &error) : g_object_ref (ch);
   pattern = slow_pattern_new (size);
 
-  if (gate == NULL || !slow_reset_peak (0))
+  if (data == NULL || !slow_reset_peak (0))
     {
       dp_channel_put (ch, g_variant_new ("(st)", "ready", (guint64) 0), NULL);
-      problem = gate == NULL ? g_strdup_printf ("the gate: %s", error->message)
+      problem = data == NULL ? g_strdup_printf ("the channels: %s", error->message)
                              : g_strdup ("cannot reset the peak resident size");
       goto report;
+    }
+  /* A channel sent here is taken at its first read: let its sender hear
+   * it will be read here before we say we are ready, so before the stream
+   * starts (it would pile up where it was made: local channels have no
+   * window). */
+  if (data != ch)
+    {
+      g_autoptr(GVariant) early = dp_channel_try_get (data, &error);
+
+      if (early != NULL || error != NULL)
+        {
+          dp_channel_put (ch, g_variant_new ("(st)", "ready", (guint64) 0), NULL);
+          problem = g_strdup ("the stream started before its consumer was ready");
+          goto report;
+        }
     }
   if (!dp_channel_put (ch, g_variant_new ("(st)", "ready", slow_status_kib (0, "VmRSS")), &error))
     return;
@@ -492,7 +515,7 @@ slow_consumer_place (DpChannel *ch)
 
   for (guint64 i = 0; i < n; i++)
     {
-      g_autoptr(GVariant) message = dp_channel_get_timeout (ch, PLACE_WAIT_USEC, &error);
+      g_autoptr(GVariant) message = dp_channel_get_timeout (data, PLACE_WAIT_USEC, &error);
 
       if (message == NULL)
         {
@@ -512,4 +535,52 @@ report:
   dp_channel_put (ch, g_variant_new ("(stst)", "done", right, problem != NULL ? problem : "",
                                      slow_status_kib (0, "VmHWM")),
                   NULL);
+}
+
+/* Its creator sends (n, size). The place makes a channel pair, sends one
+ * end to its creator as (h), waits for its creator's next message, and
+ * puts the stream of n messages of size bytes (slow-consumer.h) on the
+ * other end as fast as it can; then it answers
+ * ("produced", messages put, first problem or "") and waits for its
+ * channel to close, holding its end of the pair until then. */
+G_MODULE_EXPORT void
+stream_maker_place (DpChannel *ch)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) config = dp_channel_get_timeout (ch, PLACE_WAIT_USEC, &error);
+  g_autoptr(GVariant) go = NULL;
+  g_autoptr(GVariant) end = NULL;
+  g_autoptr(DpPlaceChannel) mine = NULL;
+  g_autoptr(DpPlaceChannel) theirs = NULL;
+  g_autofree guint8 *pattern = NULL;
+  g_autofree char *problem = NULL;
+  guint64 n, sent = 0;
+  guint32 size;
+
+  if (config == NULL || !g_variant_is_of_type (config, G_VARIANT_TYPE ("(tu)")))
+    return;
+  g_variant_get (config, "(tu)", &n, &size);
+  pattern = slow_pattern_new (size);
+
+  dp_place_channel_new_pair (&mine, &theirs);
+  if (!dp_channel_put (ch, g_variant_new ("(@h)", dp_channel_to_variant (DP_CHANNEL (theirs))), &error))
+    return;
+  /* Until the receiver takes the channel, what is put piles up here. */
+  go = dp_channel_get_timeout (ch, PLACE_WAIT_USEC, &error);
+  if (go == NULL)
+    return;
+  for (guint64 i = 0; i < n; i++)
+    {
+      GVariant *bytes = g_variant_new_from_data (G_VARIANT_TYPE_BYTESTRING, slow_pattern_at (pattern, i),
+                                                 size, TRUE, NULL, NULL);
+
+      if (!dp_channel_put (DP_CHANNEL (mine), g_variant_new ("(t@ay)", i, bytes), &error))
+        {
+          problem = g_strdup_printf ("put %" G_GUINT64_FORMAT ": %s", i, error->message);
+          break;
+        }
+      sent++;
+    }
+  dp_channel_put (ch, g_variant_new ("(sts)", "produced", sent, problem != NULL ? problem : ""), NULL);
+  end = dp_channel_get (ch, NULL);
 }

@@ -30,6 +30,10 @@
  *   /distributed/slow-consumer/processes    the same with the consumer in
  *                                           a child of the node, which
  *                                           relays
+ *   /distributed/slow-consumer/relayed      a GiB from a place on node A to
+ *                                           one on B over a channel made on
+ *                                           A and passed through the root:
+ *                                           no process on the way grows
  *
  * Nodes listen on ports the system picks. Nothing sleeps to wait: gets
  * and waits have deadlines, loops run until what they wait for happens.
@@ -1929,7 +1933,7 @@ slow_consumer (const char *backend)
   echo = launch (node, "echo_place", NULL);
 
   dp_place_channel_new_pair (&gate, &gate_far);
-  put (slow, g_variant_new ("(@htuu)", dp_channel_to_variant (DP_CHANNEL (gate_far)),
+  put (slow, g_variant_new ("(@hmhtuu)", dp_channel_to_variant (DP_CHANNEL (gate_far)), FALSE, 0,
                             (guint64) SLOW_MESSAGES, (guint32) SLOW_MESSAGE_SIZE,
                             (guint32) SLOW_PAUSE_USEC));
   ready = get (slow);
@@ -2020,6 +2024,102 @@ test_slow_consumer_processes (void)
   slow_consumer ("processes");
 }
 
+/* A place on A streams over a channel it made, which the test passes on
+ * to the slow consumer on B: the data goes A → root → B, the root relaying
+ * it. Every message arrives, and neither the root nor B grows by more
+ * than SLOW_BOUND_KIB. */
+static void
+test_slow_consumer_relayed (void)
+{
+  g_autoptr(DpRemoteNode) a = NULL;
+  g_autoptr(DpRemoteNode) b = NULL;
+  g_autoptr(DpRemoteConnection) maker = NULL;
+  g_autoptr(DpRemoteConnection) slow = NULL;
+  g_autoptr(DpPlaceChannel) gate = NULL;
+  g_autoptr(DpPlaceChannel) gate_far = NULL;
+  g_autoptr(DpChannel) stream = NULL;
+  g_autoptr(GVariant) made = NULL;
+  g_autoptr(GVariant) handle = NULL;
+  g_autoptr(GVariant) ready = NULL;
+  g_autoptr(GVariant) done = NULL;
+  g_autoptr(GVariant) produced = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *tag, *problem, *maker_problem;
+  guint64 consumer_base, consumer_peak, root_base, root_peak, b_base, b_peak, right, sent;
+  GPid b_pid;
+  gint64 start;
+
+  if (!in_subprocess ())
+    return;
+
+  a = spawn_node ();
+  b = spawn_node ();
+  b_pid = dp_spawned_process_get_pid (dp_remote_node_get_process (b));
+  maker = launch (a, "stream_maker_place", NULL);
+  slow = launch (b, "slow_consumer_place", NULL);
+
+  put (maker, g_variant_new ("(tu)", (guint64) SLOW_MESSAGES, (guint32) SLOW_MESSAGE_SIZE));
+  made = get (maker);
+  g_assert_cmpstr (g_variant_get_type_string (made), ==, "(h)");
+  handle = g_variant_get_child_value (made, 0);
+  stream = dp_channel_from_variant (handle, &error);
+  g_assert_no_error (error);
+
+  dp_place_channel_new_pair (&gate, &gate_far);
+  put (slow, g_variant_new ("(@h@mhtuu)", dp_channel_to_variant (DP_CHANNEL (gate_far)),
+                            g_variant_new_maybe (G_VARIANT_TYPE_HANDLE, dp_channel_to_variant (stream)),
+                            (guint64) SLOW_MESSAGES, (guint32) SLOW_MESSAGE_SIZE,
+                            (guint32) SLOW_PAUSE_USEC));
+  ready = get (slow);
+  g_variant_get (ready, "(&st)", &tag, &consumer_base);
+  g_assert_cmpstr (tag, ==, "ready");
+  g_assert_cmpuint (consumer_base, >, 0);
+  g_assert_true (slow_reset_peak (0));
+  g_assert_true (slow_reset_peak (b_pid));
+  root_base = slow_status_kib (0, "VmRSS");
+  b_base = slow_status_kib (b_pid, "VmRSS");
+
+  /* The consumer has taken the channel: the stream goes. */
+  start = g_get_monotonic_time ();
+  put (maker, g_variant_new_string ("go"));
+  put (gate, g_variant_new_string ("go"));
+  {
+    g_autoptr(GError) why = NULL;
+
+    done = dp_channel_get_timeout (DP_CHANNEL (slow), 2 * WAIT_USEC, &why);
+    g_assert_no_error (why);
+    g_assert_nonnull (done);
+  }
+  produced = get (maker);
+  root_peak = slow_status_kib (0, "VmHWM");
+  b_peak = slow_status_kib (b_pid, "VmHWM");
+
+  g_variant_get (done, "(&st&st)", &tag, &right, &problem, &consumer_peak);
+  g_variant_get (produced, "(&st&s)", NULL, &sent, &maker_problem);
+  note ("%" G_GUINT64_FORMAT " of %d messages of %d KiB from node A to node B through the root, "
+        "right, in %.2f s%s%s%s%s", right, SLOW_MESSAGES, SLOW_MESSAGE_SIZE / 1024,
+        seconds_since (start), problem[0] != '\0' ? ": " : "", problem,
+        maker_problem[0] != '\0' ? "; the producer: " : "", maker_problem);
+  note ("grown at most: the root by %" G_GINT64_FORMAT " KiB, node B by %" G_GINT64_FORMAT
+        " KiB, the consumer's process by %" G_GINT64_FORMAT " KiB; bound %d KiB",
+        (gint64) (root_peak - root_base), (gint64) (b_peak - b_base),
+        (gint64) (consumer_peak - consumer_base), SLOW_BOUND_KIB);
+
+  g_assert_cmpstr (maker_problem, ==, "");
+  g_assert_cmpuint (sent, ==, SLOW_MESSAGES);
+  g_assert_cmpstr (tag, ==, "done");
+  g_assert_cmpstr (problem, ==, "");
+  g_assert_cmpuint (right, ==, SLOW_MESSAGES);
+  g_assert_cmpuint (root_peak, <, root_base + SLOW_BOUND_KIB);
+  g_assert_cmpuint (b_peak, <, b_base + SLOW_BOUND_KIB);
+  g_assert_cmpuint (consumer_peak, <, consumer_base + SLOW_BOUND_KIB);
+
+  dp_channel_close (DP_CHANNEL (maker));
+  dp_channel_close (DP_CHANNEL (gate));
+  stop_node (a);
+  stop_node (b);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -2067,6 +2167,7 @@ main (int    argc,
   g_test_add_func ("/distributed/program/hello-world", test_program_hello_world);
   g_test_add_func ("/distributed/slow-consumer/threads", test_slow_consumer_threads);
   g_test_add_func ("/distributed/slow-consumer/processes", test_slow_consumer_processes);
+  g_test_add_func ("/distributed/slow-consumer/relayed", test_slow_consumer_relayed);
 
   status = g_test_run ();
   remove_tree (tmp_dir);
