@@ -333,6 +333,7 @@ static void     flow_kill          (DpSocketConnection  *self,
                                     const GError        *reason);
 static void     close_internal     (DpSocketConnection  *self,
                                     const GError        *reason);
+static void     wake_background    (DpSocketConnection  *self);
 static void     export_forward_peer_closed (const GError *reason,
                                             gpointer      data);
 static const DpInboxForward export_forward;
@@ -894,17 +895,19 @@ send_frame_locked (DpSocketConnection   *self,
   return TRUE;
 }
 
+/* A write failed: the peer is gone, or going. It may have sent frames
+ * before it went that we have not read yet — a place's last message
+ * before it ended —, so the connection is not closed here, which would
+ * throw them away: the reader closes it once it has read up to the end of
+ * the stream, with the peer's fate. Meanwhile writes fail. */
 static void
 connection_lost (DpSocketConnection *self,
                  const GError       *error)
 {
-  g_autoptr(GError) reason = NULL;
-
   if (error != NULL && g_error_matches (error, DP_ERROR, DP_ERROR_INVALID_MESSAGE))
     return;   /* the message was wrong, not the connection */
-  reason = g_error_new (DP_ERROR, DP_ERROR_PEER_DIED, "Connection lost: %s",
-                        error != NULL ? error->message : "write failed");
-  close_internal (self, reason);
+  g_debug ("write failed: %s", error != NULL ? error->message : "?");
+  wake_background (self);
 }
 
 /* A send failed: say why the way the channels say it, with the
@@ -1079,12 +1082,21 @@ send_frame_sized (DpSocketConnection   *self,
           g_cond_wait (&self->queue_cond, &self->queue_lock);
           self->queue_waiters--;
         }
+      if (self->closed)
+        {
+          g_mutex_unlock (&self->queue_lock);
+          pending_frame_free (frame);
+          return check_open_locked (self, error);
+        }
       g_queue_push_tail (&self->pending, frame);
       self->pending_bytes += frame->size;
       g_mutex_unlock (&self->queue_lock);
 
+      /* The writer sends it before it lets go: it is on its way. (Asking
+       * now whether the connection is open could say no when it closed
+       * after the writer sent it, and a put that went would fail.) */
       if (!g_mutex_trylock (&self->write_lock))
-        return check_open_locked (self, error);
+        return TRUE;
       ok = send_pending_locked (self, &local_error) && writer_unlock (self, &local_error);
       if (!ok)
         g_mutex_unlock (&self->write_lock);
@@ -1174,7 +1186,7 @@ send_credit (DpSocketConnection *self,
     ok = writer_unlock (self, &error);
   else
     g_mutex_unlock (&self->write_lock);
-  if (!ok && !dp_socket_connection_is_closed (self))
+  if (!ok)
     connection_lost (self, error);
 }
 

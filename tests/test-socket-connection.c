@@ -37,8 +37,9 @@ typedef struct {
   int peer;                     /* the test's end */
 } Rig;
 
+/* The connection, not reading yet. */
 static void
-rig_start (Rig *rig)
+rig_open (Rig *rig)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GSocket) socket = NULL;
@@ -51,6 +52,12 @@ rig_start (Rig *rig)
   rig->first = dp_socket_connection_open_channel (rig->connection, 1);
   rig->peer = fds[1];
   g_object_add_weak_pointer (G_OBJECT (rig->connection), (gpointer *) &rig->connection);
+}
+
+static void
+rig_start (Rig *rig)
+{
+  rig_open (rig);
   dp_socket_connection_start (rig->connection);
 }
 
@@ -63,7 +70,8 @@ rig_finish (Rig *rig)
 
   dp_channel_close (DP_CHANNEL (rig->first));
   g_clear_object (&rig->first);
-  close (rig->peer);
+  if (rig->peer >= 0)
+    close (rig->peer);
   g_object_unref (rig->connection);
   while (rig->connection != NULL && g_get_monotonic_time () < deadline)
     g_usleep (1000);
@@ -447,6 +455,37 @@ pair_finish (Pair *pair)
   g_clear_object (&pair->b);
 }
 
+/* A peer sends its last message and ends; a write to it then fails, but
+ * what it sent is still read, then the end. A failed write used to close
+ * the connection at once, throwing away what the socket still held: with
+ * flow control, a credit written to a place that had just returned lost
+ * that place's result. */
+static void
+test_peer_ended_unread_kept (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) last = NULL;
+  Rig rig;
+
+  rig_open (&rig);
+  send_data (&rig, 1, "s", 1, "last words", 11, NULL, 0, -1);
+  close (rig.peer);
+  rig.peer = -1;
+
+  g_assert_false (dp_channel_put (DP_CHANNEL (rig.first), g_variant_new_string ("too late"), &error));
+  g_assert_error (error, DP_ERROR, DP_ERROR_PEER_DIED);
+  test_note ("the put: %s", error->message);
+  g_clear_error (&error);
+
+  dp_socket_connection_start (rig.connection);
+  last = dp_channel_get_timeout (DP_CHANNEL (rig.first), TEST_WAIT_USEC, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (last);
+  g_assert_cmpstr (g_variant_get_string (last, NULL), ==, "last words");
+  assert_closed_because (&rig, "closed by peer");
+  rig_finish (&rig);
+}
+
 /* Not hostile, but what the receiver's stricter checks demand of a sender:
  * a message that waited in a sent channel's inbox until the receiver took
  * the channel (TAKE) crosses with its channels translated too. It went
@@ -712,6 +751,7 @@ main (int    argc,
   g_test_add_func ("/socket-connection/hostile/big-container-not-normal", test_big_container_not_normal);
   g_test_add_func ("/socket-connection/hostile/hoarded-descriptors", test_hoarded_descriptors);
   g_test_add_func ("/socket-connection/queued-message-with-channel", test_queued_message_with_channel);
+  g_test_add_func ("/socket-connection/peer-ended/unread-kept", test_peer_ended_unread_kept);
   for (guint i = 0; i < G_N_ELEMENTS (bad_credits); i++)
     {
       g_autofree char *path = g_strdup_printf ("/socket-connection/hostile/%s", bad_credits[i].name);
