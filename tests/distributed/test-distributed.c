@@ -61,7 +61,10 @@
 
 #include "sshd-harness.h"
 #include "slow-consumer.h"
+#include "test-bare-node.h"
 #include "test-common.h"
+#include "test-nodes.h"
+#include "test-wire.h"
 
 #define DIST_MODULE "dist-places"
 #define TEST_COOKIE "dplaces-distributed-tests-0123456789abcdef"
@@ -105,119 +108,14 @@ in_subprocess (void)
   return FALSE;
 }
 
-static gdouble
-seconds_since (gint64 start)
-{
-  return (g_get_monotonic_time () - start) / (gdouble) G_USEC_PER_SEC;
-}
-
-static gboolean
-set_flag_cb (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-/* Iterates @context until *@done or @timeout_ms pass; returns *@done. */
-static gboolean
-iterate_until (GMainContext   *context,
-               const gboolean *done,
-               guint           timeout_ms)
-{
-  gboolean timed_out = FALSE;
-  GSource *timeout = g_timeout_source_new (timeout_ms);
-
-  g_source_set_callback (timeout, set_flag_cb, &timed_out, NULL);
-  g_source_attach (timeout, context);
-  while (!*done && !timed_out)
-    g_main_context_iteration (context, TRUE);
-  g_source_destroy (timeout);
-  g_source_unref (timeout);
-
-  return *done;
-}
-
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = NULL;
-  const char *name;
-
-  if (!g_file_test (path, G_FILE_TEST_IS_DIR) || g_file_test (path, G_FILE_TEST_IS_SYMLINK))
-    {
-      g_unlink (path);
-      return;
-    }
-  dir = g_dir_open (path, 0, NULL);
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      remove_tree (child);
-    }
-  g_rmdir (path);
-}
-
-static const char *
-dplaces_bin (void)
-{
-  const char *path = g_getenv ("DPLACES_BIN");
-
-  g_assert_nonnull (path);
-  g_assert_true (g_path_is_absolute (path));
-  g_assert_true (g_file_test (path, G_FILE_TEST_IS_EXECUTABLE));
-  return path;
-}
-
 /* ── nodes and places ──────────────────────────────────────────────── */
-
-/* A node on this machine, on a port the system picks, out of the mesh so
- * that each test's nodes see only what the test does. */
-static DpRemoteNode *
-spawn_node (void)
-{
-  g_autoptr(GError) error = NULL;
-  DpNodeOptions options;
-  DpRemoteNode *node;
-  gint64 start = g_get_monotonic_time ();
-
-  dp_node_options_init (&options);
-  options.listen_port = 0;
-  options.solo = TRUE;
-  node = dp_spawn_remote_node ("localhost", &options, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (node);
-  g_assert_cmpuint (dp_remote_node_get_listen_port (node), >, 0);
-  g_assert_nonnull (dp_remote_node_get_process (node));
-  g_assert_true (dp_remote_node_is_alive (node));
-  note ("node localhost:%u (pid %d) spawned in %.3f s", dp_remote_node_get_listen_port (node),
-        dp_spawned_process_get_pid (dp_remote_node_get_process (node)), seconds_since (start));
-  return node;
-}
-
-/* Tells @node to exit and waits until its process has. */
-static void
-stop_node (DpRemoteNode *node)
-{
-  DpSpawnedProcess *process = dp_remote_node_get_process (node);
-
-  dp_remote_node_send_exit (node);
-  g_assert_true (dp_spawned_process_wait_timeout (process, WAIT_USEC / 1000));
-}
 
 static DpRemoteConnection *
 launch (DpRemoteNode *node,
         const char   *function,
         const char   *named)
 {
-  g_autoptr(GError) error = NULL;
-  DpRemoteConnection *place;
-
-  place = dp_remote_node_launch_place (node, DP_PLACE_EXEC_DYNAMIC_PLACE, DIST_MODULE, function,
-                                       named, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (place);
-  return place;
+  return test_launch (node, DIST_MODULE, function, named, NULL);
 }
 
 static void
@@ -258,39 +156,6 @@ get_fails (gpointer channel)
   return error;
 }
 
-typedef struct {
-  gboolean done;
-  gint status;
-  GError *error;
-} Waited;
-
-static void
-place_waited_cb (GObject      *source,
-                 GAsyncResult *result,
-                 gpointer      data)
-{
-  Waited *waited = data;
-
-  waited->status = dp_remote_connection_wait_finish (DP_REMOTE_CONNECTION (source), result,
-                                                     &waited->error);
-  waited->done = TRUE;
-}
-
-/* dp_remote_connection_wait(), with a deadline. */
-static gint
-wait_place (DpRemoteConnection *place)
-{
-  g_autoptr(GMainContext) context = g_main_context_new ();
-  Waited waited = { FALSE, -1, NULL };
-
-  g_main_context_push_thread_default (context);
-  dp_remote_connection_wait_async (place, NULL, place_waited_cb, &waited);
-  g_assert_true (iterate_until (context, &waited.done, WAIT_USEC / 1000));
-  g_main_context_pop_thread_default (context);
-  g_assert_no_error (waited.error);
-  return waited.status;
-}
-
 /* ── 1. a named place reached from two other nodes ─────────────────── */
 
 #define NAMED_REQUESTS 50
@@ -316,9 +181,9 @@ test_named_place (void)
   if (!in_subprocess ())
     return;
 
-  a = spawn_node ();
-  b = spawn_node ();
-  c = spawn_node ();
+  a = test_spawn_node ();
+  b = test_spawn_node ();
+  c = test_spawn_node ();
 
   server = launch (a, "named_server_place", "squares");
   g_assert_cmpstr (dp_remote_connection_get_name (server), ==, "squares");
@@ -356,9 +221,9 @@ test_named_place (void)
       g_assert_cmpstr (problem, ==, "");
       g_assert_cmpint (id, ==, i + 1);
       g_assert_cmpint (right, ==, NAMED_REQUESTS);
-      g_assert_cmpint (wait_place (clients[i]), ==, 0);
+      g_assert_cmpint (test_wait_remote (clients[i]), ==, 0);
     }
-  note ("%d requests from two nodes in %.3f s", 2 * NAMED_REQUESTS, seconds_since (start));
+  note ("%d requests from two nodes in %.3f s", 2 * NAMED_REQUESTS, test_seconds_since (start));
 
   /* Both reached the same place: it counted every square. And the root
    * reaches it by address as well. */
@@ -390,11 +255,11 @@ test_named_place (void)
   g_variant_get (reply, "(&sx)", &op, &value);
   g_assert_cmpstr (op, ==, "stopped");
   g_assert_cmpint (value, ==, 2 * NAMED_REQUESTS);
-  g_assert_cmpint (wait_place (server), ==, 0);
+  g_assert_cmpint (test_wait_remote (server), ==, 0);
 
-  stop_node (a);
-  stop_node (b);
-  stop_node (c);
+  test_stop_node (a);
+  test_stop_node (b);
+  test_stop_node (c);
 }
 
 /* A client on another node gets its answers at the speed of the loopback
@@ -418,8 +283,8 @@ test_named_place_latency (void)
   if (!in_subprocess ())
     return;
 
-  a = spawn_node ();
-  b = spawn_node ();
+  a = test_spawn_node ();
+  b = test_spawn_node ();
   server = launch (a, "named_server_place", "squares");
   client = launch (b, "named_client_place", NULL);
   put (client, g_variant_new ("(sqsii)", dp_remote_node_get_host (a),
@@ -434,8 +299,8 @@ test_named_place_latency (void)
   g_assert_cmpint (right, ==, LATENCY_REQUESTS);
   g_assert_cmpfloat (asking / LATENCY_REQUESTS, <, LATENCY_BOUND);
 
-  stop_node (a);
-  stop_node (b);
+  test_stop_node (a);
+  test_stop_node (b);
 }
 
 /* ── 2. 100 000 messages each way ──────────────────────────────────── */
@@ -477,7 +342,7 @@ test_stream (void)
   if (!in_subprocess ())
     return;
 
-  node = spawn_node ();
+  node = test_spawn_node ();
   place = launch (node, "stream_place", NULL);
   put (place, g_variant_new_uint64 (STREAM_MESSAGES));
 
@@ -508,7 +373,7 @@ test_stream (void)
   g_assert_cmpuint (sender.sent, ==, STREAM_MESSAGES);
 
   report = get (place);
-  seconds = seconds_since (start);
+  seconds = test_seconds_since (start);
   g_assert_cmpstr (g_variant_get_type_string (report), ==, "(ttts)");
   g_variant_get (report, "(ttt&s)", &place_received, &place_out_of_order, &place_sent, &problem);
   note ("test → node: sent %" G_GUINT64_FORMAT ", the place received %" G_GUINT64_FORMAT
@@ -525,9 +390,9 @@ test_stream (void)
   g_assert_cmpuint (place_sent, ==, STREAM_MESSAGES);
   g_assert_cmpuint (received, ==, STREAM_MESSAGES);
   g_assert_cmpuint (out_of_order, ==, 0);
-  g_assert_cmpint (wait_place (place), ==, 0);
+  g_assert_cmpint (test_wait_remote (place), ==, 0);
 
-  stop_node (node);
+  test_stop_node (node);
 }
 
 /* ── 3. channels sent across nodes ─────────────────────────────────── */
@@ -550,7 +415,7 @@ assert_pair_report (DpRemoteConnection *place,
   g_assert_cmpstr (problem, ==, "");
   g_assert_cmpstr (role, ==, expected_role);
   g_assert_cmpint (rounds, ==, PAIR_ROUNDS);
-  g_assert_cmpint (wait_place (place), ==, 0);
+  g_assert_cmpint (test_wait_remote (place), ==, 0);
 }
 
 /* The test makes a pair and sends one end to a place on A, the other to a
@@ -569,8 +434,8 @@ test_channel_pair_from_root (void)
   if (!in_subprocess ())
     return;
 
-  a = spawn_node ();
-  b = spawn_node ();
+  a = test_spawn_node ();
+  b = test_spawn_node ();
   ping = launch (a, "pair_place", NULL);
   pong = launch (b, "pair_place", NULL);
 
@@ -583,10 +448,10 @@ test_channel_pair_from_root (void)
 
   assert_pair_report (ping, "ping", "node A");
   assert_pair_report (pong, "pong", "node B");
-  note ("%d round trips between A and B in %.3f s", PAIR_ROUNDS, seconds_since (start));
+  note ("%d round trips between A and B in %.3f s", PAIR_ROUNDS, test_seconds_since (start));
 
-  stop_node (a);
-  stop_node (b);
+  test_stop_node (a);
+  test_stop_node (b);
 }
 
 /* A place on A makes a pair and sends one end to the test, which sends it
@@ -607,8 +472,8 @@ test_channel_made_on_node (void)
   if (!in_subprocess ())
     return;
 
-  a = spawn_node ();
-  b = spawn_node ();
+  a = test_spawn_node ();
+  b = test_spawn_node ();
   maker = launch (a, "pair_maker_place", NULL);
   pong = launch (b, "pair_place", NULL);
 
@@ -627,10 +492,10 @@ test_channel_made_on_node (void)
   assert_pair_report (maker, "ping", "node A");
   assert_pair_report (pong, "pong", "node B");
   note ("%d round trips between A and B through the root in %.3f s", PAIR_ROUNDS,
-        seconds_since (start));
+        test_seconds_since (start));
 
-  stop_node (a);
-  stop_node (b);
+  test_stop_node (a);
+  test_stop_node (b);
 }
 
 /* ── 4. SIGKILL of a node ──────────────────────────────────────────── */
@@ -689,7 +554,7 @@ test_close_then_wait (void)
   if (!in_subprocess ())
     return;
 
-  node = spawn_node ();
+  node = test_spawn_node ();
   place = launch (node, "echo_place", NULL);
   put (place, g_variant_new_string ("once"));
   reply = get (place);
@@ -722,7 +587,7 @@ test_node_sigkill (void)
   /* "died" comes in the context that was the thread default when the
    * node was made. */
   g_main_context_push_thread_default (context);
-  node = spawn_node ();
+  node = test_spawn_node ();
   g_signal_connect (node, "died", G_CALLBACK (died_cb), &died);
 
   place = launch (node, "hold_place", NULL);
@@ -752,7 +617,7 @@ test_node_sigkill (void)
   g_assert_cmpfloat (get_seconds, <, 2.0);
 
   /* "died" fires, once, in our context. */
-  g_assert_true (iterate_until (context, &died.fired, 5000));
+  g_assert_true (test_iterate_until (context, &died.fired, 5000));
   died_seconds = (died.when - killed) / (gdouble) G_USEC_PER_SEC;
   note ("\"died\" fired %.3f ms after SIGKILL: %s", 1000 * died_seconds, died.reason);
   g_assert_true (died.in_context);
@@ -765,7 +630,7 @@ test_node_sigkill (void)
   g_assert_nonnull (error);
   note ("a put after the kill: %s", error->message);
   g_clear_error (&error);
-  g_assert_cmpint (wait_place (place), ==, 1);
+  g_assert_cmpint (test_wait_remote (place), ==, 1);
   g_assert_true (dp_spawned_process_wait_timeout (dp_remote_node_get_process (node), 5000));
   g_assert_null (dp_remote_node_launch_place (node, DP_PLACE_EXEC_DYNAMIC_PLACE, DIST_MODULE,
                                               "echo_place", NULL, NULL, &error));
@@ -778,464 +643,10 @@ test_node_sigkill (void)
 
 /* ── 5. hostile peers ──────────────────────────────────────────────── */
 
-/* Lines of a process's output, read on a thread of their own. */
-typedef struct {
-  GMutex lock;
-  GCond cond;
-  GPtrArray *lines;
-  gboolean eof;
-  GDataInputStream *input;
-  GThread *thread;
-} Lines;
-
-static gpointer
-lines_thread (gpointer data)
-{
-  Lines *lines = data;
-
-  for (;;)
-    {
-      char *line = g_data_input_stream_read_line_utf8 (lines->input, NULL, NULL, NULL);
-
-      g_mutex_lock (&lines->lock);
-      if (line != NULL)
-        g_ptr_array_add (lines->lines, line);
-      else
-        lines->eof = TRUE;
-      g_cond_broadcast (&lines->cond);
-      g_mutex_unlock (&lines->lock);
-      if (line == NULL)
-        return NULL;
-    }
-}
-
-static Lines *
-lines_new (GInputStream *stream)
-{
-  Lines *lines = g_new0 (Lines, 1);
-
-  g_mutex_init (&lines->lock);
-  g_cond_init (&lines->cond);
-  lines->lines = g_ptr_array_new_with_free_func (g_free);
-  lines->input = g_data_input_stream_new (stream);
-  lines->thread = g_thread_new ("lines", lines_thread, lines);
-  return lines;
-}
-
-/* After the stream has ended. */
-static void
-lines_free (Lines *lines)
-{
-  g_thread_join (lines->thread);
-  g_object_unref (lines->input);
-  g_ptr_array_unref (lines->lines);
-  g_mutex_clear (&lines->lock);
-  g_cond_clear (&lines->cond);
-  g_free (lines);
-}
-
-static guint
-lines_count (Lines *lines)
-{
-  guint n;
-
-  g_mutex_lock (&lines->lock);
-  n = lines->lines->len;
-  g_mutex_unlock (&lines->lock);
-  return n;
-}
-
-/* Waits for a line, from the @from-th on, that holds every one of
- * @needles; returns a copy of it, or %NULL when none came in time. */
-static char *
-lines_wait (Lines              *lines,
-            guint               from,
-            const char * const *needles,
-            gint64              timeout_usec)
-{
-  gint64 end_time = g_get_monotonic_time () + timeout_usec;
-  char *found = NULL;
-
-  g_mutex_lock (&lines->lock);
-  while (found == NULL)
-    {
-      for (guint i = from; i < lines->lines->len && found == NULL; i++)
-        {
-          const char *line = g_ptr_array_index (lines->lines, i);
-          gboolean all = TRUE;
-
-          for (guint k = 0; needles[k] != NULL && all; k++)
-            all = strstr (line, needles[k]) != NULL;
-          if (all)
-            found = g_strdup (line);
-        }
-      if (found != NULL || lines->eof || !g_cond_wait_until (&lines->cond, &lines->lock, end_time))
-        break;
-    }
-  g_mutex_unlock (&lines->lock);
-  return found;
-}
-
-/* A bare `dplaces node`, started the way a launcher starts one. */
-typedef struct {
-  GSubprocess *process;
-  GOutputStream *stdin_pipe;
-  Lines *out;
-  Lines *err;
-  guint port;
-} BareNode;
-
-static BareNode *
-bare_node_start (void)
-{
-  g_autoptr(GError) error = NULL;
-  const char *argv[] = { dplaces_bin (), "node", "--listen-port", "0", "--cookie-stdin", NULL };
-  BareNode *node = g_new0 (BareNode, 1);
-  const char *ready[] = { "DPLACES-NODE-READY ", NULL };
-  g_autofree char *line = NULL;
-  guint64 port = 0;
-
-  node->process = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDIN_PIPE
-                                     | G_SUBPROCESS_FLAGS_STDOUT_PIPE
-                                     | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
-  g_assert_no_error (error);
-  node->out = lines_new (g_subprocess_get_stdout_pipe (node->process));
-  node->err = lines_new (g_subprocess_get_stderr_pipe (node->process));
-
-  /* The cookie, and the pipe stays open: its end would end the node. */
-  node->stdin_pipe = g_subprocess_get_stdin_pipe (node->process);
-  g_assert_true (g_output_stream_write_all (node->stdin_pipe, TEST_COOKIE "\n",
-                                            strlen (TEST_COOKIE "\n"), NULL, NULL, &error));
-  g_assert_no_error (error);
-  g_assert_true (g_output_stream_flush (node->stdin_pipe, NULL, &error));
-  g_assert_no_error (error);
-
-  line = lines_wait (node->out, 0, ready, WAIT_USEC);
-  g_assert_nonnull (line);
-  g_assert_true (g_str_has_prefix (line, "DPLACES-NODE-READY "));
-  g_assert_true (g_ascii_string_to_unsigned (line + strlen ("DPLACES-NODE-READY "), 10, 1, 65535,
-                                             &port, &error));
-  g_assert_no_error (error);
-  /* It is the first line. */
-  g_mutex_lock (&node->out->lock);
-  g_assert_cmpstr (g_ptr_array_index (node->out->lines, 0), ==, line);
-  g_mutex_unlock (&node->out->lock);
-  node->port = port;
-  note ("bare node listening on port %u", node->port);
-  return node;
-}
-
-static void
-waited_cb (GObject      *source,
-           GAsyncResult *result,
-           gpointer      data)
-{
-  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
-  *(gboolean *) data = TRUE;
-}
-
-/* Closing its standard input ends the node, as its spawner's going away
- * does. */
-static void
-bare_node_stop (BareNode *node)
-{
-  g_autoptr(GMainContext) context = g_main_context_new ();
-  gboolean exited = FALSE;
-
-  g_main_context_push_thread_default (context);
-  g_subprocess_wait_async (node->process, NULL, waited_cb, &exited);
-  g_output_stream_close (node->stdin_pipe, NULL, NULL);
-  if (!iterate_until (context, &exited, WAIT_USEC / 1000))
-    {
-      g_subprocess_force_exit (node->process);
-      iterate_until (context, &exited, WAIT_USEC / 1000);
-      g_error ("the node did not exit when its standard input closed");
-    }
-  g_main_context_pop_thread_default (context);
-
-  g_mutex_lock (&node->err->lock);
-  for (guint i = 0; i < node->err->lines->len; i++)
-    note ("node stderr: %s", (const char *) g_ptr_array_index (node->err->lines, i));
-  g_mutex_unlock (&node->err->lock);
-
-  lines_free (node->out);
-  lines_free (node->err);
-  g_object_unref (node->process);
-  g_free (node);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (BareNode, bare_node_stop)
-
-/* A legitimate client: a node connected with the right cookie, which
- * starts a place there and gets its reply. */
-typedef struct {
-  DpRemoteNode *node;
-  DpRemoteConnection *place;
-} Client;
-
-static Client *
-client_connect (guint port)
-{
-  g_autoptr(GError) error = NULL;
-  Client *client = g_new0 (Client, 1);
-
-  client->node = dp_remote_node_new ("127.0.0.1", port);
-  g_object_set (client->node, "retry-times", 0, NULL);
-  g_assert_true (dp_remote_node_connect (client->node, &error));
-  g_assert_no_error (error);
-  client->place = launch (client->node, "echo_place", NULL);
-  return client;
-}
-
-static void
-client_assert_served (Client     *client,
-                      const char *text)
-{
-  g_autoptr(GVariant) reply = NULL;
-
-  put (client->place, g_variant_new_string (text));
-  reply = get (client->place);
-  g_assert_cmpstr (g_variant_get_type_string (reply), ==, "s");
-  g_assert_cmpstr (g_variant_get_string (reply, NULL), ==, text);
-}
-
-static void
-client_free (Client *client)
-{
-  dp_channel_close (DP_CHANNEL (client->place));
-  g_object_unref (client->place);
-  g_object_unref (client->node);
-  g_free (client);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Client, client_free)
-
-/* Raw bytes on a plain socket. */
-
-static GSocketConnection *
-raw_connect (guint port)
-{
-  g_autoptr(GSocketClient) client = g_socket_client_new ();
-  g_autoptr(GError) error = NULL;
-  GSocketConnection *connection;
-
-  g_socket_client_set_enable_proxy (client, FALSE);
-  /* Also the socket's I/O timeout: a read never hangs the test. */
-  g_socket_client_set_timeout (client, 10);
-  connection = g_socket_client_connect_to_host (client, "127.0.0.1", port, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (connection);
-  return connection;
-}
-
 static GSocket *
 socket_of (GSocketConnection *connection)
 {
   return g_socket_connection_get_socket (connection);
-}
-
-static void
-raw_send (GSocket       *socket,
-          gconstpointer  data,
-          gsize          size)
-{
-  gsize done = 0;
-
-  while (done < size)
-    {
-      g_autoptr(GError) error = NULL;
-      gssize n = g_socket_send (socket, (const char *) data + done, size - done, NULL, &error);
-
-      g_assert_no_error (error);
-      g_assert_cmpint (n, >, 0);
-      done += n;
-    }
-}
-
-static void
-raw_receive_exact (GSocket *socket,
-                   guint8  *buffer,
-                   gsize    size)
-{
-  gsize done = 0;
-
-  while (done < size)
-    {
-      g_autoptr(GError) error = NULL;
-      gssize n = g_socket_receive (socket, (char *) buffer + done, size - done, NULL, &error);
-
-      g_assert_no_error (error);
-      if (n == 0)
-        g_error ("the node closed the connection after %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT
-                 " bytes", done, size);
-      done += n;
-    }
-}
-
-/* Reads until the node closes the connection: TRUE on end of file, FALSE
- * (with @why) if the read failed or timed out. */
-static gboolean
-raw_read_to_eof (GSocket  *socket,
-                 gsize    *out_bytes,
-                 char    **why)
-{
-  char buffer[4096];
-
-  *out_bytes = 0;
-  for (;;)
-    {
-      g_autoptr(GError) error = NULL;
-      gssize n = g_socket_receive (socket, buffer, sizeof buffer, NULL, &error);
-
-      if (n == 0)
-        return TRUE;
-      if (n < 0)
-        {
-          *why = g_strdup (error->message);
-          return FALSE;
-        }
-      *out_bytes += n;
-    }
-}
-
-/* The frame header of schemas/wire.md: little-endian, 16 bytes. */
-static void
-encode_header (guint8  out[16],
-               guint32 length,
-               guint8  kind,
-               guint16 type_length,
-               guint32 channel,
-               guint32 aux)
-{
-  guint32 le32;
-  guint16 le16;
-
-  le32 = GUINT32_TO_LE (length);
-  memcpy (out, &le32, 4);
-  out[4] = kind;
-  out[5] = 0;
-  le16 = GUINT16_TO_LE (type_length);
-  memcpy (out + 6, &le16, 2);
-  le32 = GUINT32_TO_LE (channel);
-  memcpy (out + 8, &le32, 4);
-  le32 = GUINT32_TO_LE (aux);
-  memcpy (out + 12, &le32, 4);
-}
-
-#define FRAME_HELLO 1
-#define FRAME_AUTH 2
-#define FRAME_DATA 10
-
-/* A frame carrying @value: header, type string, padding to 8, value. */
-static void
-raw_send_value (GSocket  *socket,
-                guint8    kind,
-                GVariant *value)
-{
-  g_autoptr(GVariant) owned = g_variant_ref_sink (value);
-  const char *type = g_variant_get_type_string (owned);
-  gsize type_length = strlen (type);
-  gsize padded = (type_length + 7) & ~(gsize) 7;
-  gsize size = g_variant_get_size (owned);
-  g_autofree guint8 *frame = g_malloc0 (16 + padded + size);
-
-  encode_header (frame, padded + size, kind, type_length, 0, 0);
-  memcpy (frame + 16, type, type_length);
-  g_variant_store (owned, frame + 16 + padded);
-  raw_send (socket, frame, 16 + padded + size);
-}
-
-/* Reads a handshake frame of @kind carrying a value of @type. */
-static GVariant *
-raw_receive_value (GSocket    *socket,
-                   guint8      kind,
-                   const char *type)
-{
-  guint8 header[16];
-  guint32 length;
-  guint16 type_length;
-  gsize padded;
-  g_autofree guint8 *payload = NULL;
-  g_autoptr(GBytes) bytes = NULL;
-  GVariant *value;
-
-  raw_receive_exact (socket, header, sizeof header);
-  memcpy (&length, header, 4);
-  length = GUINT32_FROM_LE (length);
-  memcpy (&type_length, header + 6, 2);
-  type_length = GUINT16_FROM_LE (type_length);
-  g_assert_cmpuint (header[4], ==, kind);
-  g_assert_cmpuint (length, <=, 4096);
-  g_assert_cmpuint (type_length, ==, strlen (type));
-
-  payload = g_malloc (length);
-  raw_receive_exact (socket, payload, length);
-  g_assert_cmpmem (payload, type_length, type, strlen (type));
-  padded = (type_length + 7) & ~(gsize) 7;
-  g_assert_cmpuint (padded, <=, length);
-  bytes = g_bytes_new (payload + padded, length - padded);
-  value = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE (type), bytes, FALSE));
-  g_assert_true (g_variant_is_normal_form (value));
-  return value;
-}
-
-/* HMAC-SHA256 (cookie, role ‖ verifier's nonce ‖ prover's nonce). */
-static GBytes *
-proof (const char   *cookie,
-       char          role,
-       const guint8 *verifier_nonce,
-       const guint8 *prover_nonce)
-{
-  g_autoptr(GHmac) hmac = g_hmac_new (G_CHECKSUM_SHA256, (const guchar *) cookie, strlen (cookie));
-  guint8 digest[32];
-  gsize length = sizeof digest;
-
-  g_hmac_update (hmac, (const guchar *) &role, 1);
-  g_hmac_update (hmac, verifier_nonce, 32);
-  g_hmac_update (hmac, prover_nonce, 32);
-  g_hmac_get_digest (hmac, digest, &length);
-  return g_bytes_new (digest, length);
-}
-
-/* The handshake, as the connecting side, proving @cookie. Checks the
- * node's proof against the right cookie either way. */
-static void
-raw_handshake (GSocket    *socket,
-               const char *cookie)
-{
-  guint8 nonce[32];
-  g_autoptr(GVariant) hello = NULL;
-  g_autoptr(GVariant) node_nonce = NULL;
-  g_autoptr(GVariant) node_auth = NULL;
-  g_autoptr(GBytes) mine = NULL;
-  g_autoptr(GBytes) expected = NULL;
-  const char *magic, *name;
-  guint16 low, high;
-
-  for (guint i = 0; i < sizeof nonce; i++)
-    nonce[i] = (guint8) g_random_int_range (0, 256);
-
-  raw_send_value (socket, FRAME_HELLO,
-                  g_variant_new ("(sqq@ays)", "DPLACES", (guint16) 1, (guint16) 1,
-                                 g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, nonce, 32, 1),
-                                 "hostile-test"));
-  hello = raw_receive_value (socket, FRAME_HELLO, "(sqqays)");
-  g_variant_get (hello, "(&sqq@ay&s)", &magic, &low, &high, &node_nonce, &name);
-  g_assert_cmpstr (magic, ==, "DPLACES");
-  g_assert_cmpuint (low, <=, 1);
-  g_assert_cmpuint (high, >=, 1);
-  g_assert_cmpuint (g_variant_n_children (node_nonce), ==, 32);
-
-  mine = proof (cookie, 'C', g_variant_get_data (node_nonce), nonce);
-  raw_send_value (socket, FRAME_AUTH,
-                  g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, g_bytes_get_data (mine, NULL),
-                                             g_bytes_get_size (mine), 1));
-
-  /* The node proves itself before it checks us. */
-  node_auth = raw_receive_value (socket, FRAME_AUTH, "ay");
-  expected = proof (TEST_COOKIE, 'S', nonce, g_variant_get_data (node_nonce));
-  g_assert_cmpmem (g_variant_get_data (node_auth), g_variant_get_size (node_auth),
-                   g_bytes_get_data (expected, NULL), g_bytes_get_size (expected));
 }
 
 typedef enum {
@@ -1252,9 +663,9 @@ static void
 run_attack (Attack              attack,
             const char * const *log_needles)
 {
-  g_autoptr(BareNode) node = NULL;
-  g_autoptr(Client) before = NULL;
-  g_autoptr(Client) after = NULL;
+  g_autoptr(TestBareNode) node = NULL;
+  g_autoptr(TestClient) before = NULL;
+  g_autoptr(TestClient) after = NULL;
   g_autoptr(GSocketConnection) connection = NULL;
   g_autofree char *logged = NULL;
   g_autofree char *why = NULL;
@@ -1263,19 +674,19 @@ run_attack (Attack              attack,
   guint log_from;
   gint64 start;
 
-  node = bare_node_start ();
-  before = client_connect (node->port);
-  client_assert_served (before, "before the attack");
+  node = test_bare_node_start (TEST_COOKIE);
+  before = test_client_connect (node->port, DIST_MODULE);
+  test_client_assert_served (before, "before the attack");
 
-  log_from = lines_count (node->err);
-  connection = raw_connect (node->port);
+  log_from = test_lines_count (node->err);
+  connection = test_raw_connect (node->port);
   socket = socket_of (connection);
   start = g_get_monotonic_time ();
 
   switch (attack)
     {
     case ATTACK_WRONG_COOKIE:
-      raw_handshake (socket, "not-the-cookie-of-this-system-0123456789");
+      test_raw_handshake (socket, "not-the-cookie-of-this-system-0123456789", TEST_COOKIE);
       break;
 
     case ATTACK_GARBAGE:
@@ -1285,7 +696,7 @@ run_attack (Attack              attack,
         static const char garbage[] = "GET / HTTP/1.1\r\n";
 
         G_STATIC_ASSERT (sizeof garbage - 1 == 16);
-        raw_send (socket, garbage, 16);
+        test_raw_send (socket, garbage, 16);
       }
       break;
 
@@ -1293,9 +704,9 @@ run_attack (Attack              attack,
       {
         guint8 header[16];
 
-        raw_handshake (socket, TEST_COOKIE);
-        encode_header (header, 0x80000000u, FRAME_DATA, 1, 1, 0);
-        raw_send (socket, header, sizeof header);
+        test_raw_handshake (socket, TEST_COOKIE, TEST_COOKIE);
+        test_raw_encode_header (header, 0x80000000u, TEST_FRAME_DATA, 1, 1, 0);
+        test_raw_send (socket, header, sizeof header);
       }
       break;
 
@@ -1304,12 +715,12 @@ run_attack (Attack              attack,
         guint8 frame[16 + 40] = { 0 };
         g_autoptr(GError) error = NULL;
 
-        raw_handshake (socket, TEST_COOKIE);
+        test_raw_handshake (socket, TEST_COOKIE, TEST_COOKIE);
         /* A 100-byte message of type s on channel 1; 40 bytes come. */
-        encode_header (frame, 100, FRAME_DATA, 1, 1, 0);
+        test_raw_encode_header (frame, 100, TEST_FRAME_DATA, 1, 1, 0);
         frame[16] = 's';
         memset (frame + 24, 'x', 32);
-        raw_send (socket, frame, sizeof frame);
+        test_raw_send (socket, frame, sizeof frame);
         g_assert_true (g_socket_shutdown (socket, FALSE, TRUE, &error));
         g_assert_no_error (error);
       }
@@ -1317,20 +728,20 @@ run_attack (Attack              attack,
     }
 
   /* Cut off: the node closes, and we read to the end. */
-  if (!raw_read_to_eof (socket, &bytes, &why))
+  if (!test_raw_read_to_eof (socket, &bytes, &why))
     g_error ("the node did not close the connection: %s", why);
   note ("the node closed the connection %.3f ms after the attack (%" G_GSIZE_FORMAT
-        " more bytes came)", 1000 * seconds_since (start), bytes);
+        " more bytes came)", 1000 * test_seconds_since (start), bytes);
   /* Past the handshake, nothing is sent to a peer that misbehaves. */
   if (attack != ATTACK_GARBAGE)
     g_assert_cmpuint (bytes, ==, 0);
 
   /* And said why. */
-  logged = lines_wait (node->err, log_from, log_needles, 5 * G_USEC_PER_SEC);
+  logged = test_lines_wait (node->err, log_from, log_needles, 5 * G_USEC_PER_SEC);
   if (logged == NULL)
     {
       g_autofree char *wanted = g_strjoinv ("” and “", (char **) log_needles);
-      guint n = lines_count (node->err);
+      guint n = test_lines_count (node->err);
 
       g_mutex_lock (&node->err->lock);
       for (guint i = log_from; i < n; i++)
@@ -1343,9 +754,9 @@ run_attack (Attack              attack,
   note ("the node logged: %s", logged);
 
   /* It serves on: the client that was there, and a new one. */
-  client_assert_served (before, "after the attack");
-  after = client_connect (node->port);
-  client_assert_served (after, "a new client after the attack");
+  test_client_assert_served (before, "after the attack");
+  after = test_client_connect (node->port, DIST_MODULE);
+  test_client_assert_served (after, "a new client after the attack");
 }
 
 static void
@@ -1422,7 +833,7 @@ assert_refused (DpRemoteNode       *node,
   for (guint i = 0; needles[i] != NULL; i++)
     if (strstr (why->message, needles[i]) == NULL)
       g_error ("the refusal does not say “%s”: %s", needles[i], why->message);
-  g_assert_cmpint (wait_place (place), !=, 0);
+  g_assert_cmpint (test_wait_remote (place), !=, 0);
   g_assert_nonnull (dp_remote_connection_get_exit_reason (place));
 }
 
@@ -1445,7 +856,7 @@ test_refused_outside (void)
   g_assert_nonnull (module_path);
   g_assert_nonnull (plugin_dir);
 
-  node = spawn_node ();
+  node = test_spawn_node ();
 
   /* The very module the node would load by name, copied elsewhere. */
   outside_dir = g_build_filename (tmp_dir, "outside", NULL);
@@ -1475,7 +886,7 @@ test_refused_outside (void)
   reply = get (echo);
   g_assert_cmpstr (g_variant_get_string (reply, NULL), ==, "inside");
 
-  stop_node (node);
+  test_stop_node (node);
 }
 
 static void
@@ -1490,7 +901,7 @@ test_refused_unknown (void)
     return;
 
   g_assert_nonnull (plugin_dir);
-  node = spawn_node ();
+  node = test_spawn_node ();
 
   /* A name found nowhere: the refusal names the directories searched,
    * the one the test put its module in among them. */
@@ -1508,7 +919,7 @@ test_refused_unknown (void)
     assert_refused (node, DP_PLACE_EXEC_DYNAMIC_PLACE, DIST_MODULE, "no_such_function", needles);
   }
 
-  stop_node (node);
+  test_stop_node (node);
 }
 
 /* ── 7–9. the hello world, run for real ────────────────────────────── */
@@ -1571,13 +982,13 @@ run_program (const char * const *argv,
   process = g_subprocess_launcher_spawnv (launcher, argv, &error);
   g_assert_no_error (error);
   g_subprocess_communicate_utf8_async (process, NULL, NULL, communicated_cb, run);
-  if (!iterate_until (context, &run->done, timeout_ms))
+  if (!test_iterate_until (context, &run->done, timeout_ms))
     {
       run->timed_out = TRUE;
       g_subprocess_force_exit (process);
-      g_assert_true (iterate_until (context, &run->done, WAIT_USEC / 1000));
+      g_assert_true (test_iterate_until (context, &run->done, WAIT_USEC / 1000));
     }
-  run->seconds = seconds_since (start);
+  run->seconds = test_seconds_since (start);
   g_main_context_pop_thread_default (context);
 
   g_assert_no_error (run->error);
@@ -1738,7 +1149,7 @@ test_run_hello_world (void)
   keyfile = hello_world_keyfile ("hello-world.ini", NULL);
   env[1] = no_config_home ();
   {
-    const char *argv[] = { dplaces_bin (), "run", keyfile, NULL };
+    const char *argv[] = { test_dplaces_bin (), "run", keyfile, NULL };
 
     run = run_program (argv, env, 20000);
   }
@@ -1805,12 +1216,12 @@ test_run_hello_world_ssh (void)
                                 "options=%s\n"
                                 "remote-path=%s\n",
                                 harness->port, harness->user, harness->identity_file,
-                                options->str, dplaces_bin ());
+                                options->str, test_dplaces_bin ());
   keyfile = hello_world_keyfile ("hello-world-ssh.ini", node_group);
 
   env[1] = no_config_home ();
   {
-    const char *argv[] = { dplaces_bin (), "run", keyfile, NULL };
+    const char *argv[] = { test_dplaces_bin (), "run", keyfile, NULL };
 
     run = run_program (argv, env, 30000);
   }
@@ -2170,7 +1581,7 @@ main (int    argc,
   g_test_add_func ("/distributed/slow-consumer/relayed", test_slow_consumer_relayed);
 
   status = g_test_run ();
-  remove_tree (tmp_dir);
+  test_remove_tree (tmp_dir);
   g_free (tmp_dir);
   return status;
 }

@@ -1,0 +1,109 @@
+/* test-lines.c: the lines a process writes, read on a thread of their own
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include <string.h>
+
+#include "test-common.h"
+#include "test-lines.h"
+
+static gpointer
+lines_thread (gpointer data)
+{
+  TestLines *lines = data;
+
+  for (;;)
+    {
+      char *line = g_data_input_stream_read_line_utf8 (lines->input, NULL, NULL, NULL);
+
+      g_mutex_lock (&lines->lock);
+      if (line != NULL)
+        g_ptr_array_add (lines->lines, line);
+      else
+        lines->eof = TRUE;
+      g_cond_broadcast (&lines->cond);
+      g_mutex_unlock (&lines->lock);
+      if (line == NULL)
+        return NULL;
+    }
+}
+
+TestLines *
+test_lines_new (GInputStream *stream)
+{
+  TestLines *lines = g_new0 (TestLines, 1);
+
+  g_mutex_init (&lines->lock);
+  g_cond_init (&lines->cond);
+  lines->lines = g_ptr_array_new_with_free_func (g_free);
+  lines->input = g_data_input_stream_new (stream);
+  lines->thread = g_thread_new ("lines", lines_thread, lines);
+  return lines;
+}
+
+/* After the stream has ended. */
+void
+test_lines_free (TestLines *lines)
+{
+  g_thread_join (lines->thread);
+  g_object_unref (lines->input);
+  g_ptr_array_unref (lines->lines);
+  g_mutex_clear (&lines->lock);
+  g_cond_clear (&lines->cond);
+  g_free (lines);
+}
+
+guint
+test_lines_count (TestLines *lines)
+{
+  guint n;
+
+  g_mutex_lock (&lines->lock);
+  n = lines->lines->len;
+  g_mutex_unlock (&lines->lock);
+  return n;
+}
+
+/* Waits for a line, from the @from-th on, that holds every one of
+ * @needles; returns a copy of it, or %NULL when none came in time or the
+ * stream ended without one. */
+char *
+test_lines_wait (TestLines          *lines,
+                 guint               from,
+                 const char * const *needles,
+                 gint64              timeout_usec)
+{
+  gint64 end_time = g_get_monotonic_time () + timeout_usec;
+  char *found = NULL;
+
+  g_mutex_lock (&lines->lock);
+  while (found == NULL)
+    {
+      for (guint i = from; i < lines->lines->len && found == NULL; i++)
+        {
+          const char *line = g_ptr_array_index (lines->lines, i);
+          gboolean all = TRUE;
+
+          for (guint k = 0; needles[k] != NULL && all; k++)
+            all = strstr (line, needles[k]) != NULL;
+          if (all)
+            found = g_strdup (line);
+        }
+      if (found != NULL || lines->eof || !g_cond_wait_until (&lines->cond, &lines->lock, end_time))
+        break;
+    }
+  g_mutex_unlock (&lines->lock);
+  return found;
+}
+
+/* Notes every line from the @from-th on, each after @what. */
+void
+test_lines_note (TestLines  *lines,
+                 guint       from,
+                 const char *what)
+{
+  g_mutex_lock (&lines->lock);
+  for (guint i = from; i < lines->lines->len; i++)
+    test_note ("%s: %s", what, (const char *) g_ptr_array_index (lines->lines, i));
+  g_mutex_unlock (&lines->lock);
+}

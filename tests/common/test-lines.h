@@ -1,0 +1,41 @@
+/* test-lines.h: the lines a process writes, read on a thread of their own
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/**
+ * TestLines:
+ * @lock: guards @lines and @eof
+ * @lines: (element-type utf8): every line read so far
+ * @eof: the stream has ended
+ *
+ * A thread reads @stream line by line into @lines until its end.
+ */
+typedef struct {
+  GMutex lock;
+  GCond cond;
+  GPtrArray *lines;
+  gboolean eof;
+
+  /*< private >*/
+  GDataInputStream *input;
+  GThread *thread;
+} TestLines;
+
+TestLines *test_lines_new   (GInputStream       *stream);
+void       test_lines_free  (TestLines          *lines);
+guint      test_lines_count (TestLines          *lines);
+char      *test_lines_wait  (TestLines          *lines,
+                             guint               from,
+                             const char * const *needles,
+                             gint64              timeout_usec);
+void       test_lines_note  (TestLines          *lines,
+                             guint               from,
+                             const char         *what);
+
+G_END_DECLS

@@ -1,0 +1,173 @@
+/* test-nodes.c: nodes in real processes, for the multi-node test suites
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include <glib/gstdio.h>
+
+#include "test-common.h"
+#include "test-nodes.h"
+
+gdouble
+test_seconds_since (gint64 start)
+{
+  return (g_get_monotonic_time () - start) / (gdouble) G_USEC_PER_SEC;
+}
+
+static gboolean
+set_flag_cb (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Iterates @context until *@done or @timeout_ms pass; returns *@done. */
+gboolean
+test_iterate_until (GMainContext   *context,
+                    const gboolean *done,
+                    guint           timeout_ms)
+{
+  gboolean timed_out = FALSE;
+  GSource *timeout = g_timeout_source_new (timeout_ms);
+
+  g_source_set_callback (timeout, set_flag_cb, &timed_out, NULL);
+  g_source_attach (timeout, context);
+  while (!*done && !timed_out)
+    g_main_context_iteration (context, TRUE);
+  g_source_destroy (timeout);
+  g_source_unref (timeout);
+
+  return *done;
+}
+
+/* Removes @path and, if it is a folder, everything in it (symbolic links
+ * are removed, never followed). */
+void
+test_remove_tree (const char *path)
+{
+  g_autoptr(GDir) dir = NULL;
+  const char *name;
+
+  if (!g_file_test (path, G_FILE_TEST_IS_DIR) || g_file_test (path, G_FILE_TEST_IS_SYMLINK))
+    {
+      g_unlink (path);
+      return;
+    }
+  dir = g_dir_open (path, 0, NULL);
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      test_remove_tree (child);
+    }
+  g_rmdir (path);
+}
+
+/* The build's dplaces binary: DPLACES_BIN, which the suites' meson.build
+ * sets. */
+const char *
+test_dplaces_bin (void)
+{
+  const char *path = g_getenv ("DPLACES_BIN");
+
+  g_assert_nonnull (path);
+  g_assert_true (g_path_is_absolute (path));
+  g_assert_true (g_file_test (path, G_FILE_TEST_IS_EXECUTABLE));
+  return path;
+}
+
+/* A node at @host as @options say, but always on a port the system
+ * picks and out of the mesh, so that each test's nodes see only what the
+ * test does. */
+DpRemoteNode *
+test_spawn_node_full (const char    *host,
+                      DpNodeOptions *options)
+{
+  g_autoptr(GError) error = NULL;
+  DpRemoteNode *node;
+  gint64 start = g_get_monotonic_time ();
+
+  options->listen_port = 0;
+  options->solo = TRUE;
+  node = dp_spawn_remote_node (host, options, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (node);
+  g_assert_cmpuint (dp_remote_node_get_listen_port (node), >, 0);
+  g_assert_nonnull (dp_remote_node_get_process (node));
+  g_assert_true (dp_remote_node_is_alive (node));
+  test_note ("node %s:%u (pid %d) spawned in %.3f s", dp_remote_node_get_host (node),
+             dp_remote_node_get_listen_port (node),
+             dp_spawned_process_get_pid (dp_remote_node_get_process (node)),
+             test_seconds_since (start));
+  return node;
+}
+
+DpRemoteNode *
+test_spawn_node (void)
+{
+  DpNodeOptions options;
+
+  dp_node_options_init (&options);
+  return test_spawn_node_full ("localhost", &options);
+}
+
+/* Tells @node to exit and waits until its process has. */
+void
+test_stop_node (DpRemoteNode *node)
+{
+  DpSpawnedProcess *process = dp_remote_node_get_process (node);
+
+  dp_remote_node_send_exit (node);
+  g_assert_true (dp_spawned_process_wait_timeout (process, TEST_WAIT_USEC / 1000));
+}
+
+/* Launches @function of @module on @node (a dynamic place), named
+ * @named if not %NULL, with @backend (%NULL: the node's threads). */
+DpRemoteConnection *
+test_launch (DpRemoteNode *node,
+             const char   *module,
+             const char   *function,
+             const char   *named,
+             const char   *backend)
+{
+  g_autoptr(GError) error = NULL;
+  DpRemoteConnection *place;
+
+  place = dp_remote_node_launch_place (node, DP_PLACE_EXEC_DYNAMIC_PLACE, module, function,
+                                       named, backend, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (place);
+  return place;
+}
+
+typedef struct {
+  gboolean done;
+  gint status;
+  GError *error;
+} Waited;
+
+static void
+place_waited_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      data)
+{
+  Waited *waited = data;
+
+  waited->status = dp_remote_connection_wait_finish (DP_REMOTE_CONNECTION (source), result,
+                                                     &waited->error);
+  waited->done = TRUE;
+}
+
+/* dp_remote_connection_wait(), failing the test instead of hanging. */
+gint
+test_wait_remote (DpRemoteConnection *place)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  Waited waited = { FALSE, -1, NULL };
+
+  g_main_context_push_thread_default (context);
+  dp_remote_connection_wait_async (place, NULL, place_waited_cb, &waited);
+  g_assert_true (test_iterate_until (context, &waited.done, TEST_WAIT_USEC / 1000));
+  g_main_context_pop_thread_default (context);
+  g_assert_no_error (waited.error);
+  return waited.status;
+}
