@@ -1,0 +1,1050 @@
+/* test-faults.c: faults injected into a running system — real nodes in
+ * real processes, killed, stopped, cut off and stormed mid-traffic
+ *
+ *   /faults/node/sigkill            a node SIGKILLed while every channel
+ *                                   carries traffic: its channels fail
+ *                                   with PEER_DIED, "died" fires, the
+ *                                   other nodes' channels lose nothing
+ *   /faults/node/sigkill-restarted  … under a restart strategy: spawned
+ *                                   again, its place answers on the same
+ *                                   connection
+ *   /faults/place/sigkill           a processes place SIGKILLed (on a node
+ *                                   and here): its creator and its clients
+ *                                   see it dead, its node and the other
+ *                                   places lose nothing
+ *   /faults/node/sigstop            a node SIGSTOPped, then SIGCONTed:
+ *                                   nobody sees an error meanwhile, and
+ *                                   afterwards every message arrives,
+ *                                   once, in order
+ *   /faults/place/sigstop           the same for a processes place
+ *   /faults/partition               two nodes in network namespaces, the
+ *                                   link between them cut for 5 s, then
+ *                                   healed: TCP delivers everything, once,
+ *                                   in order (root only)
+ *   /faults/connections/storm       10 000 connections to a node: closed
+ *                                   at once, garbage, wrong cookies, half
+ *                                   handshakes, whole handshakes that
+ *                                   vanish; its channels lose nothing, it
+ *                                   still accepts a client, its descriptors
+ *                                   and memory come back to where they were
+ *
+ * Traffic is numbered round trips (faults-traffic.c) on every channel,
+ * from this process and from places on the nodes: each echo must be the
+ * next number, and once the traffic is told to stop, every message sent
+ * must have come back. Nothing sleeps to wait for what can be waited on:
+ * traffic is waited for by its counts, deaths by their errors and signals.
+ * What does sleep is the fault itself: the partition lasts 5 s, a stop
+ * lasts as long as a probe's get takes to time out.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+
+#include <dplaces/dplaces.h>
+
+#include "faults-places.h"
+#include "faults-traffic.h"
+#include "test-bare-node.h"
+#include "test-common.h"
+#include "test-nodes.h"
+#include "test-wire.h"
+
+#define TEST_COOKIE "dplaces-fault-tests-0123456789abcdef0123"
+
+/* Messages on their way at once on each channel. */
+#define WINDOW 32
+
+/* How many round trips "traffic flows" means: before a fault, during it
+ * on the channels it spares, and after it on every survivor. */
+#define ROUND_TRIPS 500
+
+/* Messages on their way at once on a channel whose peer is stopped: they
+ * pile up in the sockets and the send queue meanwhile. */
+#define DEEP_WINDOW 20000
+
+/* How long a stopped process stays stopped: as long as a get waits in vain
+ * for its answer. */
+#define STOP_PROBE_USEC (G_USEC_PER_SEC)
+
+/* A pinger place answers "progress" this often. */
+#define PROGRESS_EVERY 50
+
+/* How long a traffic's get waits for an echo. Longer than any fault
+ * lasts, shorter than the test's own deadline. */
+#define TRAFFIC_GET_USEC (20 * G_USEC_PER_SEC)
+
+static char *tmp_dir;
+
+/* ── traffic ───────────────────────────────────────────────────────── */
+
+/* Numbered round trips on one channel: from a thread of this process, or
+ * from a pinger place on a node, with a named echo place at the other end. */
+typedef struct {
+  char *name;
+
+  /* Here. */
+  FaultsTraffic traffic;
+  GThread *thread;
+  gint stop;                /* atomic */
+  GMutex lock;
+  GCond cond;
+  guint64 received;         /* under lock */
+  gboolean finished;        /* under lock */
+
+  /* On a node. */
+  DpRemoteConnection *pinger;
+} Flow;
+
+static gboolean
+flow_check_cb (FaultsTraffic *traffic,
+               gpointer       data)
+{
+  Flow *flow = data;
+
+  g_mutex_lock (&flow->lock);
+  flow->received = traffic->received;
+  g_cond_broadcast (&flow->cond);
+  g_mutex_unlock (&flow->lock);
+  return g_atomic_int_get (&flow->stop);
+}
+
+static gpointer
+flow_thread (gpointer data)
+{
+  Flow *flow = data;
+
+  faults_traffic_run (&flow->traffic);
+  g_mutex_lock (&flow->lock);
+  flow->received = flow->traffic.received;
+  flow->finished = TRUE;
+  g_cond_broadcast (&flow->cond);
+  g_mutex_unlock (&flow->lock);
+  return NULL;
+}
+
+/* Round trips from this process on @channel, to a place that echoes,
+ * with up to @window messages on their way. */
+static Flow *
+flow_start_here_full (const char *name,
+                      gpointer    channel,
+                      guint       window)
+{
+  Flow *flow = g_new0 (Flow, 1);
+
+  flow->name = g_strdup (name);
+  g_mutex_init (&flow->lock);
+  g_cond_init (&flow->cond);
+  flow->traffic.channel = DP_CHANNEL (channel);
+  flow->traffic.window = window;
+  flow->traffic.get_timeout_usec = TRAFFIC_GET_USEC;
+  flow->traffic.progress_every = 1;
+  flow->traffic.check = flow_check_cb;
+  flow->traffic.check_data = flow;
+  flow->thread = g_thread_new (name, flow_thread, flow);
+  return flow;
+}
+
+static Flow *
+flow_start_here (const char *name,
+                 gpointer    channel)
+{
+  return flow_start_here_full (name, channel, WINDOW);
+}
+
+/* Round trips from a pinger place on @node to the echo place named
+ * @echo_name at @host:@port, which the pinger connects to itself, with
+ * up to @window messages on their way. */
+static Flow *
+flow_start_on_full (const char   *name,
+                    DpRemoteNode *node,
+                    const char   *host,
+                    guint         port,
+                    const char   *echo_name,
+                    guint         window)
+{
+  Flow *flow = g_new0 (Flow, 1);
+
+  flow->name = g_strdup (name);
+  g_mutex_init (&flow->lock);
+  g_cond_init (&flow->cond);
+  flow->pinger = test_launch (node, FAULTS_MODULE, "pinger_place", NULL, NULL);
+  test_put (DP_CHANNEL (flow->pinger),
+            g_variant_new (FAULTS_PINGER_CONFIG_TYPE, host, (guint16) port, echo_name,
+                           (guint32) window, (gint64) TRAFFIC_GET_USEC, (guint32) PROGRESS_EVERY));
+  return flow;
+}
+
+static Flow *
+flow_start_on (const char   *name,
+               DpRemoteNode *node,
+               const char   *host,
+               guint         port,
+               const char   *echo_name)
+{
+  return flow_start_on_full (name, node, host, port, echo_name, WINDOW);
+}
+
+static void
+flow_free (Flow *flow)
+{
+  g_assert_null (flow->thread);
+  faults_traffic_clear (&flow->traffic);
+  g_clear_object (&flow->pinger);
+  g_mutex_clear (&flow->lock);
+  g_cond_clear (&flow->cond);
+  g_free (flow->name);
+  g_free (flow);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Flow, flow_free)
+
+/* A pinger's next report, of @kind or "done". */
+static GVariant *
+flow_report (Flow       *flow,
+             const char *kind)
+{
+  for (;;)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GVariant) report = dp_channel_get_timeout (DP_CHANNEL (flow->pinger),
+                                                           TEST_WAIT_USEC, &error);
+      const char *got;
+
+      if (report == NULL)
+        g_error ("%s: no report from the pinger: %s", flow->name,
+                 error != NULL ? error->message : "nothing came");
+      g_assert_cmpstr (g_variant_get_type_string (report), ==, FAULTS_REPORT_TYPE);
+      g_variant_get (report, "(&sttis)", &got, NULL, NULL, NULL, NULL);
+      if (g_str_equal (got, kind) || g_str_equal (got, "done"))
+        return g_steal_pointer (&report);
+    }
+}
+
+/* Round trips done so far: counted after this call began. */
+static guint64
+flow_received (Flow *flow)
+{
+  g_autoptr(GVariant) report = NULL;
+  const char *kind, *why;
+  guint64 received, sent;
+  gint32 code;
+
+  if (flow->pinger == NULL)
+    {
+      g_mutex_lock (&flow->lock);
+      received = flow->received;
+      g_mutex_unlock (&flow->lock);
+      return received;
+    }
+
+  test_put (DP_CHANNEL (flow->pinger), g_variant_new_string ("progress"));
+  report = flow_report (flow, "progress");
+  g_variant_get (report, "(&sttis)", &kind, &received, &sent, &code, &why);
+  if (!g_str_equal (kind, "progress"))
+    g_error ("%s: the pinger stopped after %" G_GUINT64_FORMAT " round trips: %s", flow->name,
+             received, why);
+  return received;
+}
+
+/* Waits until @flow has done @round_trips more round trips than it had
+ * when this was called. */
+static void
+flow_advance (Flow    *flow,
+              guint64  round_trips)
+{
+  guint64 target = flow_received (flow) + round_trips;
+  gint64 end_time = g_get_monotonic_time () + TEST_WAIT_USEC;
+
+  if (flow->pinger != NULL)
+    {
+      while (flow_received (flow) < target)
+        g_assert_cmpint (g_get_monotonic_time (), <, end_time);
+      return;
+    }
+
+  g_mutex_lock (&flow->lock);
+  while (flow->received < target && !flow->finished)
+    if (!g_cond_wait_until (&flow->cond, &flow->lock, end_time))
+      break;
+  if (flow->received < target)
+    {
+      g_autofree char *why = faults_traffic_why (&flow->traffic);
+
+      g_error ("%s: stuck at %" G_GUINT64_FORMAT " round trips (waiting for %" G_GUINT64_FORMAT
+               ")%s%s", flow->name, flow->received, target, flow->finished ? ", ended: " : "",
+               flow->finished ? why : "");
+    }
+  g_mutex_unlock (&flow->lock);
+}
+
+/* Stops a healthy flow and checks that every message came back, in order:
+ * nothing lost, nothing twice. */
+static void
+flow_finish (Flow *flow)
+{
+  guint64 received, sent;
+  gint32 code;
+  g_autofree char *why = NULL;
+
+  if (flow->pinger != NULL)
+    {
+      g_autoptr(GVariant) report = NULL;
+      const char *kind;
+
+      test_put (DP_CHANNEL (flow->pinger), g_variant_new_string ("stop"));
+      report = flow_report (flow, "done");
+      g_variant_get (report, "(&sttis)", &kind, &received, &sent, &code, &why);
+      g_assert_cmpint (test_wait_remote (flow->pinger), ==, 0);
+    }
+  else
+    {
+      g_atomic_int_set (&flow->stop, TRUE);
+      g_thread_join (g_steal_pointer (&flow->thread));
+      received = flow->traffic.received;
+      sent = flow->traffic.sent;
+      code = faults_traffic_code (&flow->traffic);
+      why = faults_traffic_why (&flow->traffic);
+    }
+
+  test_note ("%s: %" G_GUINT64_FORMAT " sent, %" G_GUINT64_FORMAT " came back in order%s%s",
+             flow->name, sent, received, code != FAULTS_CODE_NONE ? "; then: " : "", why);
+  g_assert_cmpstr (why, ==, "");
+  g_assert_cmpint (code, ==, FAULTS_CODE_NONE);
+  g_assert_cmpuint (received, ==, sent);
+  /* Advanced before the fault and after it, at least. */
+  g_assert_cmpuint (received, >=, 2 * ROUND_TRIPS);
+}
+
+/* Waits for @flow to fail, as it must once its peer is dead; returns the
+ * error (code and message) it failed with. Every echo that came before
+ * came in order. */
+static GError *
+flow_failed (Flow *flow)
+{
+  guint64 received, sent;
+  gint32 code;
+  g_autofree char *why = NULL;
+
+  if (flow->pinger != NULL)
+    {
+      g_autoptr(GVariant) report = flow_report (flow, "done");
+      const char *kind;
+
+      g_variant_get (report, "(&sttis)", &kind, &received, &sent, &code, &why);
+    }
+  else
+    {
+      g_thread_join (g_steal_pointer (&flow->thread));
+      received = flow->traffic.received;
+      sent = flow->traffic.sent;
+      code = faults_traffic_code (&flow->traffic);
+      why = faults_traffic_why (&flow->traffic);
+    }
+
+  test_note ("%s: %" G_GUINT64_FORMAT " sent, %" G_GUINT64_FORMAT " came back in order, then: %s",
+             flow->name, sent, received, why);
+  g_assert_cmpint (code, !=, FAULTS_CODE_NONE);
+  g_assert_cmpint (code, !=, FAULTS_CODE_WRONG_ECHO);
+  g_assert_cmpint (code, !=, DP_ERROR_TIMED_OUT);
+  g_assert_cmpuint (received, >=, ROUND_TRIPS);
+  return g_error_new_literal (DP_ERROR, code, why);
+}
+
+/* ── nodes and places ──────────────────────────────────────────────── */
+
+static DpRemoteConnection *
+launch (DpRemoteNode *node,
+        const char   *named,
+        const char   *backend)
+{
+  return test_launch (node, FAULTS_MODULE, "echo_place", named, backend);
+}
+
+/* Asks an echo place for its process id. */
+static GPid
+ask_pid (gpointer channel)
+{
+  g_autoptr(GVariant) reply = NULL;
+  gint32 pid;
+
+  test_put (DP_CHANNEL (channel), g_variant_new_string ("pid?"));
+  reply = test_get (DP_CHANNEL (channel));
+  g_assert_cmpstr (g_variant_get_type_string (reply), ==, "(i)");
+  g_variant_get (reply, "(i)", &pid);
+  g_assert_cmpint (pid, >, 0);
+  return pid;
+}
+
+static GPid
+node_pid (DpRemoteNode *node)
+{
+  return dp_spawned_process_get_pid (dp_remote_node_get_process (node));
+}
+
+/* A named echo place answers by address: a new connection to it works. */
+static void
+assert_named_answers (DpRemoteNode *node,
+                      const char   *name,
+                      GPid          pid)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DpRemoteConnection) connection = NULL;
+
+  connection = dp_connect_to_named_place_at (dp_remote_node_get_host (node),
+                                             dp_remote_node_get_listen_port (node), name, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (ask_pid (connection), ==, pid);
+}
+
+typedef struct {
+  guint died;
+  guint restarted;
+  char *reason;
+} NodeEvents;
+
+static void
+died_cb (DpRemoteNode *node,
+         GError       *reason,
+         NodeEvents   *events)
+{
+  events->died++;
+  g_free (events->reason);
+  events->reason = g_strdup (reason != NULL ? reason->message : "(no reason)");
+}
+
+static void
+restarted_cb (DpRemoteNode *node,
+              NodeEvents   *events)
+{
+  events->restarted++;
+}
+
+static gboolean
+events_died (NodeEvents *events)
+{
+  return events->died > 0;
+}
+
+/* Iterates @context until @what holds for @events, or fails the test. */
+static void
+iterate_until_event (GMainContext *context,
+                     gboolean    (*what) (NodeEvents *events),
+                     NodeEvents   *events)
+{
+  gint64 end_time = g_get_monotonic_time () + TEST_WAIT_USEC;
+
+  while (!what (events))
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, end_time);
+      g_main_context_iteration (context, TRUE);
+    }
+}
+
+/* ── 1. SIGKILL of a node ──────────────────────────────────────────── */
+
+/* Nodes A, B and C. A holds a named echo place; a place on B and one on C
+ * ping it over connections of their own, and this process pings a place
+ * on A and one on C. C is killed mid-traffic. */
+static void
+test_node_sigkill (void)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(DpRemoteNode) a = NULL;
+  g_autoptr(DpRemoteNode) b = NULL;
+  g_autoptr(DpRemoteNode) c = NULL;
+  g_autoptr(DpRemoteConnection) echo_a = NULL;
+  g_autoptr(DpRemoteConnection) echo_c = NULL;
+  g_autoptr(Flow) here_a = NULL;
+  g_autoptr(Flow) here_c = NULL;
+  g_autoptr(Flow) b_to_a = NULL;
+  g_autoptr(Flow) c_to_a = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) why = NULL;
+  NodeEvents events = { 0 };
+  guint port_a;
+
+  if (!test_in_subprocess ())
+    return;
+
+  /* C's "died" comes in our context. */
+  g_main_context_push_thread_default (context);
+  a = test_spawn_node ();
+  b = test_spawn_node ();
+  c = test_spawn_node ();
+  g_signal_connect (c, "died", G_CALLBACK (died_cb), &events);
+  port_a = dp_remote_node_get_listen_port (a);
+
+  echo_a = launch (a, "echo", NULL);
+  echo_c = launch (c, NULL, NULL);
+  g_assert_cmpint (ask_pid (echo_a), ==, node_pid (a));
+  g_assert_cmpint (ask_pid (echo_c), ==, node_pid (c));
+
+  here_a = flow_start_here ("here->A", echo_a);
+  here_c = flow_start_here ("here->C", echo_c);
+  b_to_a = flow_start_on ("B->A", b, "localhost", port_a, "echo");
+  c_to_a = flow_start_on ("C->A", c, "localhost", port_a, "echo");
+  flow_advance (here_a, ROUND_TRIPS);
+  flow_advance (here_c, ROUND_TRIPS);
+  flow_advance (b_to_a, ROUND_TRIPS);
+  flow_advance (c_to_a, ROUND_TRIPS);
+
+  g_assert_cmpint (kill (node_pid (c), SIGKILL), ==, 0);
+
+  /* C's channels fail, each with why. */
+  why = flow_failed (here_c);
+  g_assert_error (why, DP_ERROR, DP_ERROR_PEER_DIED);
+  g_clear_error (&why);
+  {
+    g_autoptr(GVariant) report = dp_channel_get_timeout (DP_CHANNEL (c_to_a->pinger),
+                                                         TEST_WAIT_USEC, &error);
+
+    test_note ("C's pinger's channel: %s", error != NULL ? error->message : "(a report)");
+    g_assert_null (report);
+    g_assert_error (error, DP_ERROR, DP_ERROR_PEER_DIED);
+    g_clear_error (&error);
+  }
+  iterate_until_event (context, events_died, &events);
+  test_note ("\"died\": %s", events.reason);
+  g_assert_false (dp_remote_node_is_alive (c));
+  g_assert_cmpint (test_wait_remote (echo_c), ==, 1);
+  g_assert_cmpint (test_wait_remote (c_to_a->pinger), ==, 1);
+  g_assert_null (dp_remote_node_launch_place (c, DP_PLACE_EXEC_DYNAMIC_PLACE, FAULTS_MODULE,
+                                              "echo_place", NULL, NULL, &error));
+  g_assert_error (error, DP_ERROR, DP_ERROR_PEER_DIED);
+  g_clear_error (&error);
+
+  /* The others flow on, A's named place among them (one of its clients
+   * died), and lose nothing. */
+  flow_advance (here_a, ROUND_TRIPS);
+  flow_advance (b_to_a, ROUND_TRIPS);
+  flow_finish (here_a);
+  flow_finish (b_to_a);
+  assert_named_answers (a, "echo", node_pid (a));
+  g_assert_true (dp_remote_node_is_alive (a));
+  g_assert_true (dp_remote_node_is_alive (b));
+
+  /* "died" came once. */
+  while (g_main_context_iteration (context, FALSE))
+    ;
+  g_assert_cmpuint (events.died, ==, 1);
+
+  test_stop_node (a);
+  test_stop_node (b);
+  g_signal_handlers_disconnect_by_data (c, &events);
+  g_free (events.reason);
+  g_main_context_pop_thread_default (context);
+}
+
+static gboolean
+events_restarted (NodeEvents *events)
+{
+  return events->restarted > 0;
+}
+
+/* The same, C under `always`: it is spawned again, its place with it, and
+ * the connection to the place reaches the new one. */
+static void
+test_node_sigkill_restarted (void)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(DpRestartStrategy) always = NULL;
+  g_autoptr(DpRemoteNode) a = NULL;
+  g_autoptr(DpRemoteNode) b = NULL;
+  g_autoptr(DpRemoteNode) c = NULL;
+  g_autoptr(DpRemoteConnection) echo_a = NULL;
+  g_autoptr(DpRemoteConnection) echo_c = NULL;
+  g_autoptr(Flow) here_a = NULL;
+  g_autoptr(Flow) here_c = NULL;
+  g_autoptr(Flow) here_c_again = NULL;
+  g_autoptr(Flow) b_to_a = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) why = NULL;
+  NodeEvents events = { 0 };
+  DpNodeOptions options;
+  GPid old_pid;
+
+  if (!test_in_subprocess ())
+    return;
+
+  g_main_context_push_thread_default (context);
+  a = test_spawn_node ();
+  b = test_spawn_node ();
+  always = dp_restart_strategy_new ("always", &error);
+  g_assert_no_error (error);
+  dp_node_options_init (&options);
+  options.node_restart_on_exit = G_OBJECT (always);
+  c = test_spawn_node_full ("localhost", &options);
+  g_signal_connect (c, "died", G_CALLBACK (died_cb), &events);
+  g_signal_connect (c, "restarted", G_CALLBACK (restarted_cb), &events);
+  old_pid = node_pid (c);
+
+  echo_a = launch (a, "echo", NULL);
+  echo_c = launch (c, "echo", NULL);
+  g_assert_cmpint (ask_pid (echo_c), ==, old_pid);
+
+  here_a = flow_start_here ("here->A", echo_a);
+  here_c = flow_start_here ("here->C", echo_c);
+  b_to_a = flow_start_on ("B->A", b, "localhost", dp_remote_node_get_listen_port (a), "echo");
+  flow_advance (here_a, ROUND_TRIPS);
+  flow_advance (here_c, ROUND_TRIPS);
+  flow_advance (b_to_a, ROUND_TRIPS);
+
+  g_assert_cmpint (kill (old_pid, SIGKILL), ==, 0);
+
+  /* The traffic to the instance that died fails, … */
+  why = flow_failed (here_c);
+  g_assert_error (why, DP_ERROR, DP_ERROR_PEER_DIED);
+  g_clear_error (&why);
+
+  /* … the node comes back, on its port, with its place under its name, … */
+  iterate_until_event (context, events_restarted, &events);
+  test_note ("\"died\" (%s), then \"restarted\"", events.reason);
+  g_assert_cmpuint (events.died, ==, 1);
+  g_assert_true (dp_remote_node_is_alive (c));
+  g_assert_cmpint (node_pid (c), !=, old_pid);
+  g_assert_cmpuint (dp_remote_connection_get_restarts (echo_c), ==, 1);
+  g_assert_cmpint (ask_pid (echo_c), ==, node_pid (c));
+  assert_named_answers (c, "echo", node_pid (c));
+
+  /* … and the same connection carries new traffic, none of it lost. */
+  here_c_again = flow_start_here ("here->C again", echo_c);
+  flow_advance (here_c_again, ROUND_TRIPS);
+  flow_advance (here_a, ROUND_TRIPS);
+  flow_advance (b_to_a, ROUND_TRIPS);
+  flow_finish (here_c_again);
+  flow_finish (here_a);
+  flow_finish (b_to_a);
+
+  while (g_main_context_iteration (context, FALSE))
+    ;
+  g_assert_cmpuint (events.died, ==, 1);
+  g_assert_cmpuint (events.restarted, ==, 1);
+
+  test_stop_node (a);
+  test_stop_node (b);
+  test_stop_node (c);
+  g_signal_handlers_disconnect_by_data (c, &events);
+  g_free (events.reason);
+  g_main_context_pop_thread_default (context);
+}
+
+/* ── 2. SIGKILL of a place ─────────────────────────────────────────── */
+
+/* A place of the processes backend in this process. */
+static DpPlace *
+start_place_here (const char *backend)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DpPlace) place = g_object_new (DP_TYPE_PLACE, "module", FAULTS_MODULE,
+                                           "function", "echo_place", "backend", backend, NULL);
+
+  g_assert_true (dp_place_start (place, &error));
+  g_assert_no_error (error);
+  return g_steal_pointer (&place);
+}
+
+/* Node A runs a named processes place, "victim", beside a named processes
+ * place and a threads place that are left alone; a place on B pings each
+ * named one, this process pings all three. This process also runs a
+ * processes place of its own beside another. Both victims are SIGKILLed
+ * mid-traffic. */
+static void
+test_place_sigkill (void)
+{
+  g_autoptr(DpRemoteNode) a = NULL;
+  g_autoptr(DpRemoteNode) b = NULL;
+  g_autoptr(DpRemoteConnection) victim = NULL;
+  g_autoptr(DpRemoteConnection) healthy = NULL;
+  g_autoptr(DpRemoteConnection) threads = NULL;
+  g_autoptr(DpRemoteConnection) after = NULL;
+  g_autoptr(DpRemoteConnection) by_name = NULL;
+  g_autoptr(DpPlace) local_victim = NULL;
+  g_autoptr(DpPlace) local_healthy = NULL;
+  g_autoptr(Flow) here_victim = NULL;
+  g_autoptr(Flow) here_healthy = NULL;
+  g_autoptr(Flow) here_threads = NULL;
+  g_autoptr(Flow) b_victim = NULL;
+  g_autoptr(Flow) b_healthy = NULL;
+  g_autoptr(Flow) local_victim_flow = NULL;
+  g_autoptr(Flow) local_healthy_flow = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) why = NULL;
+  GPid victim_pid, local_victim_pid;
+  guint port_a;
+
+  if (!test_in_subprocess ())
+    return;
+
+  a = test_spawn_node ();
+  b = test_spawn_node ();
+  port_a = dp_remote_node_get_listen_port (a);
+
+  victim = launch (a, "victim", "processes");
+  healthy = launch (a, "healthy", "processes");
+  threads = launch (a, NULL, NULL);
+  local_victim = start_place_here ("processes");
+  local_healthy = start_place_here ("processes");
+  victim_pid = ask_pid (victim);
+  local_victim_pid = ask_pid (local_victim);
+  g_assert_cmpint (victim_pid, !=, node_pid (a));
+  g_assert_cmpint (ask_pid (healthy), !=, victim_pid);
+  g_assert_cmpint (ask_pid (threads), ==, node_pid (a));
+  g_assert_cmpint (local_victim_pid, !=, getpid ());
+
+  here_victim = flow_start_here ("here->victim", victim);
+  here_healthy = flow_start_here ("here->healthy", healthy);
+  here_threads = flow_start_here ("here->threads place", threads);
+  b_victim = flow_start_on ("B->victim", b, "localhost", port_a, "victim");
+  b_healthy = flow_start_on ("B->healthy", b, "localhost", port_a, "healthy");
+  local_victim_flow = flow_start_here ("here->local victim", local_victim);
+  local_healthy_flow = flow_start_here ("here->local healthy", local_healthy);
+  flow_advance (here_victim, ROUND_TRIPS);
+  flow_advance (here_healthy, ROUND_TRIPS);
+  flow_advance (here_threads, ROUND_TRIPS);
+  flow_advance (b_victim, ROUND_TRIPS);
+  flow_advance (b_healthy, ROUND_TRIPS);
+  flow_advance (local_victim_flow, ROUND_TRIPS);
+  flow_advance (local_healthy_flow, ROUND_TRIPS);
+
+  g_assert_cmpint (kill (victim_pid, SIGKILL), ==, 0);
+  g_assert_cmpint (kill (local_victim_pid, SIGKILL), ==, 0);
+
+  /* Its creator sees it dead, with its signal; so does a client that
+   * reached it by name, on another node. */
+  why = flow_failed (here_victim);
+  g_assert_error (why, DP_ERROR, DP_ERROR_PEER_DIED);
+  g_assert_nonnull (strstr (why->message, "SIGKILL"));
+  g_clear_error (&why);
+  why = flow_failed (local_victim_flow);
+  g_assert_error (why, DP_ERROR, DP_ERROR_PEER_DIED);
+  g_assert_nonnull (strstr (why->message, "SIGKILL"));
+  g_clear_error (&why);
+  why = flow_failed (b_victim);
+  g_clear_error (&why);
+  g_assert_cmpint (test_wait_remote (victim), ==, 128 + SIGKILL);
+  g_assert_cmpint (test_wait (local_victim), ==, 128 + SIGKILL);
+  g_assert_cmpint (test_wait_remote (b_victim->pinger), ==, 0);
+
+  /* Its name is free: a new connection to it says so (a refusal comes
+   * as the death of the channel, with the reason). */
+  by_name = dp_connect_to_named_place_at ("localhost", port_a, "victim", &error);
+  g_assert_no_error (error);
+  test_put (DP_CHANNEL (by_name), g_variant_new_string ("pid?"));
+  {
+    g_autoptr(GVariant) reply = dp_channel_get_timeout (DP_CHANNEL (by_name), TEST_WAIT_USEC,
+                                                        &error);
+
+    g_assert_null (reply);
+    g_assert_error (error, DP_ERROR, DP_ERROR_PEER_DIED);
+    g_assert_nonnull (strstr (error->message, "No place named"));
+    g_clear_error (&error);
+  }
+
+  /* Nothing else noticed. */
+  flow_advance (here_healthy, ROUND_TRIPS);
+  flow_advance (here_threads, ROUND_TRIPS);
+  flow_advance (b_healthy, ROUND_TRIPS);
+  flow_advance (local_healthy_flow, ROUND_TRIPS);
+  flow_finish (here_healthy);
+  flow_finish (here_threads);
+  flow_finish (b_healthy);
+  flow_finish (local_healthy_flow);
+  g_assert_true (dp_remote_node_is_alive (a));
+  after = launch (a, "victim", "processes");
+  g_assert_cmpint (ask_pid (after), !=, victim_pid);
+  assert_named_answers (a, "victim", ask_pid (after));
+
+  test_stop_node (a);
+  test_stop_node (b);
+  dp_channel_close (DP_CHANNEL (local_healthy));
+  g_assert_cmpint (test_wait (local_healthy), ==, 0);
+}
+
+/* ── 3. SIGSTOP of a node, of a place ──────────────────────────────── */
+
+/* What a peer of a stopped process sees: nothing. A put succeeds (the
+ * kernel takes it), a get waits; with a deadline, it returns nothing —
+ * no error says the peer is dead, because it is not. Returns once the
+ * probe has timed out: that is how long the stop lasts. */
+static void
+probe_stopped (gpointer    channel,
+               GVariant   *message)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+
+  test_put (DP_CHANNEL (channel), message);
+  /* NULL without an error: the time ran out. */
+  reply = dp_channel_get_timeout (DP_CHANNEL (channel), STOP_PROBE_USEC, &error);
+  g_assert_no_error (error);
+  g_assert_null (reply);
+}
+
+/* A process this test stopped is continued by a guard process if the test
+ * ends first — a failing assertion in a test's subprocess calls _exit():
+ * it would stay stopped forever, holding the test's output open. The
+ * guard waits for the end of a pipe that this process holds. */
+typedef struct {
+  GPid pid;
+  int guard_fd;
+} Stopped;
+
+static Stopped *
+stop_process (GPid pid)
+{
+  Stopped *stopped = g_new0 (Stopped, 1);
+  int fds[2];
+  pid_t guard;
+
+  g_assert_cmpint (pipe2 (fds, O_CLOEXEC), ==, 0);
+  guard = fork ();
+  g_assert_cmpint (guard, >=, 0);
+  if (guard == 0)
+    {
+      char byte;
+
+      /* Only async-signal-safe calls here: this process has threads. */
+      close (fds[1]);
+      while (read (fds[0], &byte, 1) < 0 && errno == EINTR)
+        ;
+      kill (pid, SIGCONT);
+      _exit (0);
+    }
+  close (fds[0]);
+  stopped->pid = pid;
+  stopped->guard_fd = fds[1];
+  g_assert_cmpint (kill (pid, SIGSTOP), ==, 0);
+  return stopped;
+}
+
+static void
+continue_process (Stopped *stopped)
+{
+  g_assert_cmpint (kill (stopped->pid, SIGCONT), ==, 0);
+  close (stopped->guard_fd);
+  g_free (stopped);
+}
+
+/* Nodes A and B. A holds a named echo place that a place on B pings and
+ * this process pings, with many messages on their way; this process also
+ * pings a place on B. A is stopped mid-traffic, then continued. */
+static void
+test_node_sigstop (void)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(DpRemoteNode) a = NULL;
+  g_autoptr(DpRemoteNode) b = NULL;
+  g_autoptr(DpRemoteConnection) echo_a = NULL;
+  g_autoptr(DpRemoteConnection) echo_b = NULL;
+  g_autoptr(DpRemoteConnection) probe = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(Flow) here_a = NULL;
+  g_autoptr(Flow) here_b = NULL;
+  g_autoptr(Flow) b_to_a = NULL;
+  NodeEvents events = { 0 };
+  Stopped *stopped_a;
+  gint64 stopped;
+
+  if (!test_in_subprocess ())
+    return;
+
+  g_main_context_push_thread_default (context);
+  a = test_spawn_node ();
+  b = test_spawn_node ();
+  g_signal_connect (a, "died", G_CALLBACK (died_cb), &events);
+
+  echo_a = launch (a, "echo", NULL);
+  echo_b = launch (b, NULL, NULL);
+  probe = launch (a, NULL, NULL);
+  g_assert_cmpint (ask_pid (probe), ==, node_pid (a));
+
+  here_a = flow_start_here_full ("here->A", echo_a, DEEP_WINDOW);
+  here_b = flow_start_here ("here->B", echo_b);
+  b_to_a = flow_start_on_full ("B->A", b, "localhost", dp_remote_node_get_listen_port (a), "echo",
+                              DEEP_WINDOW);
+  flow_advance (here_a, ROUND_TRIPS);
+  flow_advance (here_b, ROUND_TRIPS);
+  flow_advance (b_to_a, ROUND_TRIPS);
+
+  stopped_a = stop_process (node_pid (a));
+  stopped = g_get_monotonic_time ();
+
+  /* A's peers see nothing; the channels it has no part in flow on. */
+  probe_stopped (probe, g_variant_new_string ("are you there?"));
+  flow_advance (here_b, ROUND_TRIPS);
+  while (g_main_context_iteration (context, FALSE))
+    ;
+  g_assert_cmpuint (events.died, ==, 0);
+  g_assert_true (dp_remote_node_is_alive (a));
+
+  test_note ("A stopped for %.3f s", test_seconds_since (stopped));
+  continue_process (stopped_a);
+
+  /* Everything put meanwhile arrives, once, in order. */
+  reply = test_get (DP_CHANNEL (probe));
+  g_assert_cmpstr (g_variant_get_string (reply, NULL), ==, "are you there?");
+  flow_advance (here_a, ROUND_TRIPS);
+  flow_advance (here_b, ROUND_TRIPS);
+  flow_advance (b_to_a, ROUND_TRIPS);
+  flow_finish (here_a);
+  flow_finish (here_b);
+  flow_finish (b_to_a);
+
+  while (g_main_context_iteration (context, FALSE))
+    ;
+  g_assert_cmpuint (events.died, ==, 0);
+
+  test_stop_node (a);
+  test_stop_node (b);
+  g_signal_handlers_disconnect_by_data (a, &events);
+  g_main_context_pop_thread_default (context);
+}
+
+/* Node A runs a named processes place, "stopped", beside a named processes
+ * place and a threads place; a place on B pings each named one, with many
+ * messages on their way to "stopped", and this process pings all three.
+ * This process also runs a processes place of its own, with many
+ * messages on their way. Both are stopped mid-traffic, then continued. */
+static void
+test_place_sigstop (void)
+{
+  g_autoptr(DpRemoteNode) a = NULL;
+  g_autoptr(DpRemoteNode) b = NULL;
+  g_autoptr(DpRemoteConnection) stopped = NULL;
+  g_autoptr(DpRemoteConnection) healthy = NULL;
+  g_autoptr(DpRemoteConnection) threads = NULL;
+  g_autoptr(DpRemoteConnection) probe = NULL;
+  g_autoptr(DpPlace) local_stopped = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(Flow) here_stopped = NULL;
+  g_autoptr(Flow) here_healthy = NULL;
+  g_autoptr(Flow) here_threads = NULL;
+  g_autoptr(Flow) b_stopped = NULL;
+  g_autoptr(Flow) b_healthy = NULL;
+  g_autoptr(Flow) local_flow = NULL;
+  g_autoptr(GError) error = NULL;
+  Stopped *stopped_place, *stopped_local;
+  GPid pid, local_pid;
+  guint port_a;
+
+  if (!test_in_subprocess ())
+    return;
+
+  a = test_spawn_node ();
+  b = test_spawn_node ();
+  port_a = dp_remote_node_get_listen_port (a);
+
+  stopped = launch (a, "stopped", "processes");
+  healthy = launch (a, "healthy", "processes");
+  threads = launch (a, NULL, NULL);
+  local_stopped = start_place_here ("processes");
+  pid = ask_pid (stopped);
+  local_pid = ask_pid (local_stopped);
+  probe = dp_connect_to_named_place_at ("localhost", port_a, "stopped", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (ask_pid (probe), ==, pid);
+
+  here_stopped = flow_start_here ("here->stopped", stopped);
+  here_healthy = flow_start_here ("here->healthy", healthy);
+  here_threads = flow_start_here ("here->threads place", threads);
+  b_stopped = flow_start_on ("B->stopped", b, "localhost", port_a, "stopped");
+  b_healthy = flow_start_on ("B->healthy", b, "localhost", port_a, "healthy");
+  local_flow = flow_start_here_full ("here->local stopped", local_stopped, DEEP_WINDOW);
+  flow_advance (here_stopped, ROUND_TRIPS);
+  flow_advance (here_healthy, ROUND_TRIPS);
+  flow_advance (here_threads, ROUND_TRIPS);
+  flow_advance (b_stopped, ROUND_TRIPS);
+  flow_advance (b_healthy, ROUND_TRIPS);
+  flow_advance (local_flow, ROUND_TRIPS);
+
+  stopped_place = stop_process (pid);
+  stopped_local = stop_process (local_pid);
+
+  /* A client by name sees nothing; the other places flow on, and nobody
+   * takes the stopped ones for dead. (The places whose channels share a
+   * connection with "stopped"'s flow on because few messages are on
+   * their way to it on that connection: its node's reader delivers them
+   * into the stopped place's socket without blocking.) */
+  probe_stopped (probe, g_variant_new_string ("pid?"));
+  flow_advance (here_healthy, ROUND_TRIPS);
+  flow_advance (here_threads, ROUND_TRIPS);
+  flow_advance (b_healthy, ROUND_TRIPS);
+  g_assert_false (dp_remote_connection_has_exited (stopped));
+  g_assert_false (dp_place_has_exited (local_stopped));
+
+  continue_process (stopped_place);
+  continue_process (stopped_local);
+
+  reply = test_get (DP_CHANNEL (probe));
+  g_assert_cmpstr (g_variant_get_type_string (reply), ==, "(i)");
+  flow_advance (here_stopped, ROUND_TRIPS);
+  flow_advance (b_stopped, ROUND_TRIPS);
+  flow_advance (local_flow, ROUND_TRIPS);
+  flow_advance (here_healthy, ROUND_TRIPS);
+  flow_finish (here_stopped);
+  flow_finish (here_healthy);
+  flow_finish (here_threads);
+  flow_finish (b_stopped);
+  flow_finish (b_healthy);
+  flow_finish (local_flow);
+
+  test_stop_node (a);
+  test_stop_node (b);
+  dp_channel_close (DP_CHANNEL (local_stopped));
+  g_assert_cmpint (test_wait (local_stopped), ==, 0);
+}
+
+/* ── main ──────────────────────────────────────────────────────────── */
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_autoptr(GBytes) cookie = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *no_config_home = NULL;
+  int status;
+
+  g_test_init (&argc, &argv, NULL);
+
+  /* A test's subprocess works in a folder inside its parent's, which the
+   * parent removes at the end even when the subprocess failed. */
+  if (g_getenv ("DP_FAULTS_TMP") != NULL)
+    {
+      tmp_dir = g_build_filename (g_getenv ("DP_FAULTS_TMP"), "subprocess-XXXXXX", NULL);
+      g_assert_nonnull (g_mkdtemp (tmp_dir));
+    }
+  else
+    {
+      tmp_dir = g_dir_make_tmp ("dplaces-faults-XXXXXX", &error);
+      g_assert_no_error (error);
+      g_setenv ("DP_FAULTS_TMP", tmp_dir, TRUE);
+    }
+
+  /* The test's own cookie; the user's is never read: XDG_CONFIG_HOME is a
+   * plain file, so anything that reached for the default cookie fails. */
+  cookie = g_bytes_new_static (TEST_COOKIE, strlen (TEST_COOKIE));
+  dp_cookie_set_process (cookie);
+  no_config_home = g_build_filename (tmp_dir, "not-a-config-home", NULL);
+  g_assert_true (g_file_set_contents (no_config_home, "", -1, NULL));
+  g_setenv ("XDG_CONFIG_HOME", no_config_home, TRUE);
+
+  g_test_add_func ("/faults/node/sigkill", test_node_sigkill);
+  g_test_add_func ("/faults/node/sigkill-restarted", test_node_sigkill_restarted);
+  g_test_add_func ("/faults/place/sigkill", test_place_sigkill);
+  g_test_add_func ("/faults/node/sigstop", test_node_sigstop);
+  g_test_add_func ("/faults/place/sigstop", test_place_sigstop);
+
+  status = g_test_run ();
+  if (!g_test_subprocess ())
+    test_remove_tree (tmp_dir);
+  g_free (tmp_dir);
+  return status;
+}
