@@ -1427,11 +1427,18 @@ incoming_closed_cb (DpSocketConnection *connection,
                     gpointer            data)
 {
   DpNode *self = data;
+  g_autoptr(DpSocketConnection) forgotten = NULL;
   gboolean was_owner;
+  guint index;
 
   g_mutex_lock (&self->lock);
   was_owner = self->owner == connection;
   g_hash_table_remove (self->named_connections, connection);
+  /* A peer that went away is forgotten, socket and all: else every
+   * connection ever made to the node would hold its descriptors and
+   * buffers for as long as the node runs. */
+  if (g_ptr_array_find (self->incoming, connection, &index))
+    forgotten = g_ptr_array_steal_index_fast (self->incoming, index);
   g_mutex_unlock (&self->lock);
 
   if (was_owner)

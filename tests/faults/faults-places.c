@@ -22,13 +22,14 @@
 G_MODULE_EXPORT void echo_place   (DpChannel *ch);
 G_MODULE_EXPORT void pinger_place (DpChannel *ch);
 
+/* The answer to @message, to put: @message itself, or a floating one. */
 static GVariant *
 answer (GVariant *message)
 {
   if (g_variant_is_of_type (message, G_VARIANT_TYPE_STRING) &&
       g_str_equal (g_variant_get_string (message, NULL), "pid?"))
     return g_variant_new ("(i)", (gint32) getpid ());
-  return g_variant_ref (message);
+  return message;
 }
 
 G_MODULE_EXPORT void

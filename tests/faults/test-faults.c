@@ -796,6 +796,47 @@ typedef struct {
   int guard_fd;
 } Stopped;
 
+/* Whether every thread of process @pid is stopped. */
+static gboolean
+all_threads_stopped (GPid pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/task", pid);
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *tid;
+
+  g_assert_nonnull (dir);
+  while ((tid = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *stat_path = g_build_filename (path, tid, "stat", NULL);
+      g_autofree char *stat = NULL;
+      const char *end;
+
+      /* A thread that ended meanwhile stops nothing. */
+      if (!g_file_get_contents (stat_path, &stat, NULL, NULL))
+        continue;
+      /* "TID (NAME) STATE …": the name may hold anything but ends at the
+       * last parenthesis. */
+      end = strrchr (stat, ')');
+      if (end == NULL || end[1] != ' ' || (end[2] != 'T' && end[2] != 't'))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* kill() returns before a process with many threads has stopped: each
+ * thread stops when it next runs. Only looking tells when all have. */
+static void
+wait_stopped (GPid pid)
+{
+  gint64 end_time = g_get_monotonic_time () + TEST_WAIT_USEC;
+
+  while (!all_threads_stopped (pid))
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, end_time);
+      g_usleep (1000);
+    }
+}
+
 static Stopped *
 stop_process (GPid pid)
 {
@@ -821,6 +862,7 @@ stop_process (GPid pid)
   stopped->pid = pid;
   stopped->guard_fd = fds[1];
   g_assert_cmpint (kill (pid, SIGSTOP), ==, 0);
+  wait_stopped (pid);
   return stopped;
 }
 
@@ -1001,6 +1043,230 @@ test_place_sigstop (void)
   g_assert_cmpint (test_wait (local_stopped), ==, 0);
 }
 
+/* ── 5. a storm of connections ─────────────────────────────────────── */
+
+/* How many connections, from how many threads at once. */
+#define STORM_CONNECTIONS 10000
+#define STORM_THREADS 4
+
+/* What a node's descriptors and memory may be above where they were
+ * before the storm once it is over: a connection or two of the test's own
+ * still closing, the allocator keeping what it freed. */
+#define STORM_FD_SLACK 4
+#define STORM_RSS_SLACK_KB (16 * 1024)
+
+typedef enum {
+  ATTEMPT_CLOSE,           /* connect, close */
+  ATTEMPT_GARBAGE,         /* connect, send garbage, close */
+  ATTEMPT_WRONG_COOKIE,    /* a whole handshake, with another cookie */
+  ATTEMPT_HALF_HANDSHAKE,  /* our HELLO, then close */
+  ATTEMPT_VANISH,          /* a whole handshake, right cookie, then close */
+  N_ATTEMPTS
+} Attempt;
+
+typedef struct {
+  guint port;
+  guint first;
+  guint count;
+  guint done[N_ATTEMPTS];
+} Attacker;
+
+/* A plain TCP connection to 127.0.0.1:@port, with no GSocketClient: ten
+ * thousand of them should cost the test little. */
+static GSocket *
+connect_fast (guint port)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, port);
+  GSocket *socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+                                  G_SOCKET_PROTOCOL_TCP, &error);
+
+  g_assert_no_error (error);
+  /* Reads never hang the test. */
+  g_socket_set_timeout (socket, 10);
+  g_assert_true (g_socket_connect (socket, address, NULL, &error));
+  g_assert_no_error (error);
+  return socket;
+}
+
+static gpointer
+attacker_thread (gpointer data)
+{
+  Attacker *attacker = data;
+
+  for (guint i = attacker->first; i < attacker->first + attacker->count; i++)
+    {
+      g_autoptr(GSocket) socket = connect_fast (attacker->port);
+      Attempt attempt = i % N_ATTEMPTS;
+
+      switch (attempt)
+        {
+        case ATTEMPT_CLOSE:
+          break;
+
+        case ATTEMPT_GARBAGE:
+          {
+            guint8 garbage[64];
+            gsize size = 1 + i % sizeof garbage;
+
+            for (gsize k = 0; k < size; k++)
+              garbage[k] = (guint8) g_random_int ();
+            test_raw_send (socket, garbage, size);
+          }
+          break;
+
+        case ATTEMPT_WRONG_COOKIE:
+          test_raw_handshake (socket, "not-the-cookie-of-this-system-0123456789", TEST_COOKIE);
+          break;
+
+        case ATTEMPT_HALF_HANDSHAKE:
+          {
+            guint8 nonce[32];
+
+            test_raw_send_hello (socket, nonce);
+          }
+          break;
+
+        case ATTEMPT_VANISH:
+          test_raw_handshake (socket, TEST_COOKIE, TEST_COOKIE);
+          break;
+
+        case N_ATTEMPTS:
+          g_assert_not_reached ();
+        }
+      g_socket_close (socket, NULL);
+      attacker->done[attempt]++;
+    }
+  return NULL;
+}
+
+/* How many descriptors process @pid has open. */
+static guint
+count_fds (GPid pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/fd", pid);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDir) dir = g_dir_open (path, 0, &error);
+  guint n = 0;
+
+  g_assert_no_error (error);
+  while (g_dir_read_name (dir) != NULL)
+    n++;
+  return n;
+}
+
+/* Process @pid's resident memory, in KiB. */
+static guint64
+rss_kb (GPid pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/status", pid);
+  g_autofree char *status = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *line;
+  guint64 kb = 0;
+
+  g_assert_true (g_file_get_contents (path, &status, NULL, &error));
+  g_assert_no_error (error);
+  line = strstr (status, "\nVmRSS:");
+  g_assert_nonnull (line);
+  kb = g_ascii_strtoull (line + strlen ("\nVmRSS:"), NULL, 10);
+  g_assert_cmpuint (kb, >, 0);
+  return kb;
+}
+
+/* Waits until @pid has at most @most descriptors open; returns how many.
+ * Only trying tells: the node closes what the storm left on its own
+ * threads, with nothing to wait on from here. */
+static guint
+wait_fds_at_most (GPid  pid,
+                  guint most)
+{
+  gint64 end_time = g_get_monotonic_time () + TEST_WAIT_USEC;
+  guint n;
+
+  while ((n = count_fds (pid)) > most && g_get_monotonic_time () < end_time)
+    g_usleep (10 * 1000);
+  return n;
+}
+
+/* A bare node serves a client: an echo place that this process pings, and
+ * a named echo place that a pinger place on the same node pings through
+ * the node's own port. Ten thousand connections come meanwhile, of every
+ * kind a node must survive. */
+static void
+test_connection_storm (void)
+{
+  g_autoptr(TestBareNode) node = NULL;
+  g_autoptr(TestClient) client = NULL;
+  g_autoptr(TestClient) later = NULL;
+  g_autoptr(DpRemoteConnection) echo = NULL;
+  g_autoptr(Flow) here = NULL;
+  g_autoptr(Flow) inside = NULL;
+  Attacker attackers[STORM_THREADS];
+  GThread *threads[STORM_THREADS];
+  guint done[N_ATTEMPTS] = { 0 };
+  guint fds_before, fds_after, refused;
+  guint64 rss_before, rss_after;
+  gint64 start;
+  gdouble seconds;
+
+  if (!test_in_subprocess ())
+    return;
+
+  node = test_bare_node_start (TEST_COOKIE);
+  client = test_client_connect (node->port, FAULTS_MODULE);
+  test_client_assert_served (client, "before the storm");
+  echo = launch (client->node, "echo", NULL);
+  g_assert_cmpint (ask_pid (echo), ==, node->pid);
+
+  here = flow_start_here ("here->node", client->place);
+  inside = flow_start_on ("node->node", client->node, "127.0.0.1", node->port, "echo");
+  flow_advance (here, ROUND_TRIPS);
+  flow_advance (inside, ROUND_TRIPS);
+  fds_before = count_fds (node->pid);
+  rss_before = rss_kb (node->pid);
+
+  start = g_get_monotonic_time ();
+  for (guint t = 0; t < STORM_THREADS; t++)
+    {
+      attackers[t] = (Attacker) { node->port, t * (STORM_CONNECTIONS / STORM_THREADS),
+                                  STORM_CONNECTIONS / STORM_THREADS, { 0 } };
+      threads[t] = g_thread_new ("attacker", attacker_thread, &attackers[t]);
+    }
+  for (guint t = 0; t < STORM_THREADS; t++)
+    {
+      g_thread_join (threads[t]);
+      for (guint k = 0; k < N_ATTEMPTS; k++)
+        done[k] += attackers[t].done[k];
+    }
+  seconds = test_seconds_since (start);
+  test_note ("%d connections in %.3f s: %u closed at once, %u garbage, %u wrong cookies, "
+             "%u half handshakes, %u whole handshakes that vanished",
+             STORM_CONNECTIONS, seconds, done[ATTEMPT_CLOSE], done[ATTEMPT_GARBAGE],
+             done[ATTEMPT_WRONG_COOKIE], done[ATTEMPT_HALF_HANDSHAKE], done[ATTEMPT_VANISH]);
+
+  /* The channels lost nothing, and a new client is served. */
+  flow_advance (here, ROUND_TRIPS);
+  flow_advance (inside, ROUND_TRIPS);
+  flow_finish (here);
+  flow_finish (inside);
+  later = test_client_connect (node->port, FAULTS_MODULE);
+  test_client_assert_served (later, "after the storm");
+  test_client_assert_served (client, "after the storm");
+  g_clear_pointer (&later, test_client_free);
+
+  /* What the storm took, the node gave back. */
+  fds_after = wait_fds_at_most (node->pid, fds_before + STORM_FD_SLACK);
+  rss_after = rss_kb (node->pid);
+  refused = test_lines_count (node->err);
+  test_note ("node: %u descriptors before the storm, %u after; %" G_GUINT64_FORMAT " KiB "
+             "resident before, %" G_GUINT64_FORMAT " KiB after; %u lines logged",
+             fds_before, fds_after, rss_before, rss_after, refused);
+  g_assert_cmpuint (fds_after, <=, fds_before + STORM_FD_SLACK);
+  g_assert_cmpuint (rss_after, <, rss_before + STORM_RSS_SLACK_KB);
+}
+
 /* ── main ──────────────────────────────────────────────────────────── */
 
 int
@@ -1041,6 +1307,7 @@ main (int    argc,
   g_test_add_func ("/faults/place/sigkill", test_place_sigkill);
   g_test_add_func ("/faults/node/sigstop", test_node_sigstop);
   g_test_add_func ("/faults/place/sigstop", test_place_sigstop);
+  g_test_add_func ("/faults/connections/storm", test_connection_storm);
 
   status = g_test_run ();
   if (!g_test_subprocess ())
