@@ -183,13 +183,18 @@ void      dp_place_channel_set_owner     (DpPlaceChannel *self,
                                           gpointer        owner);
 
 /* Where an endpoint's inbox goes once the endpoint was sent to another
- * process; see dp_place_channel_redirect(). */
+ * process; see dp_place_channel_redirect(). send() and peer_closed() run
+ * without the inbox's lock, while the forward may be undone and its data
+ * freed: hold() is called under the lock, before either, to keep the data
+ * (and whatever it sends on) alive until release(), after. */
 typedef struct {
   gboolean (*send)        (GVariant     *message,
                            gpointer      user_data,
                            GError      **error);
   void     (*peer_closed) (const GError *reason,
                            gpointer      user_data);
+  void     (*hold)        (gpointer      user_data);
+  void     (*release)     (gpointer      user_data);
 } DpInboxForward;
 
 GQueue   *dp_place_channel_redirect      (DpPlaceChannel       *self,

@@ -287,6 +287,8 @@ dp_inbox_shut (DpInbox      *inbox,
       inbox->peer_closed = TRUE;
       forward = inbox->forward;
       forward_data = inbox->forward_data;
+      if (forward != NULL)
+        forward->hold (forward_data);
     }
   if (inbox->reason == NULL && reason != NULL)
     inbox->reason = g_error_copy (reason);
@@ -295,7 +297,10 @@ dp_inbox_shut (DpInbox      *inbox,
 
   /* The endpoint lives in another process now: tell it there. */
   if (forward != NULL)
-    forward->peer_closed (reason, forward_data);
+    {
+      forward->peer_closed (reason, forward_data);
+      forward->release (forward_data);
+    }
 }
 
 static void
@@ -333,8 +338,10 @@ dp_inbox_push (DpInbox   *inbox,
         *size = g_variant_get_size (message);
       inbox->n_received++;
       inbox->bytes_received += *size;
+      forward->hold (data);
       g_mutex_unlock (&inbox->mutex);
       ok = forward->send (message, data, error);
+      forward->release (data);
       g_variant_unref (message);
       return ok;
     }

@@ -302,6 +302,7 @@ count_traffic (guint64 *frames,
 struct _ChannelLink
 {
   DpSocketConnection *connection;  /* strong for proxies, none for exports */
+  gatomicrefcount ref_count;       /* exports: the table's, and senders' */
   guint32 id;
   Flow *flow;
   gboolean exported;
@@ -1656,6 +1657,7 @@ dp_socket_connection_bind_channel (DpSocketConnection  *self,
   g_return_val_if_fail (DP_IS_PLACE_CHANNEL (endpoint), FALSE);
 
   link = g_new0 (ChannelLink, 1);
+  g_atomic_ref_count_init (&link->ref_count);
   link->connection = self;
   link->exported = TRUE;
   link->taken = TRUE;
@@ -1766,6 +1768,40 @@ export_forward_send (GVariant  *message,
   return send_message_frame (link->connection, link, message, error);
 }
 
+/* A thread about to send on an export, or to say its peer closed, holds
+ * it: the connection may close, forget the export and be finalized by
+ * another thread meanwhile. Called under the inbox's lock, while the
+ * export is still its forward: the connection is not finalized before it
+ * has undone that (export_release()), which takes the same lock. */
+static void
+export_hold (gpointer data)
+{
+  ChannelLink *link = data;
+
+  g_atomic_ref_count_inc (&link->ref_count);
+  g_object_ref (link->connection);
+}
+
+static void
+export_link_unref (ChannelLink *link)
+{
+  if (!g_atomic_ref_count_dec (&link->ref_count))
+    return;
+  flow_unref (link->flow);
+  g_object_unref (link->endpoint);
+  g_free (link);
+}
+
+static void
+export_unhold (gpointer data)
+{
+  ChannelLink *link = data;
+  DpSocketConnection *connection = link->connection;
+
+  export_link_unref (link);
+  g_object_unref (connection);
+}
+
 /* Forgets an export; the caller removed it from the table. Puts waiting
  * for credit on it fail with @reason. */
 static void
@@ -1782,9 +1818,7 @@ export_release (DpSocketConnection *self,
     dp_place_channel_unredirect (link->endpoint);
   dp_place_channel_set_peer_reader (link->endpoint, NULL, NULL);
   flow_kill (self, link->flow, reason);
-  flow_unref (link->flow);
-  g_object_unref (link->endpoint);
-  g_free (link);
+  export_link_unref (link);
 }
 
 static gboolean
@@ -1820,6 +1854,8 @@ export_forward_peer_closed (const GError *reason,
 static const DpInboxForward export_forward = {
   .send = export_forward_send,
   .peer_closed = export_forward_peer_closed,
+  .hold = export_hold,
+  .release = export_unhold,
 };
 
 static guint32
@@ -1858,7 +1894,11 @@ dispatch_take (DpSocketConnection  *self,
   if (link != NULL && (!link->exported || link->taken))
     link = NULL;
   if (link != NULL)
-    link->taken = TRUE;
+    {
+      link->taken = TRUE;
+      /* A close on another thread may forget it meanwhile. */
+      g_atomic_ref_count_inc (&link->ref_count);
+    }
   g_mutex_unlock (&self->channels_lock);
 
   if (link == NULL)
@@ -1883,6 +1923,7 @@ dispatch_take (DpSocketConnection  *self,
     connection_lost (self, local_error);
   else if (peer_closed)
     export_forward_peer_closed (NULL, link);
+  export_link_unref (link);
 
   return TRUE;
 }
@@ -1908,6 +1949,7 @@ export_endpoint (DpSocketConnection *self,
   if (link == NULL)
     {
       link = g_new0 (ChannelLink, 1);
+      g_atomic_ref_count_init (&link->ref_count);
       link->connection = self;
       link->exported = TRUE;
       link->endpoint = g_object_ref (endpoint);

@@ -734,6 +734,93 @@ test_flow_waiting_place_killed (void)
   pair_finish (&pair);
 }
 
+typedef struct {
+  DpPlaceChannel *writer;
+  gint stop;
+  guint sent;
+} Putter;
+
+static gpointer
+putter_thread (gpointer data)
+{
+  Putter *putter = data;
+
+  while (!g_atomic_int_get (&putter->stop) &&
+         dp_channel_put (DP_CHANNEL (putter->writer), g_variant_new_uint32 (putter->sent), NULL))
+    putter->sent++;
+  return NULL;
+}
+
+/* A channel sent across a connection forwards what is put on it to the
+ * wire from whichever thread puts. The connection closed and went away
+ * meanwhile, on another thread: a put in the middle of its send held the
+ * connection's write lock as the connection was finalized (GLib aborts:
+ * "g_mutex_clear() called on uninitialised or locked mutex"), or used the
+ * export after it was freed. Found by tests/faults (a named place's
+ * client vanishing while the place answered it). Racy by nature: many
+ * rounds. */
+#define EXPORT_RACE_ROUNDS 50
+
+static void
+test_export_put_while_closing (void)
+{
+  for (guint round = 0; round < EXPORT_RACE_ROUNDS; round++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GSocket) socket_a = NULL, socket_b = NULL;
+      g_autoptr(DpSocketConnection) b = NULL;
+      g_autoptr(DpPlaceChannel) first_b = NULL, sent = NULL;
+      g_autoptr(GVariant) handle = NULL, first = NULL;
+      g_autoptr(DpChannel) received = NULL;
+      DpSocketConnection *a;
+      DpPlaceChannel *first_a;
+      Putter putter = { NULL, 0, 0 };
+      GThread *thread;
+      int fds[2];
+
+      g_assert_cmpint (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), ==, 0);
+      socket_a = g_socket_new_from_fd (fds[0], &error);
+      g_assert_no_error (error);
+      socket_b = g_socket_new_from_fd (fds[1], &error);
+      g_assert_no_error (error);
+      a = dp_socket_connection_new (socket_a, TRUE);
+      b = dp_socket_connection_new (socket_b, FALSE);
+      first_a = dp_socket_connection_open_channel (a, 1);
+      first_b = dp_socket_connection_open_channel (b, 1);
+      dp_socket_connection_start (a);
+      dp_socket_connection_start (b);
+
+      /* `sent` goes to B; B reads it, so A forwards its inbox to B. */
+      dp_place_channel_new_pair (&putter.writer, &sent);
+      g_assert_true (dp_channel_put (DP_CHANNEL (first_a), dp_channel_to_variant (DP_CHANNEL (sent)),
+                                     &error));
+      g_assert_no_error (error);
+      handle = dp_channel_get_timeout (DP_CHANNEL (first_b), TEST_WAIT_USEC, &error);
+      g_assert_no_error (error);
+      received = dp_channel_from_variant (handle, &error);
+      g_assert_no_error (error);
+
+      thread = g_thread_new ("putter", putter_thread, &putter);
+      first = dp_channel_get_timeout (received, TEST_WAIT_USEC, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (g_variant_get_uint32 (first), ==, 0);
+
+      /* Mid-put, A closes and goes: ours are its last references, but for
+       * its reader's and a sender's. */
+      g_clear_object (&sent);
+      dp_socket_connection_close (a, NULL);
+      dp_channel_close (DP_CHANNEL (first_a));
+      g_object_unref (first_a);
+      g_object_unref (a);
+
+      g_atomic_int_set (&putter.stop, TRUE);
+      g_thread_join (thread);
+      dp_channel_close (DP_CHANNEL (putter.writer));
+      g_clear_object (&putter.writer);
+      dp_socket_connection_close (b, NULL);
+    }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -763,6 +850,7 @@ main (int    argc,
   g_test_add_func ("/socket-connection/flow/waiting-put-connection-dies",
                    test_flow_waiting_put_connection_dies);
   g_test_add_func ("/socket-connection/flow/waiting-place-killed", test_flow_waiting_place_killed);
+  g_test_add_func ("/socket-connection/export-put-while-closing", test_export_put_while_closing);
 
   return g_test_run ();
 }
