@@ -208,116 +208,139 @@ dp_cookie_load (const char  *path,
   return g_bytes_new_take (g_steal_pointer (&contents), length);
 }
 
-/* Blocking frame I/O, for the handshake only. */
+/* The handshake, as a state machine driven by the socket's readiness on
+ * the thread-default main context: a peer that stalls costs a descriptor
+ * and this record, never a thread. dp_auth_handshake() runs the same
+ * machine on a context of its own until it ends. */
 
-static gboolean
-write_frame (GSocket     *socket,
-             guint8       kind,
-             GVariant    *payload,
-             GError     **error)
-{
+typedef enum {
+  STEP_SEND_HELLO,
+  STEP_RECEIVE_HELLO,
+  STEP_SEND_AUTH,
+  STEP_RECEIVE_AUTH,
+} Step;
+
+typedef struct {
+  GSocket *socket;
+  GBytes *cookie;
+  gboolean initiator;
+  char *own_name;
+  guint saved_timeout;
+
+  Step step;
+  guint8 nonce[NONCE_SIZE];
+  GVariant *peer_nonce;       /* ay */
+  char *peer_name;
+
+  /* Sending: the frame, and how much of it went. */
+  GBytes *out;
+  gsize out_done;
+
+  /* Receiving: the header, then the payload. */
   guint8 header_bytes[DP_FRAME_HEADER_SIZE];
+  DpFrameHeader header;
+  gboolean have_header;
+  guint8 *in;
+  gsize in_want;
+  gsize in_done;
+
+  /* Each holds a reference to the task while it is attached. */
+  GSource *io_source;
+  GSource *timeout_source;
+  GSource *cancel_source;
+} Handshake;
+
+static void
+clear_source (GSource **source)
+{
+  if (*source != NULL)
+    g_source_destroy (*source);
+  g_clear_pointer (source, g_source_unref);
+}
+
+static void
+handshake_free (Handshake *hs)
+{
+  clear_source (&hs->io_source);
+  clear_source (&hs->timeout_source);
+  clear_source (&hs->cancel_source);
+  g_object_unref (hs->socket);
+  g_bytes_unref (hs->cookie);
+  g_free (hs->own_name);
+  g_clear_pointer (&hs->peer_nonce, g_variant_unref);
+  g_free (hs->peer_name);
+  g_clear_pointer (&hs->out, g_bytes_unref);
+  g_free (hs->in);
+  g_free (hs);
+}
+
+/* A frame carrying @payload (sunk), ready to send. */
+static GBytes *
+encode_frame (guint8    kind,
+              GVariant *payload)
+{
+  g_autoptr(GVariant) owned = g_variant_ref_sink (payload);
   DpFrameHeader header = { 0 };
-  const char *type = g_variant_get_type_string (payload);
+  const char *type = g_variant_get_type_string (owned);
   gsize type_length = strlen (type);
-  g_autofree guint8 *buffer = NULL;
-  gsize payload_length = dp_align8 (type_length) + g_variant_get_size (payload);
+  gsize payload_length = dp_align8 (type_length) + g_variant_get_size (owned);
   gsize total = DP_FRAME_HEADER_SIZE + payload_length;
-  gsize done = 0;
+  guint8 *buffer = g_malloc0 (total);
 
   header.length = payload_length;
   header.kind = kind;
   header.type_length = type_length;
-  dp_frame_header_encode (&header, header_bytes);
-
-  buffer = g_malloc0 (total);
-  memcpy (buffer, header_bytes, DP_FRAME_HEADER_SIZE);
+  dp_frame_header_encode (&header, buffer);
   memcpy (buffer + DP_FRAME_HEADER_SIZE, type, type_length);
-  g_variant_store (payload, buffer + DP_FRAME_HEADER_SIZE + dp_align8 (type_length));
-
-  while (done < total)
-    {
-      gssize n = g_socket_send (socket, (const char *) buffer + done, total - done, NULL, error);
-      if (n < 0)
-        return FALSE;
-      done += n;
-    }
-  return TRUE;
+  g_variant_store (owned, buffer + DP_FRAME_HEADER_SIZE + dp_align8 (type_length));
+  return g_bytes_new_take (buffer, total);
 }
 
+/* What the handshake expects of a frame's header. */
 static gboolean
-read_exact (GSocket  *socket,
-            guint8   *buffer,
-            gsize     size,
-            GError  **error)
+check_header (const DpFrameHeader  *header,
+              guint8                expected_kind,
+              const char           *expected_type,
+              GError              **error)
 {
-  gsize done = 0;
-
-  while (done < size)
-    {
-      gssize n = g_socket_receive (socket, (char *) buffer + done, size - done, NULL, error);
-      if (n < 0)
-        return FALSE;
-      if (n == 0)
-        {
-          g_set_error (error, DP_ERROR, DP_ERROR_AUTH, "peer closed the connection %s",
-                       done == 0 ? "during the handshake" : "in the middle of a frame");
-          return FALSE;
-        }
-      done += n;
-    }
-  return TRUE;
-}
-
-static GVariant *
-read_frame (GSocket      *socket,
-            guint8        expected_kind,
-            const char   *expected_type,
-            GError      **error)
-{
-  guint8 header_bytes[DP_FRAME_HEADER_SIZE];
-  DpFrameHeader header;
-  g_autofree guint8 *payload = NULL;
-  char type[64];
-  g_autoptr(GBytes) bytes = NULL;
-  GVariant *value;
-  gsize offset;
-
-  if (!read_exact (socket, header_bytes, DP_FRAME_HEADER_SIZE, error))
-    return NULL;
-  dp_frame_header_decode (header_bytes, &header);
-  if (header.kind != expected_kind)
+  if (header->kind != expected_kind)
     {
       g_set_error (error, DP_ERROR, DP_ERROR_AUTH,
                    "peer sent a frame of kind %u where the handshake expects kind %u",
-                   header.kind, expected_kind);
-      return NULL;
+                   header->kind, expected_kind);
+      return FALSE;
     }
-  if (!dp_frame_header_check (&header, HANDSHAKE_FRAME_LIMIT, error))
+  if (!dp_frame_header_check (header, HANDSHAKE_FRAME_LIMIT, error))
     {
       g_prefix_error (error, "during the handshake: ");
-      return NULL;
+      return FALSE;
     }
-  if (header.type_length != strlen (expected_type))
+  if (header->type_length != strlen (expected_type))
+    {
+      g_set_error_literal (error, DP_ERROR, DP_ERROR_AUTH, "malformed handshake frame");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* The value a frame's payload carries, checked like any received one. */
+static GVariant *
+parse_payload (const DpFrameHeader  *header,
+               const guint8         *payload,
+               const char           *expected_type,
+               GError              **error)
+{
+  g_autoptr(GBytes) bytes = NULL;
+  gsize offset = dp_align8 (header->type_length);
+  GVariant *value;
+
+  if (memcmp (payload, expected_type, header->type_length) != 0)
     {
       g_set_error_literal (error, DP_ERROR, DP_ERROR_AUTH, "malformed handshake frame");
       return NULL;
     }
-
-  payload = g_malloc (MAX (header.length, 1));
-  if (!read_exact (socket, payload, header.length, error))
-    return NULL;
-  memcpy (type, payload, header.type_length);
-  type[header.type_length] = '\0';
-  if (strcmp (type, expected_type) != 0)
-    {
-      g_set_error_literal (error, DP_ERROR, DP_ERROR_AUTH, "malformed handshake frame");
-      return NULL;
-    }
-
-  offset = dp_align8 (header.type_length);
-  bytes = g_bytes_new (payload + offset, header.length - offset);
-  value = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE (type), bytes, FALSE));
+  bytes = g_bytes_new (payload + offset, header->length - offset);
+  value = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE (expected_type), bytes, FALSE));
   if (!g_variant_is_normal_form (value))
     {
       g_variant_unref (value);
@@ -361,8 +384,394 @@ constant_time_equal (GBytes *a,
   return diff == 0;
 }
 
+/* The frame of the step we enter, or what it waits for. */
+static void
+enter_step (Handshake *hs,
+            Step       step)
+{
+  hs->step = step;
+  g_clear_pointer (&hs->out, g_bytes_unref);
+  hs->out_done = 0;
+  hs->have_header = FALSE;
+  g_clear_pointer (&hs->in, g_free);
+  hs->in_want = DP_FRAME_HEADER_SIZE;
+  hs->in_done = 0;
+
+  switch (step)
+    {
+    case STEP_SEND_HELLO:
+      hs->out = encode_frame (DP_FRAME_HELLO,
+                              g_variant_new ("(sqq@ays)", DP_WIRE_MAGIC,
+                                             (guint16) DP_WIRE_VERSION, (guint16) DP_WIRE_VERSION,
+                                             g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, hs->nonce,
+                                                                        NONCE_SIZE, 1),
+                                             hs->own_name));
+      break;
+
+    case STEP_SEND_AUTH:
+      {
+        g_autoptr(GBytes) proof = compute_proof (hs->cookie, hs->initiator ? 'C' : 'S',
+                                                 g_variant_get_data (hs->peer_nonce), hs->nonce);
+
+        hs->out = encode_frame (DP_FRAME_AUTH,
+                                g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE,
+                                                           g_bytes_get_data (proof, NULL),
+                                                           g_bytes_get_size (proof), 1));
+      }
+      break;
+
+    case STEP_RECEIVE_HELLO:
+    case STEP_RECEIVE_AUTH:
+      break;
+    }
+}
+
+/* The peer's HELLO: who it is, what it speaks, its nonce. */
+static gboolean
+take_hello (Handshake  *hs,
+            GVariant   *hello,
+            GError    **error)
+{
+  const char *magic, *peer_name;
+  guint16 peer_min, peer_max;
+
+  g_variant_get (hello, "(&sqq@ay&s)", &magic, &peer_min, &peer_max, &hs->peer_nonce, &peer_name);
+  if (g_strcmp0 (magic, DP_WIRE_MAGIC) != 0)
+    {
+      g_set_error_literal (error, DP_ERROR, DP_ERROR_AUTH, "peer is not a dplaces node");
+      return FALSE;
+    }
+  if (peer_max < DP_WIRE_VERSION || peer_min > DP_WIRE_VERSION)
+    {
+      g_set_error (error, DP_ERROR, DP_ERROR_AUTH,
+                   "peer speaks wire versions %u to %u, we speak %u", peer_min, peer_max,
+                   DP_WIRE_VERSION);
+      return FALSE;
+    }
+  if (g_variant_n_children (hs->peer_nonce) != NONCE_SIZE)
+    {
+      g_set_error_literal (error, DP_ERROR, DP_ERROR_AUTH, "malformed handshake frame");
+      return FALSE;
+    }
+  hs->peer_name = g_strdup (peer_name);
+  return TRUE;
+}
+
+/* The peer's AUTH: its proof that it holds our cookie. */
+static gboolean
+take_auth (Handshake  *hs,
+           GVariant   *auth,
+           GError    **error)
+{
+  g_autoptr(GBytes) peer_proof = g_variant_get_data_as_bytes (auth);
+  g_autoptr(GBytes) expected = compute_proof (hs->cookie, hs->initiator ? 'S' : 'C', hs->nonce,
+                                              g_variant_get_data (hs->peer_nonce));
+
+  if (!constant_time_equal (peer_proof, expected))
+    {
+      g_set_error_literal (error, DP_ERROR, DP_ERROR_AUTH,
+                           "peer does not hold our cookie (authentication failed)");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Sends or receives what the step still needs without blocking. Returns
+ * TRUE when the step is complete, FALSE with @error on a failure or
+ * without when the socket must be waited for. */
+static gboolean
+run_io (Handshake  *hs,
+        GError    **error)
+{
+  if (hs->out != NULL)
+    {
+      gsize size;
+      const guint8 *data = g_bytes_get_data (hs->out, &size);
+
+      while (hs->out_done < size)
+        {
+          gssize n = g_socket_send_with_blocking (hs->socket, (const char *) data + hs->out_done,
+                                                  size - hs->out_done, FALSE, NULL, error);
+          if (n < 0)
+            return FALSE;
+          hs->out_done += n;
+        }
+      return TRUE;
+    }
+
+  for (;;)
+    {
+      guint8 *buffer = hs->have_header ? hs->in : hs->header_bytes;
+
+      while (hs->in_done < hs->in_want)
+        {
+          gssize n = g_socket_receive_with_blocking (hs->socket, (char *) buffer + hs->in_done,
+                                                     hs->in_want - hs->in_done, FALSE, NULL, error);
+          if (n < 0)
+            return FALSE;
+          if (n == 0)
+            {
+              g_set_error (error, DP_ERROR, DP_ERROR_AUTH, "peer closed the connection %s",
+                           !hs->have_header && hs->in_done == 0 ? "during the handshake"
+                                                                : "in the middle of a frame");
+              return FALSE;
+            }
+          hs->in_done += n;
+        }
+      if (hs->have_header)
+        return TRUE;
+
+      /* The header is in: check it before reading a byte of payload. */
+      dp_frame_header_decode (hs->header_bytes, &hs->header);
+      if (!check_header (&hs->header,
+                         hs->step == STEP_RECEIVE_HELLO ? DP_FRAME_HELLO : DP_FRAME_AUTH,
+                         hs->step == STEP_RECEIVE_HELLO ? "(sqqays)" : "ay", error))
+        return FALSE;
+      hs->have_header = TRUE;
+      hs->in = g_malloc (MAX (hs->header.length, 1));
+      hs->in_want = hs->header.length;
+      hs->in_done = 0;
+    }
+}
+
+/* Attaches @source to the task's context; it holds the task meanwhile. */
+static GSource *
+attach (GTask       *task,
+        GSource     *source,
+        GSourceFunc  callback)
+{
+  g_source_set_callback (source, callback, g_object_ref (task), g_object_unref);
+  g_source_attach (source, g_task_get_context (task));
+  return source;
+}
+
+/* Ends the handshake: nothing watches the socket any more, which gets its
+ * timeout back. */
+static void
+stop (GTask *task)
+{
+  Handshake *hs = g_task_get_task_data (task);
+
+  clear_source (&hs->io_source);
+  clear_source (&hs->timeout_source);
+  clear_source (&hs->cancel_source);
+  g_socket_set_timeout (hs->socket, hs->saved_timeout);
+}
+
+static void
+fail (GTask  *task,
+      GError *error)
+{
+  stop (task);
+  g_task_return_error (task, error);
+}
+
+static gboolean io_ready_cb (GSocket      *socket,
+                             GIOCondition  condition,
+                             gpointer      data);
+
+/* Runs steps until the handshake is done, fails, or must wait. */
+static void
+advance (GTask *task)
+{
+  Handshake *hs = g_task_get_task_data (task);
+
+  for (;;)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GVariant) value = NULL;
+
+      if (!run_io (hs, &error))
+        {
+          if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+            {
+              GSource *source = g_socket_create_source (hs->socket, hs->out != NULL ? G_IO_OUT
+                                                                                      : G_IO_IN,
+                                                        NULL);
+
+              hs->io_source = attach (task, source, G_SOURCE_FUNC (io_ready_cb));
+              return;
+            }
+          fail (task, g_steal_pointer (&error));
+          return;
+        }
+
+      switch (hs->step)
+        {
+        case STEP_SEND_HELLO:
+          enter_step (hs, STEP_RECEIVE_HELLO);
+          break;
+
+        case STEP_RECEIVE_HELLO:
+          value = parse_payload (&hs->header, hs->in, "(sqqays)", &error);
+          if (value == NULL || !take_hello (hs, value, &error))
+            {
+              fail (task, g_steal_pointer (&error));
+              return;
+            }
+          /* We prove ourselves, then check the peer. */
+          enter_step (hs, STEP_SEND_AUTH);
+          break;
+
+        case STEP_SEND_AUTH:
+          enter_step (hs, STEP_RECEIVE_AUTH);
+          break;
+
+        case STEP_RECEIVE_AUTH:
+          value = parse_payload (&hs->header, hs->in, "ay", &error);
+          if (value == NULL || !take_auth (hs, value, &error))
+            {
+              fail (task, g_steal_pointer (&error));
+              return;
+            }
+          stop (task);
+          g_task_return_pointer (task, g_strdup (hs->peer_name), g_free);
+          return;
+        }
+    }
+}
+
+/* The socket is ready for what the step waits for. */
+static gboolean
+io_ready_cb (GSocket      *socket,
+             GIOCondition  condition,
+             gpointer      data)
+{
+  GTask *task = data;
+  Handshake *hs = g_task_get_task_data (task);
+
+  /* Removed when we return: forget it first. */
+  g_clear_pointer (&hs->io_source, g_source_unref);
+  advance (task);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+timed_out_cb (gpointer data)
+{
+  GTask *task = data;
+
+  fail (task, g_error_new (DP_ERROR, DP_ERROR_AUTH, "handshake timed out after %d s",
+                           DP_HANDSHAKE_TIMEOUT_SECONDS));
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+cancelled_cb (GCancellable *cancellable,
+              gpointer      data)
+{
+  GTask *task = data;
+
+  fail (task, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, "handshake cancelled"));
+  return G_SOURCE_REMOVE;
+}
+
+/**
+ * dp_auth_handshake_async:
+ * @socket: a connected stream socket, nothing read or written on it yet
+ * @cookie: the cookie both sides must hold
+ * @initiator: whether we connected (role `C`) or accepted (role `S`)
+ * @own_name: (nullable): how we describe ourselves to the peer
+ * @cancellable: (nullable): cancels the handshake
+ * @callback: called in the thread-default main context when it ends
+ * @user_data: data for @callback
+ *
+ * Proves to the peer on @socket that we hold @cookie and checks that it
+ * does, without blocking: the socket is watched from the thread-default
+ * main context, and the handshake fails after
+ * DP_HANDSHAKE_TIMEOUT_SECONDS.
+ */
+void
+dp_auth_handshake_async (GSocket             *socket,
+                         GBytes              *cookie,
+                         gboolean             initiator,
+                         const char          *own_name,
+                         GCancellable        *cancellable,
+                         GAsyncReadyCallback  callback,
+                         gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+  Handshake *hs = g_new0 (Handshake, 1);
+  int fd;
+
+  g_task_set_source_tag (task, dp_auth_handshake_async);
+  hs->socket = g_object_ref (socket);
+  hs->cookie = g_bytes_ref (cookie);
+  hs->initiator = initiator;
+  hs->own_name = g_strdup (own_name != NULL ? own_name : "");
+  /* Our reads and writes never block, and the deadline is ours: a
+   * socket timeout would wake the watch early. */
+  hs->saved_timeout = g_socket_get_timeout (socket);
+  g_socket_set_timeout (socket, 0);
+  g_task_set_task_data (task, hs, (GDestroyNotify) handshake_free);
+
+  fd = open ("/dev/urandom", O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || read (fd, hs->nonce, sizeof hs->nonce) != sizeof hs->nonce)
+    {
+      if (fd >= 0)
+        close (fd);
+      fail (task, g_error_new_literal (DP_ERROR, DP_ERROR_AUTH, "Cannot read /dev/urandom"));
+      return;
+    }
+  close (fd);
+
+  hs->timeout_source = attach (task, g_timeout_source_new_seconds (DP_HANDSHAKE_TIMEOUT_SECONDS),
+                               timed_out_cb);
+  if (cancellable != NULL)
+    hs->cancel_source = attach (task, g_cancellable_source_new (cancellable),
+                                G_SOURCE_FUNC (cancelled_cb));
+
+  enter_step (hs, STEP_SEND_HELLO);
+  advance (task);
+}
+
+/**
+ * dp_auth_handshake_finish:
+ * @result: the result
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full): the name the peer gave, or %NULL with @error
+ *   set (%DP_ERROR_AUTH, or %G_IO_ERROR_CANCELLED)
+ */
+char *
+dp_auth_handshake_finish (GAsyncResult  *result,
+                          GError       **error)
+{
+  GError *local_error = NULL;
+  char *peer_name = g_task_propagate_pointer (G_TASK (result), &local_error);
+
+  if (peer_name == NULL && local_error->domain != DP_ERROR &&
+      !g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_set_error (error, DP_ERROR, DP_ERROR_AUTH, "handshake failed: %s", local_error->message);
+      g_error_free (local_error);
+      return NULL;
+    }
+  if (peer_name == NULL)
+    g_propagate_error (error, local_error);
+  return peer_name;
+}
+
+typedef struct {
+  gboolean done;
+  char *peer_name;
+  GError *error;
+} Blocking;
+
+static void
+blocking_done_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      data)
+{
+  Blocking *blocking = data;
+
+  blocking->peer_name = dp_auth_handshake_finish (result, &blocking->error);
+  blocking->done = TRUE;
+}
+
 /* Proves to the peer on @socket that we hold @cookie and checks that it
- * does, blocking for at most DP_HANDSHAKE_TIMEOUT_SECONDS. */
+ * does, blocking for at most DP_HANDSHAKE_TIMEOUT_SECONDS: the
+ * asynchronous handshake, run on a main context of its own. */
 gboolean
 dp_auth_handshake (GSocket     *socket,
                    GBytes      *cookie,
@@ -371,99 +780,25 @@ dp_auth_handshake (GSocket     *socket,
                    char       **out_peer_name,
                    GError     **error)
 {
-  guint8 nonce[NONCE_SIZE];
-  g_autoptr(GVariant) hello = NULL;
-  g_autoptr(GVariant) peer_hello = NULL;
-  g_autoptr(GVariant) peer_auth = NULL;
-  g_autoptr(GVariant) peer_nonce_value = NULL;
-  g_autoptr(GBytes) proof = NULL;
-  g_autoptr(GBytes) expected = NULL;
-  g_autoptr(GBytes) peer_proof = NULL;
-  g_autoptr(GVariant) peer_proof_value = NULL;
-  const char *magic, *peer_name;
-  guint16 peer_min, peer_max;
-  gboolean blocking = g_socket_get_blocking (socket);
-  guint timeout = g_socket_get_timeout (socket);
-  gboolean ok = FALSE;
-  int fd;
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  Blocking blocking = { FALSE, NULL, NULL };
 
-  fd = open ("/dev/urandom", O_RDONLY | O_CLOEXEC);
-  if (fd < 0 || read (fd, nonce, sizeof nonce) != sizeof nonce)
+  g_main_context_push_thread_default (context);
+  dp_auth_handshake_async (socket, cookie, initiator, own_name, NULL, blocking_done_cb, &blocking);
+  while (!blocking.done)
+    g_main_context_iteration (context, TRUE);
+  /* What the handshake left on the context (its task) goes now. */
+  while (g_main_context_iteration (context, FALSE))
+    ;
+  g_main_context_pop_thread_default (context);
+
+  if (blocking.peer_name == NULL)
     {
-      if (fd >= 0)
-        close (fd);
-      g_set_error_literal (error, DP_ERROR, DP_ERROR_AUTH, "Cannot read /dev/urandom");
+      g_propagate_error (error, blocking.error);
       return FALSE;
     }
-  close (fd);
-
-  g_socket_set_blocking (socket, TRUE);
-  g_socket_set_timeout (socket, DP_HANDSHAKE_TIMEOUT_SECONDS);
-
-  hello = g_variant_ref_sink (g_variant_new ("(sqq@ays)", DP_WIRE_MAGIC,
-                                             (guint16) DP_WIRE_VERSION, (guint16) DP_WIRE_VERSION,
-                                             g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, nonce, NONCE_SIZE, 1),
-                                             own_name != NULL ? own_name : ""));
-  if (!write_frame (socket, DP_FRAME_HELLO, hello, error))
-    goto out;
-
-  peer_hello = read_frame (socket, DP_FRAME_HELLO, "(sqqays)", error);
-  if (peer_hello == NULL)
-    goto out;
-  g_variant_get (peer_hello, "(&sqq@ay&s)", &magic, &peer_min, &peer_max, &peer_nonce_value, &peer_name);
-  if (g_strcmp0 (magic, DP_WIRE_MAGIC) != 0)
-    {
-      g_set_error_literal (error, DP_ERROR, DP_ERROR_AUTH, "peer is not a dplaces node");
-      goto out;
-    }
-  if (peer_max < DP_WIRE_VERSION || peer_min > DP_WIRE_VERSION)
-    {
-      g_set_error (error, DP_ERROR, DP_ERROR_AUTH,
-                   "peer speaks wire versions %u to %u, we speak %u", peer_min, peer_max,
-                   DP_WIRE_VERSION);
-      goto out;
-    }
-  if (g_variant_n_children (peer_nonce_value) != NONCE_SIZE)
-    {
-      g_set_error_literal (error, DP_ERROR, DP_ERROR_AUTH, "malformed handshake frame");
-      goto out;
-    }
-
-  proof = compute_proof (cookie, initiator ? 'C' : 'S',
-                         g_variant_get_data (peer_nonce_value), nonce);
-  {
-    g_autoptr(GVariant) auth = g_variant_ref_sink (
-      g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, g_bytes_get_data (proof, NULL),
-                                 g_bytes_get_size (proof), 1));
-    if (!write_frame (socket, DP_FRAME_AUTH, auth, error))
-      goto out;
-  }
-
-  peer_proof_value = read_frame (socket, DP_FRAME_AUTH, "ay", error);
-  if (peer_proof_value == NULL)
-    goto out;
-  peer_proof = g_variant_get_data_as_bytes (peer_proof_value);
-  expected = compute_proof (cookie, initiator ? 'S' : 'C', nonce,
-                            g_variant_get_data (peer_nonce_value));
-  if (!constant_time_equal (peer_proof, expected))
-    {
-      g_set_error_literal (error, DP_ERROR, DP_ERROR_AUTH,
-                           "peer does not hold our cookie (authentication failed)");
-      goto out;
-    }
-
   if (out_peer_name != NULL)
-    *out_peer_name = g_strdup (peer_name);
-  ok = TRUE;
-
-out:
-  g_socket_set_timeout (socket, timeout);
-  g_socket_set_blocking (socket, blocking);
-  if (!ok && error != NULL && *error != NULL && (*error)->domain != DP_ERROR)
-    {
-      GError *wrapped = g_error_new (DP_ERROR, DP_ERROR_AUTH, "handshake failed: %s", (*error)->message);
-      g_clear_error (error);
-      *error = wrapped;
-    }
-  return ok;
+    *out_peer_name = g_steal_pointer (&blocking.peer_name);
+  g_free (blocking.peer_name);
+  return TRUE;
 }

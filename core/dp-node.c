@@ -67,7 +67,21 @@ struct _DpNode
   DpSocketConnection *owner;
   GHashTable *named_connections; /* DpSocketConnection* → GPtrArray of DpConnection* */
   gint64 created;             /* wall clock, for the status */
+
+  /* Only in the node's context. */
+  GQueue handshakes;          /* PendingHandshake*, oldest first */
+  gint64 refusal_second;
+  guint refusals_logged;      /* in refusal_second */
+  guint refusals_unlogged;    /* since the last one logged */
 };
+
+/* Connections authenticating at once; past this, the oldest gives up: a
+ * flood of connections that say nothing cannot hold a legitimate peer out
+ * for the handshake's timeout, nor take every descriptor. */
+#define MAX_PENDING_HANDSHAKES 128
+
+/* Refused connections logged per second at most; the rest are counted. */
+#define REFUSALS_LOGGED_PER_SECOND 5
 
 /* On a place started for a peer: (peer, channel id) — which channel of
  * which connection it is bound to, for the status. */
@@ -187,6 +201,7 @@ dp_node_init (DpNode *self)
   self->named_connections = g_hash_table_new_full (NULL, NULL, g_object_unref,
                                                    (GDestroyNotify) g_ptr_array_unref);
   self->created = g_get_real_time ();
+  g_queue_init (&self->handshakes);
 }
 
 /**
@@ -1448,49 +1463,80 @@ incoming_closed_cb (DpSocketConnection *connection,
     }
 }
 
-static void
-handshake_thread (GTask        *task,
-                  gpointer      source,
-                  gpointer      data,
-                  GCancellable *cancellable)
-{
-  GSocketConnection *stream = data;
-  g_autoptr(GBytes) cookie = dp_cookie_get_process ();
-  g_autofree char *own_name = dp_node_describe_self ();
-  g_autofree char *peer_name = NULL;
-  GError *error = NULL;
+/* A connection to the node, authenticating. */
+typedef struct {
+  DpNode *node;
+  GSocketConnection *stream;
+  char *address;            /* the peer's, taken while it is there to ask */
+  GCancellable *cancellable;
+  GList *link;              /* in node->handshakes; NULL once evicted */
+} PendingHandshake;
 
-  if (cookie == NULL)
-    {
-      g_task_return_new_error (task, DP_ERROR, DP_ERROR_AUTH, "this node has no cookie");
-      return;
-    }
-  if (!dp_auth_handshake (g_socket_connection_get_socket (stream), cookie, FALSE, own_name,
-                          &peer_name, &error))
-    g_task_return_error (task, error);
-  else
-    g_task_return_pointer (task, g_steal_pointer (&peer_name), g_free);
+static void
+pending_handshake_free (PendingHandshake *pending)
+{
+  g_free (pending->address);
+  g_object_unref (pending->node);
+  g_object_unref (pending->stream);
+  g_object_unref (pending->cancellable);
+  g_free (pending);
 }
 
+/* Logs why a connection was refused: the first few of each second, then
+ * only how many more, so that a flood of bad connections cannot flood the
+ * log too. */
+static void
+log_refusal (DpNode     *self,
+             const char *address,
+             const char *why)
+{
+  gint64 second = g_get_monotonic_time () / G_USEC_PER_SEC;
+
+  if (second != self->refusal_second)
+    {
+      self->refusal_second = second;
+      self->refusals_logged = 0;
+    }
+  if (self->refusals_logged >= REFUSALS_LOGGED_PER_SECOND)
+    {
+      self->refusals_unlogged++;
+      return;
+    }
+  self->refusals_logged++;
+  if (self->refusals_unlogged > 0)
+    g_warning ("Refused connection from %s: %s (and %u more refused since the last one logged)",
+               address, why, self->refusals_unlogged);
+  else
+    g_warning ("Refused connection from %s: %s", address, why);
+  self->refusals_unlogged = 0;
+}
+
+/* In the node's context. */
 static void
 handshake_done_cb (GObject      *source,
                    GAsyncResult *result,
                    gpointer      data)
 {
-  DpNode *self = DP_NODE (source);
-  GSocketConnection *stream = data;
+  PendingHandshake *pending = data;
+  DpNode *self = pending->node;
+  GSocketConnection *stream = pending->stream;
   g_autoptr(GError) error = NULL;
-  g_autofree char *peer_name = g_task_propagate_pointer (G_TASK (result), &error);
+  g_autofree char *peer_name = dp_auth_handshake_finish (result, &error);
   g_autoptr(DpSocketConnection) connection = NULL;
-  g_autoptr(GSocketAddress) address = g_socket_connection_get_remote_address (stream, NULL);
-  g_autofree char *address_text = address != NULL
-    ? g_socket_connectable_to_string (G_SOCKET_CONNECTABLE (address)) : g_strdup ("?");
+  const char *address_text = pending->address;
+
+  if (pending->link != NULL)
+    g_queue_delete_link (&self->handshakes, pending->link);
+  pending->link = NULL;
 
   if (peer_name == NULL)
     {
-      g_warning ("Refused connection from %s: %s", address_text, error->message);
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        log_refusal (self, address_text, "its handshake was the oldest of too many under way");
+      else
+        log_refusal (self, address_text, error->message);
       g_io_stream_close (G_IO_STREAM (stream), NULL, NULL);
-      g_object_unref (stream);
+      pending_handshake_free (pending);
       return;
     }
 
@@ -1498,7 +1544,7 @@ handshake_done_cb (GObject      *source,
   connection = dp_socket_connection_new (g_socket_connection_get_socket (stream), FALSE);
   dp_socket_connection_set_description (connection, peer_name);
   /* The stream owns the socket: keep it as long as the connection. */
-  g_object_set_data_full (G_OBJECT (connection), "dp-stream", stream, g_object_unref);
+  g_object_set_data_full (G_OBJECT (connection), "dp-stream", g_object_ref (stream), g_object_unref);
   dp_socket_connection_set_control_handler (connection, incoming_request_cb, self, NULL);
   g_signal_connect_object (connection, "closed", G_CALLBACK (incoming_closed_cb), self, 0);
 
@@ -1507,19 +1553,53 @@ handshake_done_cb (GObject      *source,
   g_mutex_unlock (&self->lock);
 
   dp_socket_connection_start (connection);
+  pending_handshake_free (pending);
 }
 
+/* In the node's context: the handshake runs there too, driven by the
+ * socket, so a peer that connects and says nothing costs no thread. */
 static void
 accept_cb (DpTransport       *transport,
            GSocketConnection *stream,
            gpointer           data)
 {
   DpNode *self = data;
-  g_autoptr(GTask) task = g_task_new (self, NULL, handshake_done_cb, g_object_ref (stream));
+  g_autoptr(GBytes) cookie = dp_cookie_get_process ();
+  g_autofree char *own_name = dp_node_describe_self ();
+  PendingHandshake *pending;
 
-  /* The handshake blocks (with a timeout): not on the loop. */
-  g_task_set_task_data (task, g_object_ref (stream), g_object_unref);
-  g_task_run_in_thread (task, handshake_thread);
+  if (cookie == NULL)
+    {
+      g_warning ("Refused a connection: this node has no cookie");
+      g_io_stream_close (G_IO_STREAM (stream), NULL, NULL);
+      return;
+    }
+
+  /* Too many under way: the oldest gives up. A legitimate peer's
+   * handshake takes a round trip or two, so it is never the oldest for
+   * long; a connection that says nothing is. */
+  if (self->handshakes.length >= MAX_PENDING_HANDSHAKES)
+    {
+      PendingHandshake *oldest = g_queue_pop_head (&self->handshakes);
+
+      oldest->link = NULL;
+      g_cancellable_cancel (oldest->cancellable);
+    }
+
+  pending = g_new0 (PendingHandshake, 1);
+  pending->node = g_object_ref (self);
+  pending->stream = g_object_ref (stream);
+  {
+    g_autoptr(GSocketAddress) address = g_socket_connection_get_remote_address (stream, NULL);
+
+    pending->address = address != NULL
+      ? g_socket_connectable_to_string (G_SOCKET_CONNECTABLE (address)) : g_strdup ("?");
+  }
+  pending->cancellable = g_cancellable_new ();
+  g_queue_push_tail (&self->handshakes, pending);
+  pending->link = self->handshakes.tail;
+  dp_auth_handshake_async (g_socket_connection_get_socket (stream), cookie, FALSE, own_name,
+                           pending->cancellable, handshake_done_cb, pending);
 }
 
 /**

@@ -160,14 +160,16 @@ flow_start_here (const char *name,
 
 /* Round trips from a pinger place on @node to the echo place named
  * @echo_name at @host:@port, which the pinger connects to itself, with
- * up to @window messages on their way. */
+ * up to @window messages on their way, each echo awaited for at most
+ * @get_timeout_usec. */
 static Flow *
 flow_start_on_full (const char   *name,
                     DpRemoteNode *node,
                     const char   *host,
                     guint         port,
                     const char   *echo_name,
-                    guint         window)
+                    guint         window,
+                    gint64        get_timeout_usec)
 {
   Flow *flow = g_new0 (Flow, 1);
 
@@ -177,7 +179,7 @@ flow_start_on_full (const char   *name,
   flow->pinger = test_launch (node, FAULTS_MODULE, "pinger_place", NULL, NULL);
   test_put (DP_CHANNEL (flow->pinger),
             g_variant_new (FAULTS_PINGER_CONFIG_TYPE, host, (guint16) port, echo_name,
-                           (guint32) window, (gint64) TRAFFIC_GET_USEC, (guint32) PROGRESS_EVERY));
+                           (guint32) window, get_timeout_usec, (guint32) PROGRESS_EVERY));
   return flow;
 }
 
@@ -188,7 +190,7 @@ flow_start_on (const char   *name,
                guint         port,
                const char   *echo_name)
 {
-  return flow_start_on_full (name, node, host, port, echo_name, WINDOW);
+  return flow_start_on_full (name, node, host, port, echo_name, WINDOW, TRAFFIC_GET_USEC);
 }
 
 static void
@@ -910,7 +912,7 @@ test_node_sigstop (void)
   here_a = flow_start_here_full ("here->A", echo_a, DEEP_WINDOW);
   here_b = flow_start_here ("here->B", echo_b);
   b_to_a = flow_start_on_full ("B->A", b, "localhost", dp_remote_node_get_listen_port (a), "echo",
-                              DEEP_WINDOW);
+                              DEEP_WINDOW, TRAFFIC_GET_USEC);
   flow_advance (here_a, ROUND_TRIPS);
   flow_advance (here_b, ROUND_TRIPS);
   flow_advance (b_to_a, ROUND_TRIPS);
@@ -1267,6 +1269,80 @@ test_connection_storm (void)
   g_assert_cmpuint (rss_after, <, rss_before + STORM_RSS_SLACK_KB);
 }
 
+/* Connections that stop halfway and stay: more than the node lets
+ * authenticate at once (128). */
+#define STALLED_CONNECTIONS 300
+
+/* While hundreds of connections hang in their handshakes — silent, or
+ * stopped after their HELLO, or in the middle of a frame — a legitimate
+ * client connects and is served at once: a stalled handshake must not
+ * hold a thread, nor the node's door. */
+static void
+test_connections_stalled (void)
+{
+  g_autoptr(TestBareNode) node = NULL;
+  g_autoptr(TestClient) client = NULL;
+  g_autoptr(TestClient) during = NULL;
+  g_autoptr(DpRemoteConnection) echo = NULL;
+  g_autoptr(Flow) here = NULL;
+  g_autoptr(Flow) inside = NULL;
+  g_autoptr(GPtrArray) stalled = g_ptr_array_new_with_free_func (g_object_unref);
+  guint fds_before, fds_during, fds_after;
+  gint64 start;
+
+  if (!test_in_subprocess ())
+    return;
+
+  node = test_bare_node_start (TEST_COOKIE);
+  client = test_client_connect (node->port, FAULTS_MODULE);
+  echo = launch (client->node, "echo", NULL);
+  here = flow_start_here ("here->node", client->place);
+  inside = flow_start_on ("node->node", client->node, "127.0.0.1", node->port, "echo");
+  flow_advance (here, ROUND_TRIPS);
+  flow_advance (inside, ROUND_TRIPS);
+  fds_before = count_fds (node->pid);
+
+  for (guint i = 0; i < STALLED_CONNECTIONS; i++)
+    {
+      GSocket *socket = connect_fast (node->port);
+      guint8 nonce[32];
+      guint8 header[TEST_FRAME_HEADER_SIZE];
+
+      switch (i % 3)
+        {
+        case 0:
+          break;
+        case 1:
+          test_raw_send_hello (socket, nonce);
+          break;
+        case 2:
+          test_raw_encode_header (header, 100, TEST_FRAME_HELLO, 8, 0, 0);
+          test_raw_send (socket, header, sizeof header / 2);
+          break;
+        }
+      g_ptr_array_add (stalled, socket);
+    }
+
+  start = g_get_monotonic_time ();
+  during = test_client_connect (node->port, FAULTS_MODULE);
+  test_client_assert_served (during, "while others stall");
+  test_note ("a new client was served %.3f s after %d connections stalled in their handshakes",
+             test_seconds_since (start), STALLED_CONNECTIONS);
+  fds_during = count_fds (node->pid);
+  g_clear_pointer (&during, test_client_free);
+
+  flow_advance (here, ROUND_TRIPS);
+  flow_advance (inside, ROUND_TRIPS);
+  flow_finish (here);
+  flow_finish (inside);
+
+  g_ptr_array_set_size (stalled, 0);
+  fds_after = wait_fds_at_most (node->pid, fds_before + STORM_FD_SLACK);
+  test_note ("node: %u descriptors before, %u with the stalled connections, %u after",
+             fds_before, fds_during, fds_after);
+  g_assert_cmpuint (fds_after, <=, fds_before + STORM_FD_SLACK);
+}
+
 /* ── main ──────────────────────────────────────────────────────────── */
 
 int
@@ -1308,6 +1384,7 @@ main (int    argc,
   g_test_add_func ("/faults/node/sigstop", test_node_sigstop);
   g_test_add_func ("/faults/place/sigstop", test_place_sigstop);
   g_test_add_func ("/faults/connections/storm", test_connection_storm);
+  g_test_add_func ("/faults/connections/stalled", test_connections_stalled);
 
   status = g_test_run ();
   if (!g_test_subprocess ())
