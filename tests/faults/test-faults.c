@@ -27,6 +27,9 @@
  *                                   vanish; its channels lose nothing, it
  *                                   still accepts a client, its descriptors
  *                                   and memory come back to where they were
+ *   /faults/connections/stalled     300 connections hang in their
+ *                                   handshakes: a new client is served
+ *                                   meanwhile
  *
  * Traffic is numbered round trips (faults-traffic.c) on every channel,
  * from this process and from places on the nodes: each echo must be the
@@ -42,6 +45,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -1045,6 +1049,293 @@ test_place_sigstop (void)
   g_assert_cmpint (test_wait (local_stopped), ==, 0);
 }
 
+/* ── 4. a partition ────────────────────────────────────────────────── */
+
+/* How long the link between the two nodes stays cut. */
+#define PARTITION_USEC (5 * G_USEC_PER_SEC)
+
+/* How long the traffic across waits for an echo: the cut, then however
+ * long the kernel takes to bring the link up again (seconds, when it is
+ * busy removing another test's namespaces), then TCP's next retransmit. */
+#define PARTITION_GET_USEC (45 * G_USEC_PER_SEC)
+
+/* Two network namespaces joined by a veth pair: A's end 10.200.N.1, B's
+ * 10.200.N.2. Named after the test's process, so that runs side by side
+ * do not meet; made and removed by the test's parent process, so that
+ * they go even when the test fails. */
+typedef struct {
+  char *namespaces[2];
+  char *links[2];
+  char *addresses[2];
+} Net;
+
+static const char *
+ip_bin (void)
+{
+  static char *path;
+
+  if (path == NULL)
+    path = g_find_program_in_path ("ip");
+  return path;
+}
+
+/* Runs `ip ARGS…`; FALSE with @error (what ip said) if it failed. */
+static gboolean
+run_ip (GError **error,
+        ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autofree char *err = NULL;
+  const char *arg;
+  gint status;
+  va_list args;
+
+  g_ptr_array_add (argv, (gpointer) ip_bin ());
+  va_start (args, error);
+  while ((arg = va_arg (args, const char *)) != NULL)
+    g_ptr_array_add (argv, (gpointer) arg);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+
+  if (!g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
+                     NULL, &err, &status, error))
+    return FALSE;
+  if (!g_spawn_check_wait_status (status, NULL))
+    {
+      g_autofree char *command = g_strjoinv (" ", (char **) argv->pdata);
+
+      g_set_error (error, G_SPAWN_EXIT_ERROR, status, "%s: %s", command, g_strstrip (err));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+net_free (Net *net)
+{
+  for (guint i = 0; i < 2; i++)
+    {
+      /* The veth pair goes with its namespace; if it never got there, it
+       * is here. */
+      run_ip (NULL, "link", "delete", net->links[i], NULL);
+      run_ip (NULL, "netns", "delete", net->namespaces[i], NULL);
+      g_free (net->namespaces[i]);
+      g_free (net->links[i]);
+      g_free (net->addresses[i]);
+    }
+  g_free (net);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Net, net_free)
+
+static Net *
+net_new (GPid      pid,
+         GError  **error)
+{
+  g_autoptr(Net) net = g_new0 (Net, 1);
+  guint subnet = 1 + pid % 250;
+
+  for (guint i = 0; i < 2; i++)
+    {
+      net->namespaces[i] = g_strdup_printf ("dp-faults-%d-%c", pid, 'a' + i);
+      net->links[i] = g_strdup_printf ("dpf%d%c", pid, 'a' + i);
+      net->addresses[i] = g_strdup_printf ("10.200.%u.%u", subnet, i + 1);
+    }
+  if (!run_ip (error, "netns", "add", net->namespaces[0], NULL) ||
+      !run_ip (error, "netns", "add", net->namespaces[1], NULL) ||
+      !run_ip (error, "link", "add", net->links[0], "type", "veth", "peer", "name", net->links[1],
+               NULL))
+    return NULL;
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autofree char *cidr = g_strdup_printf ("%s/24", net->addresses[i]);
+
+      if (!run_ip (error, "link", "set", net->links[i], "netns", net->namespaces[i], NULL) ||
+          !run_ip (error, "-n", net->namespaces[i], "address", "add", cidr, "dev", net->links[i],
+                   NULL) ||
+          !run_ip (error, "-n", net->namespaces[i], "link", "set", "lo", "up", NULL) ||
+          !run_ip (error, "-n", net->namespaces[i], "link", "set", net->links[i], "up", NULL))
+        return NULL;
+    }
+  return g_steal_pointer (&net);
+}
+
+/* The names the parent made, for its subprocess. */
+static Net *
+net_from_environment (void)
+{
+  Net *net = g_new0 (Net, 1);
+  g_auto(GStrv) parts = g_strsplit (g_getenv ("DP_FAULTS_NET"), " ", -1);
+
+  g_assert_cmpuint (g_strv_length (parts), ==, 6);
+  for (guint i = 0; i < 2; i++)
+    {
+      net->namespaces[i] = g_strdup (parts[3 * i]);
+      net->links[i] = g_strdup (parts[3 * i + 1]);
+      net->addresses[i] = g_strdup (parts[3 * i + 2]);
+    }
+  return net;
+}
+
+typedef struct {
+  const char *namespace;
+  DpRemoteNode *node;
+} SpawnIn;
+
+/* A thread enters the namespace and spawns the node there: the local
+ * launcher's child is born in it, and the connection to the node is made
+ * in it, on its loopback interface. That socket stays in the namespace,
+ * whichever thread uses it. The node listens on every address of the
+ * namespace: the other node reaches it across the veth pair. */
+static gpointer
+spawn_in_namespace_thread (gpointer data)
+{
+  SpawnIn *spawn = data;
+  g_autofree char *path = g_build_filename ("/run/netns", spawn->namespace, NULL);
+  DpNodeOptions options;
+  int fd = open (path, O_RDONLY | O_CLOEXEC);
+
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (setns (fd, CLONE_NEWNET), ==, 0);
+  close (fd);
+  dp_node_options_init (&options);
+  spawn->node = test_spawn_node_full ("localhost", &options);
+  return NULL;
+}
+
+static DpRemoteNode *
+spawn_in_namespace (const char *namespace)
+{
+  SpawnIn spawn = { namespace, NULL };
+
+  g_thread_join (g_thread_new ("netns", spawn_in_namespace_thread, &spawn));
+  return spawn.node;
+}
+
+static void
+cut_link (Net      *net,
+          gboolean  up)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (run_ip (&error, "-n", net->namespaces[0], "link", "set", net->links[0],
+                         up ? "up" : "down", NULL));
+  g_assert_no_error (error);
+}
+
+static gboolean
+partition_possible (char **why)
+{
+  if (getuid () != 0)
+    *why = g_strdup ("the partition needs root: it makes network namespaces");
+  else if (ip_bin () == NULL)
+    *why = g_strdup ("the partition needs ip (Debian: iproute2)");
+  return *why == NULL;
+}
+
+/* Node A in one namespace, B in the other. Each holds a named echo place
+ * that a pinger place on the other pings across the veth pair; this
+ * process pings an echo place on each, inside each namespace. The pair is
+ * cut for 5 s mid-traffic, then healed. Nodes have no heartbeat and TCP
+ * has no deadline short of minutes, so nobody is declared dead: the
+ * traffic across waits, and once the link is back TCP delivers all of it,
+ * once, in order. */
+static void
+test_partition (void)
+{
+  g_autoptr(Net) net = NULL;
+  g_autoptr(DpRemoteNode) a = NULL;
+  g_autoptr(DpRemoteNode) b = NULL;
+  g_autoptr(DpRemoteConnection) echo_a = NULL;
+  g_autoptr(DpRemoteConnection) echo_b = NULL;
+  g_autoptr(Flow) here_a = NULL;
+  g_autoptr(Flow) here_b = NULL;
+  g_autoptr(Flow) b_to_a = NULL;
+  g_autoptr(Flow) a_to_b = NULL;
+  gint64 cut, healing, healed;
+  gint64 left;
+
+  if (!g_test_subprocess ())
+    {
+      g_autofree char *why = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autofree char *names = NULL;
+
+      if (!partition_possible (&why))
+        {
+          g_test_skip (why);
+          return;
+        }
+      net = net_new (getpid (), &error);
+      if (net == NULL)
+        {
+          g_autofree char *reason = g_strdup_printf ("cannot make network namespaces: %s",
+                                                     error->message);
+          g_test_skip (reason);
+          return;
+        }
+      names = g_strdup_printf ("%s %s %s %s %s %s", net->namespaces[0], net->links[0],
+                               net->addresses[0], net->namespaces[1], net->links[1],
+                               net->addresses[1]);
+      g_setenv ("DP_FAULTS_NET", names, TRUE);
+      test_in_subprocess ();
+      /* net goes now, whatever the subprocess did. */
+      return;
+    }
+
+  net = net_from_environment ();
+  a = spawn_in_namespace (net->namespaces[0]);
+  b = spawn_in_namespace (net->namespaces[1]);
+  echo_a = launch (a, "echo", NULL);
+  echo_b = launch (b, "echo", NULL);
+  here_a = flow_start_here ("here->A", echo_a);
+  here_b = flow_start_here ("here->B", echo_b);
+  b_to_a = flow_start_on_full ("B->A", b, net->addresses[0], dp_remote_node_get_listen_port (a),
+                               "echo", DEEP_WINDOW, PARTITION_GET_USEC);
+  a_to_b = flow_start_on_full ("A->B", a, net->addresses[1], dp_remote_node_get_listen_port (b),
+                               "echo", DEEP_WINDOW, PARTITION_GET_USEC);
+  flow_advance (here_a, ROUND_TRIPS);
+  flow_advance (here_b, ROUND_TRIPS);
+  flow_advance (b_to_a, ROUND_TRIPS);
+  flow_advance (a_to_b, ROUND_TRIPS);
+
+  cut_link (net, FALSE);
+  cut = g_get_monotonic_time ();
+
+  /* Each side goes on within itself. */
+  flow_advance (here_a, ROUND_TRIPS);
+  flow_advance (here_b, ROUND_TRIPS);
+  g_assert_true (dp_remote_node_is_alive (a));
+  g_assert_true (dp_remote_node_is_alive (b));
+
+  /* The partition lasts what it lasts: this is the fault, not a wait. */
+  left = PARTITION_USEC - (g_get_monotonic_time () - cut);
+  if (left > 0)
+    g_usleep (left);
+  healing = g_get_monotonic_time ();
+  cut_link (net, TRUE);
+  healed = g_get_monotonic_time ();
+  test_note ("the link was cut for %.3f s (bringing it up took %.3f s)",
+             (healed - cut) / (gdouble) G_USEC_PER_SEC,
+             (healed - healing) / (gdouble) G_USEC_PER_SEC);
+
+  /* Across, the traffic resumes where it stopped; nothing was lost or
+   * doubled on the way. */
+  flow_advance (b_to_a, ROUND_TRIPS);
+  flow_advance (a_to_b, ROUND_TRIPS);
+  test_note ("traffic across resumed within %.3f s of the healing",
+             test_seconds_since (healed));
+  flow_advance (here_a, ROUND_TRIPS);
+  flow_advance (here_b, ROUND_TRIPS);
+  flow_finish (b_to_a);
+  flow_finish (a_to_b);
+  flow_finish (here_a);
+  flow_finish (here_b);
+
+  test_stop_node (a);
+  test_stop_node (b);
+}
+
 /* ── 5. a storm of connections ─────────────────────────────────────── */
 
 /* How many connections, from how many threads at once. */
@@ -1383,6 +1674,7 @@ main (int    argc,
   g_test_add_func ("/faults/place/sigkill", test_place_sigkill);
   g_test_add_func ("/faults/node/sigstop", test_node_sigstop);
   g_test_add_func ("/faults/place/sigstop", test_place_sigstop);
+  g_test_add_func ("/faults/partition", test_partition);
   g_test_add_func ("/faults/connections/storm", test_connection_storm);
   g_test_add_func ("/faults/connections/stalled", test_connections_stalled);
 
