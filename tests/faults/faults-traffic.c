@@ -26,6 +26,8 @@ receive_one (FaultsTraffic *traffic)
 
       traffic->problem = g_strdup_printf ("echo %" G_GUINT64_FORMAT " was %s", traffic->received,
                                           text);
+      traffic->wrong_echo = g_variant_is_of_type (echo, G_VARIANT_TYPE_UINT64)
+                            ? (gint64) g_variant_get_uint64 (echo) : -1;
       return FALSE;
     }
   traffic->received++;

@@ -31,6 +31,7 @@ typedef gboolean (*FaultsCheckFunc) (FaultsTraffic *traffic,
  * @received: echoes got, each the next number
  * @error: the put or get that failed, if one did
  * @problem: an echo that was not the next number, if one was not
+ * @wrong_echo: that echo's number, if it was one
  *
  * Puts the numbers 0, 1, 2, … (type `t`) on @channel, at most @window
  * ahead of the echoes, and checks that each echo is the next number:
@@ -49,6 +50,7 @@ struct _FaultsTraffic {
   guint64 received;
   GError *error;
   char *problem;
+  gint64 wrong_echo;
 };
 
 void     faults_traffic_run    (FaultsTraffic *traffic);
