@@ -1598,8 +1598,11 @@ accept_cb (DpTransport       *transport,
   pending->cancellable = g_cancellable_new ();
   g_queue_push_tail (&self->handshakes, pending);
   pending->link = self->handshakes.tail;
+  /* Whoever runs the node's loop, the handshake is on it. */
+  g_main_context_push_thread_default (self->context);
   dp_auth_handshake_async (g_socket_connection_get_socket (stream), cookie, FALSE, own_name,
                            pending->cancellable, handshake_done_cb, pending);
+  g_main_context_pop_thread_default (self->context);
 }
 
 /**
