@@ -1252,11 +1252,16 @@ partition_possible (char **why)
 
 /* Node A in one namespace, B in the other. Each holds a named echo place
  * that a pinger place on the other pings across the veth pair; this
- * process pings an echo place on each, inside each namespace. The pair is
- * cut for 5 s mid-traffic, then healed. Nodes have no heartbeat and TCP
- * has no deadline short of minutes, so nobody is declared dead: the
- * traffic across waits, and once the link is back TCP delivers all of it,
- * once, in order. */
+ * process pings another echo place on each, inside each namespace. The
+ * pair is cut for 5 s mid-traffic, then healed. Nodes have no heartbeat
+ * and TCP has no deadline short of minutes, so nobody is declared dead:
+ * the traffic across waits, and once the link is back TCP delivers all of
+ * it, once, in order.
+ *
+ * The places this process pings are not the named ones: a place that
+ * answers a client across the cut blocks in its put once the connection
+ * to that client has all it can queue (back-pressure), and then answers
+ * nobody else either until the link is back. */
 static void
 test_partition (void)
 {
@@ -1265,6 +1270,8 @@ test_partition (void)
   g_autoptr(DpRemoteNode) b = NULL;
   g_autoptr(DpRemoteConnection) echo_a = NULL;
   g_autoptr(DpRemoteConnection) echo_b = NULL;
+  g_autoptr(DpRemoteConnection) local_a = NULL;
+  g_autoptr(DpRemoteConnection) local_b = NULL;
   g_autoptr(Flow) here_a = NULL;
   g_autoptr(Flow) here_b = NULL;
   g_autoptr(Flow) b_to_a = NULL;
@@ -1305,8 +1312,10 @@ test_partition (void)
   b = spawn_in_namespace (net->namespaces[1]);
   echo_a = launch (a, "echo", NULL);
   echo_b = launch (b, "echo", NULL);
-  here_a = flow_start_here ("here->A", echo_a);
-  here_b = flow_start_here ("here->B", echo_b);
+  local_a = launch (a, NULL, NULL);
+  local_b = launch (b, NULL, NULL);
+  here_a = flow_start_here ("here->A", local_a);
+  here_b = flow_start_here ("here->B", local_b);
   b_to_a = flow_start_on_full ("B->A", b, net->addresses[0], dp_remote_node_get_listen_port (a),
                                "echo", DEEP_WINDOW, PARTITION_GET_USEC);
   a_to_b = flow_start_on_full ("A->B", a, net->addresses[1], dp_remote_node_get_listen_port (b),
