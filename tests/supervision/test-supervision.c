@@ -48,6 +48,9 @@
 
 #include <dplaces/dplaces.h>
 
+#include "test-common.h"
+#include "test-nodes.h"
+
 #define MODULE "supervision-places"
 #define TEST_COOKIE "dplaces-supervision-tests-0123456789abcdef"
 
@@ -83,47 +86,6 @@ in_subprocess (void)
   if (!g_test_trap_has_passed ())
     g_test_fail_printf ("the test failed in its subprocess (its stderr is in the log)");
   return FALSE;
-}
-
-static gdouble
-seconds_since (gint64 start)
-{
-  return (g_get_monotonic_time () - start) / (gdouble) G_USEC_PER_SEC;
-}
-
-static gboolean
-set_flag_cb (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean
-iterate_until (GMainContext   *context,
-               const gboolean *done,
-               guint           timeout_ms)
-{
-  gboolean timed_out = FALSE;
-  GSource *timeout = g_timeout_source_new (timeout_ms);
-
-  g_source_set_callback (timeout, set_flag_cb, &timed_out, NULL);
-  g_source_attach (timeout, context);
-  while (!*done && !timed_out)
-    g_main_context_iteration (context, TRUE);
-  g_source_destroy (timeout);
-  g_source_unref (timeout);
-
-  return *done;
-}
-
-static const char *
-dplaces_bin (void)
-{
-  const char *path = g_getenv ("DPLACES_BIN");
-
-  g_assert_nonnull (path);
-  g_assert_true (g_file_test (path, G_FILE_TEST_IS_EXECUTABLE));
-  return path;
 }
 
 static guint
@@ -208,13 +170,13 @@ run_program (const char * const *argv,
   process = g_subprocess_launcher_spawnv (launcher, argv, &error);
   g_assert_no_error (error);
   g_subprocess_communicate_utf8_async (process, NULL, NULL, communicated_cb, run);
-  if (!iterate_until (context, &run->done, timeout_ms))
+  if (!test_iterate_until (context, &run->done, timeout_ms))
     {
       run->timed_out = TRUE;
       g_subprocess_force_exit (process);
-      g_assert_true (iterate_until (context, &run->done, WAIT_USEC / 1000));
+      g_assert_true (test_iterate_until (context, &run->done, WAIT_USEC / 1000));
     }
-  run->seconds = seconds_since (start);
+  run->seconds = test_seconds_since (start);
   g_main_context_pop_thread_default (context);
 
   g_assert_no_error (run->error);
@@ -236,7 +198,7 @@ run_dplaces (const char *keyfile,
              const char *config_home,
              guint       timeout_ms)
 {
-  const char *argv[] = { dplaces_bin (), "run", keyfile, NULL };
+  const char *argv[] = { test_dplaces_bin (), "run", keyfile, NULL };
 
   return run_program (argv, config_home, timeout_ms);
 }
@@ -611,7 +573,7 @@ test_root_named_sigkill (void)
   killed = g_get_monotonic_time ();
   g_assert_cmpint (kill (pid, SIGKILL), ==, 0);
   new_pid = wait_for_name ("localhost", port, "pid", pid);
-  seconds = seconds_since (killed);
+  seconds = test_seconds_since (killed);
   note ("the named place (pid %d) answered again as pid %d %.3f s after SIGKILL", pid, new_pid,
         seconds);
   /* always: a delay of 0, plus a second. */
@@ -632,35 +594,6 @@ test_root_named_sigkill (void)
   g_assert_cmpint (GPOINTER_TO_INT (g_thread_join (thread)), ==, 0);
 }
 
-/* Nodes on this machine, on ports the system picks, out of the mesh. */
-static DpRemoteNode *
-spawn_node (GObject *node_restart_on_exit)
-{
-  g_autoptr(GError) error = NULL;
-  DpNodeOptions options;
-  DpRemoteNode *node;
-
-  dp_node_options_init (&options);
-  options.listen_port = 0;
-  options.solo = TRUE;
-  options.node_restart_on_exit = node_restart_on_exit;
-  node = dp_spawn_remote_node ("localhost", &options, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (node);
-  note ("node localhost:%u (pid %d)", dp_remote_node_get_listen_port (node),
-        dp_spawned_process_get_pid (dp_remote_node_get_process (node)));
-  return node;
-}
-
-static void
-stop_node (DpRemoteNode *node)
-{
-  DpSpawnedProcess *process = dp_remote_node_get_process (node);
-
-  dp_remote_node_send_exit (node);
-  g_assert_true (dp_spawned_process_wait_timeout (process, WAIT_USEC / 1000));
-}
-
 static void
 test_remote_named_sigkill (void)
 {
@@ -676,7 +609,7 @@ test_remote_named_sigkill (void)
   if (!in_subprocess ())
     return;
 
-  node = spawn_node (NULL);
+  node = test_spawn_node ();
   port = dp_remote_node_get_listen_port (node);
   restarter = dp_restart_every (2.0, -1, NULL, NULL, NULL);
   place = dp_remote_node_launch_place_full (node, DP_PLACE_EXEC_DYNAMIC_PLACE, MODULE, "pid_place",
@@ -688,7 +621,7 @@ test_remote_named_sigkill (void)
   killed = g_get_monotonic_time ();
   g_assert_cmpint (kill (pid, SIGKILL), ==, 0);
   pid2 = wait_for_name ("localhost", port, "pid", pid);
-  seconds = seconds_since (killed);
+  seconds = test_seconds_since (killed);
   note ("the remote named place answered again %.3f s after SIGKILL (delay 0)", seconds);
   g_assert_cmpfloat (seconds, <, 0 + 1.0);
 
@@ -702,46 +635,14 @@ test_remote_named_sigkill (void)
   killed = g_get_monotonic_time ();
   g_assert_cmpint (kill (pid2, SIGKILL), ==, 0);
   pid3 = wait_for_name ("localhost", port, "pid", pid2);
-  seconds = seconds_since (killed);
+  seconds = test_seconds_since (killed);
   note ("… and %.3f s after the second SIGKILL (delay 2 s)", seconds);
   g_assert_cmpfloat (seconds, >=, 1.9);
   g_assert_cmpfloat (seconds, <, 2.0 + 1.0);
   g_assert_cmpint (pid3, !=, pid2);
   g_assert_cmpuint (dp_restarter_get_retries (restarter), ==, 2);
 
-  stop_node (node);
-}
-
-typedef struct {
-  gboolean done;
-  gint status;
-  GError *error;
-} Waited;
-
-static void
-place_waited_cb (GObject      *source,
-                 GAsyncResult *result,
-                 gpointer      data)
-{
-  Waited *waited = data;
-
-  waited->status = dp_remote_connection_wait_finish (DP_REMOTE_CONNECTION (source), result,
-                                                     &waited->error);
-  waited->done = TRUE;
-}
-
-static gint
-wait_place (DpRemoteConnection *place)
-{
-  g_autoptr(GMainContext) context = g_main_context_new ();
-  Waited waited = { FALSE, -1, NULL };
-
-  g_main_context_push_thread_default (context);
-  dp_remote_connection_wait_async (place, NULL, place_waited_cb, &waited);
-  g_assert_true (iterate_until (context, &waited.done, WAIT_USEC / 1000));
-  g_main_context_pop_thread_default (context);
-  g_assert_no_error (waited.error);
-  return waited.status;
+  test_stop_node (node);
 }
 
 static void
@@ -763,7 +664,7 @@ test_remote_final_fail (void)
   if (!in_subprocess ())
     return;
 
-  node = spawn_node (NULL);
+  node = test_spawn_node ();
   restarter = dp_restart_every (0.2, 2, count_atomic_cb, &final_fails, NULL);
   start = g_get_monotonic_time ();
   place = dp_supervise_place_at_full (node, MODULE, "count_place", NULL, FALSE,
@@ -771,15 +672,15 @@ test_remote_final_fail (void)
   g_assert_no_error (error);
 
   /* It ends at once, three times; wait returns once it is given up. */
-  g_assert_cmpint (wait_place (place), ==, 0);
-  note ("given up after %.3f s", seconds_since (start));
+  g_assert_cmpint (test_wait_remote (place), ==, 0);
+  note ("given up after %.3f s", test_seconds_since (start));
   g_assert_cmpint (g_atomic_int_get (&final_fails), ==, 1);
   g_assert_cmpuint (dp_remote_connection_get_restarts (place), ==, 2);
   g_assert_true (dp_remote_connection_has_exited (place));
   /* Starts at 0, at once, then 0.2 s later: given up after ~0.3 s. */
-  g_assert_cmpfloat (seconds_since (start), <, 5.0);
+  g_assert_cmpfloat (test_seconds_since (start), <, 5.0);
 
-  stop_node (node);
+  test_stop_node (node);
   g_assert_cmpint (g_atomic_int_get (&final_fails), ==, 1);
 }
 
@@ -817,6 +718,7 @@ test_node_sigkill (void)
   g_autoptr(DpRemoteNode) node = NULL;
   g_autoptr(DpRemoteConnection) place = NULL;
   NodeEvents events = { FALSE, FALSE, 0 };
+  DpNodeOptions options;
   guint port;
   GPid node_pid, new_node_pid;
   gint32 pid;
@@ -829,7 +731,9 @@ test_node_sigkill (void)
   g_main_context_push_thread_default (context);
   always = dp_restart_strategy_new ("always", &error);
   g_assert_no_error (error);
-  node = spawn_node (G_OBJECT (always));
+  dp_node_options_init (&options);
+  options.node_restart_on_exit = G_OBJECT (always);
+  node = test_spawn_node_full ("localhost", &options);
   g_signal_connect (node, "died", G_CALLBACK (died_cb), &events);
   g_signal_connect (node, "restarted", G_CALLBACK (restarted_cb), &events);
   port = dp_remote_node_get_listen_port (node);
@@ -843,7 +747,7 @@ test_node_sigkill (void)
 
   killed = g_get_monotonic_time ();
   g_assert_cmpint (kill (node_pid, SIGKILL), ==, 0);
-  g_assert_true (iterate_until (context, &events.restarted, WAIT_USEC / 1000));
+  g_assert_true (test_iterate_until (context, &events.restarted, WAIT_USEC / 1000));
   g_assert_true (events.died);
   note ("the node was spawned again %.3f s after SIGKILL",
         (events.when - killed) / (gdouble) G_USEC_PER_SEC);
@@ -856,15 +760,15 @@ test_node_sigkill (void)
 
   /* … with its place, under its name, reached by the same channel. */
   pid = wait_for_name ("localhost", port, "pid", node_pid);
-  note ("its named place answered %.3f s after SIGKILL", seconds_since (killed));
+  note ("its named place answered %.3f s after SIGKILL", test_seconds_since (killed));
   g_assert_cmpint (pid, ==, new_node_pid);
   g_assert_cmpint (ask_pid (place), ==, new_node_pid);
   g_assert_cmpuint (dp_remote_connection_get_restarts (place), ==, 1);
   g_assert_false (dp_remote_connection_has_exited (place));
 
   /* Told to exit, it stays dead, and so does its place. */
-  stop_node (node);
-  g_assert_cmpint (wait_place (place), ==, 1);
+  test_stop_node (node);
+  g_assert_cmpint (test_wait_remote (place), ==, 1);
   g_main_context_pop_thread_default (context);
 }
 
@@ -974,7 +878,7 @@ test_process_restart (void)
     g_assert_true (g_cond_wait_until (&restarts.cond, &restarts.lock,
                                       g_get_monotonic_time () + WAIT_USEC));
   g_mutex_unlock (&restarts.lock);
-  note ("the killed command ran again %.3f s after SIGKILL", seconds_since (killed));
+  note ("the killed command ran again %.3f s after SIGKILL", test_seconds_since (killed));
   g_assert_cmpint (dp_spawned_process_get_pid (sleeper), !=, pid);
   g_assert_false (dp_spawned_process_has_exited (sleeper));
 
@@ -1001,7 +905,7 @@ test_thread_restart (void)
   if (!in_subprocess ())
     return;
 
-  node = spawn_node (NULL);
+  node = test_spawn_node ();
   restarter = dp_restart_every (0.1, 2, count_atomic_cb, &final_fails, NULL);
   thread = dp_supervise_thread_at_full (node, MODULE, "hello_place", DP_RESTART_STRATEGY (restarter),
                                         &error);
@@ -1024,32 +928,11 @@ test_thread_restart (void)
         g_usleep (RETRY_USEC);
     }
   g_assert_cmpuint (hellos, ==, 3);
-  g_assert_cmpint (wait_place (thread), ==, 0);
+  g_assert_cmpint (test_wait_remote (thread), ==, 0);
   g_assert_cmpuint (dp_remote_connection_get_restarts (thread), ==, 2);
   g_assert_cmpint (g_atomic_int_get (&final_fails), ==, 1);
 
-  stop_node (node);
-}
-
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = NULL;
-  const char *name;
-
-  if (!g_file_test (path, G_FILE_TEST_IS_DIR) || g_file_test (path, G_FILE_TEST_IS_SYMLINK))
-    {
-      g_unlink (path);
-      return;
-    }
-  dir = g_dir_open (path, 0, NULL);
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      remove_tree (child);
-    }
-  g_rmdir (path);
+  test_stop_node (node);
 }
 
 int
@@ -1094,7 +977,7 @@ main (int    argc,
 
   status = g_test_run ();
   if (!g_test_subprocess ())
-    remove_tree (tmp_dir);
+    test_remove_tree (tmp_dir);
   g_free (tmp_dir);
   return status;
 }
