@@ -100,9 +100,11 @@ test_put (DpChannel *channel,
           GVariant  *message)
 {
   g_autoptr(GError) error = NULL;
+  gboolean ok = dp_channel_put (channel, message, &error);
 
-  g_assert_true (dp_channel_put (channel, message, &error));
+  /* The error first: it says why. */
   g_assert_no_error (error);
+  g_assert_true (ok);
 }
 
 typedef struct {
