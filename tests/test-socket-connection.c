@@ -761,6 +761,18 @@ putter_thread (gpointer data)
  * rounds. */
 #define EXPORT_RACE_ROUNDS 50
 
+/* Waits until the connection @weak points to is finalized: its reader
+ * thread lets go of it as it ends, with nothing to wait on from here. */
+static void
+wait_finalized (DpSocketConnection **weak)
+{
+  gint64 deadline = g_get_monotonic_time () + TEST_WAIT_USEC;
+
+  while (*weak != NULL && g_get_monotonic_time () < deadline)
+    g_usleep (1000);
+  g_assert_null (*weak);
+}
+
 static void
 test_export_put_while_closing (void)
 {
@@ -768,11 +780,10 @@ test_export_put_while_closing (void)
     {
       g_autoptr(GError) error = NULL;
       g_autoptr(GSocket) socket_a = NULL, socket_b = NULL;
-      g_autoptr(DpSocketConnection) b = NULL;
       g_autoptr(DpPlaceChannel) first_b = NULL, sent = NULL;
       g_autoptr(GVariant) handle = NULL, first = NULL;
       g_autoptr(DpChannel) received = NULL;
-      DpSocketConnection *a;
+      DpSocketConnection *a, *b;
       DpPlaceChannel *first_a;
       Putter putter = { NULL, 0, 0 };
       GThread *thread;
@@ -785,6 +796,8 @@ test_export_put_while_closing (void)
       g_assert_no_error (error);
       a = dp_socket_connection_new (socket_a, TRUE);
       b = dp_socket_connection_new (socket_b, FALSE);
+      g_object_add_weak_pointer (G_OBJECT (a), (gpointer *) &a);
+      g_object_add_weak_pointer (G_OBJECT (b), (gpointer *) &b);
       first_a = dp_socket_connection_open_channel (a, 1);
       first_b = dp_socket_connection_open_channel (b, 1);
       dp_socket_connection_start (a);
@@ -817,7 +830,16 @@ test_export_put_while_closing (void)
       g_thread_join (thread);
       dp_channel_close (DP_CHANNEL (putter.writer));
       g_clear_object (&putter.writer);
+      wait_finalized (&a);
+
+      /* B goes too, before the next round or test counts descriptors. */
       dp_socket_connection_close (b, NULL);
+      dp_channel_close (received);
+      g_clear_object (&received);
+      dp_channel_close (DP_CHANNEL (first_b));
+      g_clear_object (&first_b);
+      g_object_unref (b);
+      wait_finalized (&b);
     }
 }
 
