@@ -1335,7 +1335,7 @@ slow_consumer (const char *backend)
   if (!in_subprocess ())
     return;
 
-  node = spawn_node ();
+  node = test_spawn_node ();
   pid = dp_spawned_process_get_pid (dp_remote_node_get_process (node));
   slow = dp_remote_node_launch_place (node, DP_PLACE_EXEC_DYNAMIC_PLACE, DIST_MODULE,
                                       "slow_consumer_place", NULL, backend, &error);
@@ -1394,7 +1394,7 @@ slow_consumer (const char *backend)
     g_assert_no_error (why);
     g_assert_nonnull (done);
   }
-  seconds = seconds_since (start);
+  seconds = test_seconds_since (start);
   g_thread_join (thread);
   node_peak = slow_status_kib (pid, "VmHWM");
 
@@ -1420,7 +1420,7 @@ slow_consumer (const char *backend)
 
   test_busy_stop (&busy);
   dp_channel_close (DP_CHANNEL (gate));
-  stop_node (node);
+  test_stop_node (node);
 }
 
 static void
@@ -1463,8 +1463,8 @@ test_slow_consumer_relayed (void)
   if (!in_subprocess ())
     return;
 
-  a = spawn_node ();
-  b = spawn_node ();
+  a = test_spawn_node ();
+  b = test_spawn_node ();
   b_pid = dp_spawned_process_get_pid (dp_remote_node_get_process (b));
   maker = launch (a, "stream_maker_place", NULL);
   slow = launch (b, "slow_consumer_place", NULL);
@@ -1509,7 +1509,7 @@ test_slow_consumer_relayed (void)
   g_variant_get (produced, "(&st&s)", NULL, &sent, &maker_problem);
   note ("%" G_GUINT64_FORMAT " of %d messages of %d KiB from node A to node B through the root, "
         "right, in %.2f s%s%s%s%s", right, SLOW_MESSAGES, SLOW_MESSAGE_SIZE / 1024,
-        seconds_since (start), problem[0] != '\0' ? ": " : "", problem,
+        test_seconds_since (start), problem[0] != '\0' ? ": " : "", problem,
         maker_problem[0] != '\0' ? "; the producer: " : "", maker_problem);
   note ("grown at most: the root by %" G_GINT64_FORMAT " KiB, node B by %" G_GINT64_FORMAT
         " KiB, the consumer's process by %" G_GINT64_FORMAT " KiB; bound %d KiB",
@@ -1527,8 +1527,8 @@ test_slow_consumer_relayed (void)
 
   dp_channel_close (DP_CHANNEL (maker));
   dp_channel_close (DP_CHANNEL (gate));
-  stop_node (a);
-  stop_node (b);
+  test_stop_node (a);
+  test_stop_node (b);
 }
 
 int
