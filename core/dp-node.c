@@ -614,6 +614,9 @@ place_status (DpNode  *self,
  *   `queue` (u: frames waiting for the writer), `queue-bytes` (t),
  *   `channels` (u), `waiting-puts` (u: puts waiting for their channel's
  *   receiver to consume), `credit-waits` (t: puts that ever waited so)
+ * - `named-connections` (u): the connections to this node's named places
+ *   that it holds for clients on other nodes (one per client connection;
+ *   one whose client left is let go of at the next request)
  * - `jobs` (aa{sv}): the long jobs run here ([method@Dp.Monitor.dup_jobs])
  *
  * Returns: (transfer full): the status
@@ -655,6 +658,19 @@ dp_node_dup_status (DpNode *self)
         g_variant_builder_add_value (&list, status);
     }
   g_variant_dict_insert_value (&dict, "connections", g_variant_builder_end (&list));
+
+  {
+    GHashTableIter iter;
+    gpointer kept;
+    guint n = 0;
+
+    g_mutex_lock (&self->lock);
+    g_hash_table_iter_init (&iter, self->named_connections);
+    while (g_hash_table_iter_next (&iter, NULL, &kept))
+      n += ((GPtrArray *) kept)->len;
+    g_mutex_unlock (&self->lock);
+    g_variant_dict_insert (&dict, "named-connections", "u", n);
+  }
 
   {
     g_autoptr(GVariant) jobs = dp_monitor_dup_jobs (dp_monitor_get_default ());
@@ -1233,6 +1249,8 @@ handle_new_connection (DpNode             *self,
   g_autoptr(DpConnection) named = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) src_id = NULL;
+  /* Let go of outside the lock: their places may end with them. */
+  g_autoptr(GPtrArray) closed = g_ptr_array_new_with_free_func (g_object_unref);
   const char *name, *mode;
   GPtrArray *kept;
 
@@ -1289,7 +1307,10 @@ handle_new_connection (DpNode             *self,
       return;
     }
 
-  /* Kept while the peer's connection lives. */
+  /* Kept while its channel is open and the peer's connection lives. The
+   * ones whose channel closed since the last request go now: each holds
+   * its named place, which may have ended, and a peer that connects again
+   * and again must not make us keep them all. */
   g_mutex_lock (&self->lock);
   kept = g_hash_table_lookup (self->named_connections, connection);
   if (kept == NULL)
@@ -1297,6 +1318,9 @@ handle_new_connection (DpNode             *self,
       kept = g_ptr_array_new_with_free_func (g_object_unref);
       g_hash_table_insert (self->named_connections, g_object_ref (connection), kept);
     }
+  for (guint i = kept->len; i > 0; i--)
+    if (dp_channel_is_closed (g_ptr_array_index (kept, i - 1)))
+      g_ptr_array_add (closed, g_ptr_array_steal_index_fast (kept, i - 1));
   g_ptr_array_add (kept, g_steal_pointer (&named));
   g_mutex_unlock (&self->lock);
 }

@@ -4,6 +4,8 @@
  *   /distributed/named-place/two-clients    a named place on node A reached
  *                                           by address from places on B, C
  *   /distributed/named-place/latency        … as fast as the loopback allows
+ *   /distributed/named-place/connections-let-go  a node keeps no connection
+ *                                           to a named place that ended
  *   /distributed/stream/both-ways           100 000 numbered messages each
  *                                           way, in order, none lost
  *   /distributed/channel/pair-from-root     a channel pair made here, one
@@ -564,6 +566,67 @@ test_close_then_wait (void)
   /* echo_place returns when its get fails: completion value 0. */
   g_assert_cmpint (dp_remote_connection_wait (place), ==, 0);
   dp_remote_node_send_exit (node);
+}
+
+/* How many connections to named places @node holds for clients. */
+static guint
+named_connections_held (DpRemoteNode *node)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) status = dp_remote_node_query_status (node, WAIT_USEC, &error);
+  guint32 n = G_MAXUINT32;
+
+  g_assert_no_error (error);
+  g_assert_true (g_variant_lookup (status, "named-connections", "u", &n));
+  return n;
+}
+
+/* A client connects to a named place, is answered, and goes; the place
+ * ends; another starts under the name, and so on. The node let go of
+ * nothing: it kept every connection ever made to a named place for as
+ * long as the client's node was connected, and with each the place it
+ * led to (`dplaces bench soak` saw the nodes' memory grow with every
+ * restart). */
+static void
+test_named_connections_let_go (void)
+{
+  g_autoptr(DpRemoteNode) node = NULL;
+  const guint rounds = 3;
+
+  if (!in_subprocess ())
+    return;
+
+  node = spawn_node ();
+  for (guint round = 0; round < rounds; round++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(DpRemoteConnection) server = NULL;
+      g_autoptr(DpRemoteConnection) client = NULL;
+      g_autoptr(GVariant) answer = NULL;
+      g_autoptr(GVariant) stopped = NULL;
+      gint64 value;
+
+      server = dp_remote_node_launch_place (node, DP_PLACE_EXEC_DYNAMIC_PLACE, DIST_MODULE,
+                                            "named_server_place", "server", "processes", &error);
+      g_assert_no_error (error);
+      client = dp_connect_to_named_place_at (dp_remote_node_get_host (node),
+                                             dp_remote_node_get_listen_port (node), "server", &error);
+      g_assert_no_error (error);
+      put (client, g_variant_new ("(sx)", "square", (gint64) round + 2));
+      answer = get (client);
+      g_variant_get (answer, "(&sx)", NULL, &value);
+      g_assert_cmpint (value, ==, (round + 2) * (round + 2));
+      dp_channel_close (DP_CHANNEL (client));
+
+      /* Held: this client's only, those of the clients before it went
+       * as it connected. */
+      g_assert_cmpuint (named_connections_held (node), ==, 1);
+
+      put (server, g_variant_new ("(sx)", "stop", (gint64) 0));
+      stopped = get (server);
+      g_assert_cmpint (wait_place (server), ==, 0);
+    }
+  stop_node (node);
 }
 
 static void
@@ -1566,6 +1629,7 @@ main (int    argc,
   g_test_add_func ("/distributed/channel/pair-from-root", test_channel_pair_from_root);
   g_test_add_func ("/distributed/channel/made-on-node", test_channel_made_on_node);
   g_test_add_func ("/distributed/channel/close-then-wait", test_close_then_wait);
+  g_test_add_func ("/distributed/named-place/connections-let-go", test_named_connections_let_go);
   g_test_add_func ("/distributed/node/sigkill", test_node_sigkill);
   g_test_add_func ("/distributed/hostile/wrong-cookie", test_hostile_wrong_cookie);
   g_test_add_func ("/distributed/hostile/garbage-first-frame", test_hostile_garbage);
