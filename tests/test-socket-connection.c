@@ -843,6 +843,106 @@ test_export_put_while_closing (void)
     }
 }
 
+/* A channel bound to a connection (a place's channel, a named-place
+ * connection, a relay's end), whose local other end closes — and puts —
+ * just as the connection closes (the place or its node died). The close
+ * and the puts reach the binding from the other end's thread, outside its
+ * inbox's lock, while the connection's close lets go of the binding: they
+ * used it after it was freed. `dplaces bench soak` hung on it in a node
+ * (a garbage mutex) and crashed another. A race: the test runs it many
+ * times over many channels; every channel must end closed on both sides,
+ * and nothing may crash or hang (valgrind-core runs this test too). */
+#define BOUND_CHANNELS 32
+
+typedef struct {
+  DpPlaceChannel *ends[BOUND_CHANNELS];
+  gint *go;
+} CloseEnds;
+
+static gpointer
+put_and_close_ends (gpointer data)
+{
+  CloseEnds *close_ends = data;
+
+  while (!g_atomic_int_get (close_ends->go))
+    ;
+  for (guint i = 0; i < BOUND_CHANNELS; i++)
+    {
+      /* The put may fail: the connection may be gone already. */
+      dp_channel_put (DP_CHANNEL (close_ends->ends[i]), g_variant_new_uint32 (i), NULL);
+      dp_channel_close (DP_CHANNEL (close_ends->ends[i]));
+    }
+  return NULL;
+}
+
+static void
+test_bound_channel_closes_with_connection (void)
+{
+  guint rounds = (guint) MIN (test_message_count (300 * 100) / 100, 300);
+
+  for (guint round = 0; round < rounds; round++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GSocket) socket_a = NULL, socket_b = NULL;
+      g_autoptr(DpSocketConnection) a = NULL, b = NULL;
+      DpPlaceChannel *far[BOUND_CHANNELS];
+      CloseEnds close_ends = { { NULL } };
+      gint go = 0;
+      GThread *thread;
+      int fds[2];
+
+      g_assert_cmpint (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), ==, 0);
+      socket_a = g_socket_new_from_fd (fds[0], &error);
+      g_assert_no_error (error);
+      socket_b = g_socket_new_from_fd (fds[1], &error);
+      g_assert_no_error (error);
+      a = dp_socket_connection_new (socket_a, TRUE);
+      b = dp_socket_connection_new (socket_b, FALSE);
+
+      for (guint i = 0; i < BOUND_CHANNELS; i++)
+        {
+          g_autoptr(DpPlaceChannel) bound = NULL;
+
+          dp_place_channel_new_pair (&bound, &close_ends.ends[i]);
+          g_assert_true (dp_socket_connection_bind_channel (a, 2 + i, bound, &error));
+          g_assert_no_error (error);
+          far[i] = dp_socket_connection_open_channel (b, 2 + i);
+        }
+      dp_socket_connection_start (a);
+      dp_socket_connection_start (b);
+
+      close_ends.go = &go;
+      thread = g_thread_new ("close-ends", put_and_close_ends, &close_ends);
+      g_atomic_int_set (&go, 1);
+      dp_socket_connection_close (a, NULL);
+      g_thread_join (thread);
+
+      /* Whatever crossed first, every far end then fails: closed. */
+      for (guint i = 0; i < BOUND_CHANNELS; i++)
+        {
+          for (;;)
+            {
+              g_autoptr(GError) get_error = NULL;
+              g_autoptr(GVariant) got = dp_channel_get_timeout (DP_CHANNEL (far[i]), TEST_WAIT_USEC,
+                                                                &get_error);
+
+              if (got != NULL)
+                {
+                  g_assert_cmpuint (g_variant_get_uint32 (got), ==, i);
+                  continue;
+                }
+              g_assert_nonnull (get_error);
+              g_assert_false (g_error_matches (get_error, DP_ERROR, DP_ERROR_TIMED_OUT));
+              break;
+            }
+          g_assert_true (dp_channel_is_closed (DP_CHANNEL (close_ends.ends[i])));
+          g_object_unref (close_ends.ends[i]);
+          g_object_unref (far[i]);
+        }
+      dp_socket_connection_close (b, NULL);
+    }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -873,6 +973,8 @@ main (int    argc,
                    test_flow_waiting_put_connection_dies);
   g_test_add_func ("/socket-connection/flow/waiting-place-killed", test_flow_waiting_place_killed);
   g_test_add_func ("/socket-connection/export-put-while-closing", test_export_put_while_closing);
+  g_test_add_func ("/socket-connection/bound-channel-closes-with-connection",
+                   test_bound_channel_closes_with_connection);
 
   return g_test_run ();
 }
