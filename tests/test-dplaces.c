@@ -2,7 +2,8 @@
  * `dplaces run BAD.ini` names FILE:LINE, the group and the key of every
  * keyfile problem and exits 2; an unknown module or symbol says where it
  * looked; `dplaces inspect --json` lists the threads backend and its keys;
- * `dplaces run data/examples/places-hello.ini` prints the hello world.
+ * `dplaces run data/examples/places-hello.ini` prints the hello world;
+ * a short `dplaces bench soak` loses nothing while places are killed.
  *
  * The binary is $DPLACES_BIN (tests/meson.build sets it); place modules
  * come from $DPLACES_PLUGIN_PATH like in any other test.
@@ -544,6 +545,72 @@ test_inspect_text (void)
   g_assert_nonnull (strstr (missing->err, g_getenv ("DPLACES_PLUGIN_PATH")));
 }
 
+/* The last line of `dplaces bench … --json`: one JSON object. */
+static JsonObject *
+parse_bench_json (JsonParser *parser,
+                  const char *out)
+{
+  g_autofree char *text = g_strchomp (g_strdup (out));
+  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+  g_autoptr(GError) error = NULL;
+  guint n = g_strv_length (lines);
+  JsonNode *root;
+
+  g_assert_cmpuint (n, >, 0);
+  json_parser_load_from_data (parser, lines[n - 1], -1, &error);
+  g_assert_no_error (error);
+  root = json_parser_get_root (parser);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (root));
+  return json_node_get_object (root);
+}
+
+/* A short soak: places killed at random while messages flow, and not one
+ * message lost or damaged on a live stream; every killed place started
+ * again; the counts add up. */
+static void
+test_bench_soak (void)
+{
+  g_autoptr(Run) run = run_dplaces (NULL, "bench", "soak", "--minutes", "0.1", "--json", NULL);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonObject *result;
+  gint64 sent, received, lost, dropped;
+
+  g_assert_cmpint (run->status, ==, 0);
+  result = parse_bench_json (parser, run->out);
+  g_assert_cmpstr (json_object_get_string_member (result, "scenario"), ==, "soak");
+  g_assert_true (json_object_get_boolean_member (result, "drained"));
+
+  sent = json_object_get_int_member (result, "sent");
+  received = json_object_get_int_member (result, "received");
+  lost = json_object_get_int_member (result, "lost");
+  dropped = json_object_get_int_member (result, "dropped_killed");
+  g_assert_cmpint (received, >, 0);
+  g_assert_cmpint (lost, ==, 0);
+  g_assert_cmpint (json_object_get_int_member (result, "bad"), ==, 0);
+  g_assert_cmpint (sent, ==, received + lost + dropped);
+
+  g_assert_cmpint (json_object_get_int_member (result, "kills"), >, 0);
+  g_assert_cmpint (json_object_get_int_member (result, "unexpected_deaths"), ==, 0);
+  /* The end waits for every killed place to be back. */
+  g_assert_cmpint (json_object_get_int_member (result, "restarts"), >=,
+                   json_object_get_int_member (result, "kills"));
+
+  g_assert_cmpint (json_object_get_int_member (result, "rss_nodes_kib_end"), >, 0);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (result, "rss_samples")), >, 1);
+}
+
+static void
+test_bench_soak_bad_minutes (void)
+{
+  g_autoptr(Run) zero = run_dplaces (NULL, "bench", "soak", "--minutes", "0", NULL);
+  g_autoptr(Run) word = run_dplaces (NULL, "bench", "soak", "--minutes", "ten", NULL);
+
+  g_assert_cmpint (zero->status, ==, 2);
+  g_assert_nonnull (strstr (zero->err, "--minutes"));
+  g_assert_cmpint (word->status, ==, 2);
+  g_assert_nonnull (strstr (word->err, "ten"));
+}
+
 static void
 remove_tmp_dir (void)
 {
@@ -587,6 +654,8 @@ main (int    argc,
   g_test_add_func ("/dplaces/inspect/json", test_inspect_json);
   g_test_add_func ("/dplaces/inspect/one-json", test_inspect_one_json);
   g_test_add_func ("/dplaces/inspect/text", test_inspect_text);
+  g_test_add_func ("/dplaces/bench/soak", test_bench_soak);
+  g_test_add_func ("/dplaces/bench/soak/bad-minutes", test_bench_soak_bad_minutes);
 
   status = g_test_run ();
 

@@ -70,5 +70,7 @@ int       dp_bench_wordcount        (int          argc,
                                      char       **argv);
 int       dp_bench_qsort            (int          argc,
                                      char       **argv);
+int       dp_bench_soak             (int          argc,
+                                     char       **argv);
 
 G_END_DECLS
