@@ -32,6 +32,9 @@
  * returns once the place is given up on, or its node is gone for good.
  */
 
+/* Endpoints of earlier instances kept for readers that may hold them. */
+#define RETIRED_KEPT 4
+
 struct _DpRemoteConnection
 {
   GObject parent_instance;
@@ -458,6 +461,7 @@ dp_remote_connection_replace_endpoint (DpRemoteConnection *self,
                                        guint32             channel_id)
 {
   g_autoptr(GMainContext) context = NULL;
+  g_autoptr(DpPlaceChannel) oldest = NULL;
   DpPlaceChannel *old;
 
   g_mutex_lock (&self->lock);
@@ -466,6 +470,13 @@ dp_remote_connection_replace_endpoint (DpRemoteConnection *self,
     self->retired = g_ptr_array_new_with_free_func (g_object_unref);
   if (old != NULL)
     g_ptr_array_add (self->retired, old);
+  /* A reader may still hold an endpoint it got just before a restart
+   * (dp_channel_get() borrows it): the last few are kept. An older one
+   * ended restarts ago, is closed, and wakes no one: it goes, with what
+   * its instance left unread, or a place restarted all day would keep
+   * them all. */
+  if (self->retired->len > RETIRED_KEPT)
+    oldest = g_ptr_array_steal_index (self->retired, 0);
   self->channel_id = channel_id;
   self->down = FALSE;
   self->restarts++;

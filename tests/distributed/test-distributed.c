@@ -596,7 +596,7 @@ test_named_connections_let_go (void)
   if (!in_subprocess ())
     return;
 
-  node = spawn_node ();
+  node = test_spawn_node ();
   for (guint round = 0; round < rounds; round++)
     {
       g_autoptr(GError) error = NULL;
@@ -624,9 +624,9 @@ test_named_connections_let_go (void)
 
       put (server, g_variant_new ("(sx)", "stop", (gint64) 0));
       stopped = get (server);
-      g_assert_cmpint (wait_place (server), ==, 0);
+      g_assert_cmpint (test_wait_remote (server), ==, 0);
     }
-  stop_node (node);
+  test_stop_node (node);
 }
 
 static void

@@ -23,6 +23,9 @@
  *                                      second time after restart-every's 2 s
  *   /supervision/remote/final-fail     on-final-fail exactly once for a
  *                                      remote place; wait returns after
+ *   /supervision/remote/retired-endpoints  a place killed six times: its
+ *                                      connection keeps no endpoint of an
+ *                                      instance long gone
  *   /supervision/node/sigkill          a node killed with SIGKILL is spawned
  *                                      again on its port, with its places
  *   /supervision/process/restart       supervise-process-at restarts a
@@ -645,6 +648,48 @@ test_remote_named_sigkill (void)
   test_stop_node (node);
 }
 
+/* A place on a node killed again and again (six times): its DpRemoteConnection let
+ * go of the endpoints of instances that ended long ago. It kept every one
+ * (with what each left unread), so a root restarting a place all day grew
+ * all day (`dplaces bench soak` saw it). */
+static void
+test_remote_retired_endpoints (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DpRemoteNode) node = NULL;
+  g_autoptr(DpRestartStrategy) always = NULL;
+  g_autoptr(DpRemoteConnection) place = NULL;
+  DpPlaceChannel *first;
+  guint port;
+  gint32 pid;
+
+  if (!in_subprocess ())
+    return;
+
+  node = test_spawn_node ();
+  port = dp_remote_node_get_listen_port (node);
+  always = dp_restart_strategy_new ("always", &error);
+  g_assert_no_error (error);
+  place = dp_remote_node_launch_place_full (node, DP_PLACE_EXEC_DYNAMIC_PLACE, MODULE, "pid_place",
+                                            "pid", "processes", always, &error);
+  g_assert_no_error (error);
+  first = dp_channel_get_endpoint (DP_CHANNEL (place));
+  g_object_add_weak_pointer (G_OBJECT (first), (gpointer *) &first);
+  pid = ask_pid (place);
+
+  for (guint i = 0; i < 6; i++)
+    {
+      g_assert_cmpint (kill (pid, SIGKILL), ==, 0);
+      pid = wait_for_name ("localhost", port, "pid", pid);
+      /* The creator's channel reaches the new instance. */
+      g_assert_cmpint (ask_pid (place), ==, pid);
+    }
+  g_assert_cmpuint (dp_remote_connection_get_restarts (place), ==, 6);
+  g_assert_null (first);
+
+  test_stop_node (node);
+}
+
 static void
 count_atomic_cb (gpointer data)
 {
@@ -970,6 +1015,7 @@ main (int    argc,
   g_test_add_func ("/supervision/run/never-function", test_run_never_function);
   g_test_add_func ("/supervision/root/named-sigkill", test_root_named_sigkill);
   g_test_add_func ("/supervision/remote/named-sigkill", test_remote_named_sigkill);
+  g_test_add_func ("/supervision/remote/retired-endpoints", test_remote_retired_endpoints);
   g_test_add_func ("/supervision/remote/final-fail", test_remote_final_fail);
   g_test_add_func ("/supervision/node/sigkill", test_node_sigkill);
   g_test_add_func ("/supervision/process/restart", test_process_restart);
