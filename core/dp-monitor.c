@@ -244,10 +244,17 @@ record (DpMonitor  *self,
         }
     }
 
-  /* The sequence number last, under the lock, so the ring stays in order. */
+  /* The sequence number last, under the lock, so the ring stays in order.
+   * Kept serialized: built, an event is a tree of a few dozen small
+   * GVariants (several KiB with malloc's overhead), serialized one block
+   * of a few hundred bytes — a full ring costs the process far less. */
   g_mutex_lock (&self->lock);
   g_variant_builder_add (&builder, "{sv}", "seq", g_variant_new_uint64 (++self->last_seq));
-  event = g_variant_ref_sink (g_variant_builder_end (&builder));
+  {
+    g_autoptr(GVariant) built = g_variant_ref_sink (g_variant_builder_end (&builder));
+
+    event = g_variant_get_normal_form (built);
+  }
   ring_push (ring, g_variant_ref (event));
   g_mutex_unlock (&self->lock);
 
