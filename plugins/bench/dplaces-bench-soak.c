@@ -522,7 +522,9 @@ dp_bench_soak_worker (DpChannel *channel)
       for (guint i = 0; i < self.out->len; i++)
         busy |= step_stream (&self, g_ptr_array_index (self.out, i), now);
 
-      if (self.draining && !self.drained)
+      /* A drain may come before the config (the host sends it to
+       * whichever incarnation runs): it is done once configured. */
+      if (self.draining && !self.drained && self.serial != 0)
         {
           gboolean all_done = TRUE;
 
