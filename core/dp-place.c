@@ -669,6 +669,12 @@ dp_place_get_current (void)
  *
  * Ends the calling place with @status (the seeds' `exit` inside a place).
  * Outside a place it exits the process.
+ *
+ * In a threads place the thread ends at once, its stack unwound:
+ * `g_autoptr()` and `g_autofree` locals of the functions it leaves are
+ * freed on the way, as they are when the place function returns, if their
+ * code was compiled with `-fexceptions` (dplaces' own is; give a plugin
+ * that calls this the flag too). A processes place exits its process.
  */
 void
 dp_place_exit (gint status)

@@ -48,6 +48,22 @@ test_exit_status (gconstpointer data)
   g_assert_error (error, DP_ERROR, DP_ERROR_PEER_DIED);
 }
 
+/* dp_place_exit() in a threads place frees the place function's
+ * g_autoptr() locals on its way out, as returning does. They leaked: the
+ * thread ended with pthread_exit(), which unwinds the stack without running
+ * cleanups when the code has no unwind tables for them (-fexceptions). */
+static void
+test_exit_frees_locals (void)
+{
+  g_autoptr(DpPlace) place = test_place_with_backend ("exit_with_locals_place", "threads");
+  g_autoptr(GVariant) freed = NULL;
+
+  test_put (DP_CHANNEL (place), g_variant_new_int32 (3));
+  g_assert_cmpint (test_wait (place), ==, 3);
+  freed = test_board_take ("exit-with-locals");
+  g_assert_true (g_variant_get_boolean (freed));
+}
+
 /* What a place put before it ended is still there to get; then the get
  * fails. */
 static void
@@ -601,6 +617,7 @@ main (int    argc,
   g_test_add_data_func ("/place/exit/status-0", GINT_TO_POINTER (0), test_exit_status);
   g_test_add_data_func ("/place/exit/status-7", GINT_TO_POINTER (7), test_exit_status);
   g_test_add_data_func ("/place/exit/status-255", GINT_TO_POINTER (255), test_exit_status);
+  g_test_add_func ("/place/exit/frees-locals", test_exit_frees_locals);
   g_test_add_func ("/place/exit/dead-channel-drains", test_dead_channel_drains);
   g_test_add_func ("/place/exit/wait-async", test_wait_async);
   g_test_add_func ("/place/kill/unblocks-peer-get", test_kill_unblocks_peer_get);

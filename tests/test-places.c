@@ -103,6 +103,7 @@ error_variant (const GError *error)
 G_MODULE_EXPORT void echo_place (DpChannel *ch);
 G_MODULE_EXPORT void return_place (DpChannel *ch);
 G_MODULE_EXPORT void exit_with_place (DpChannel *ch);
+G_MODULE_EXPORT void exit_with_locals_place (DpChannel *ch);
 G_MODULE_EXPORT void block_place (DpChannel *ch);
 G_MODULE_EXPORT void put_after_kill_place (DpChannel *ch);
 G_MODULE_EXPORT void producer_place (DpChannel *ch);
@@ -153,6 +154,25 @@ exit_with_place (DpChannel *ch)
   g_clear_pointer (&message, g_variant_unref);
 
   dp_place_exit (status);
+}
+
+static void
+post_freed (gpointer data)
+{
+  test_board_post ("exit-with-locals", g_variant_new_boolean (TRUE));
+}
+
+/* Gets an int32 and ends with it through dp_place_exit() while a
+ * g_autoptr() local is alive; freeing that local posts "exit-with-locals"
+ * on the board. */
+G_MODULE_EXPORT void
+exit_with_locals_place (DpChannel *ch)
+{
+  g_autoptr(GVariant) message = dp_channel_get (ch, NULL);
+  g_autoptr(GBytes) local = g_bytes_new_with_free_func ("", 0, post_freed, NULL);
+
+  if (message != NULL && g_variant_is_of_type (message, G_VARIANT_TYPE_INT32))
+    dp_place_exit (g_variant_get_int32 (message));
 }
 
 /* Replies 'blocking', then blocks in a get on its channel, which nobody
