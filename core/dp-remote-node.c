@@ -1013,7 +1013,9 @@ relaunch_on (DpRemoteNode        *self,
   supervisor = dp_remote_connection_dup_supervisor (place);
   if (supervisor != NULL)
     dp_supervisor_started (supervisor);
-  ok = dp_socket_connection_send_control (connection, kind, id, 0, g_steal_pointer (&request), error);
+  /* Lent, not given: the payload is (transfer floating), and ours is not
+   * floating, so sending it sinks a reference of its own. */
+  ok = dp_socket_connection_send_control (connection, kind, id, 0, request, error);
   if (ok)
     {
       g_autoptr(GVariant) initial = dp_remote_connection_dup_initial_message (place);
