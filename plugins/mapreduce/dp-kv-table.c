@@ -941,7 +941,9 @@ dp_kv_table_new_range (DpKvTable *table,
   if (table->key_type != NULL)
     dp_kv_table_set_types (range, table->key_type, table->value_type, NULL);
   dp_kv_store_share (&range->store, &table->store);
-  g_array_append_vals (range->entries, &g_array_index (table->entries, DpKvEntry, first), n);
+  /* An empty table may have no entry memory at all to point into. */
+  if (n > 0)
+    g_array_append_vals (range->entries, &g_array_index (table->entries, DpKvEntry, first), n);
   range->reduced = table->reduced;
   return range;
 }

@@ -360,6 +360,18 @@ test_merge (void)
   }
 }
 
+/* The empty range of an empty table, as a worker with no entries gives
+ * its peers: the table has no entry memory at all, and taking the address
+ * of entry 0 was undefined behaviour (UBSan in `make check SANITIZE=1`). */
+static void
+test_range_of_empty (void)
+{
+  g_autoptr(DpKvTable) empty = dp_kv_table_new ();
+  g_autoptr(DpKvTable) range = dp_kv_table_new_range (empty, 0, 0);
+
+  g_assert_cmpuint (dp_kv_table_get_n_entries (range), ==, 0);
+}
+
 static void
 test_malformed (void)
 {
@@ -464,6 +476,7 @@ main (int    argc,
   g_test_add_func ("/kv/write", test_write);
   g_test_add_func ("/kv/read", test_read);
   g_test_add_func ("/kv/merge", test_merge);
+  g_test_add_func ("/kv/range-of-empty", test_range_of_empty);
   g_test_add_func ("/kv/malformed", test_malformed);
   g_test_add_func ("/kv/emit", test_emit);
 

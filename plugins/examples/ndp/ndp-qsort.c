@@ -204,7 +204,10 @@ ndp_serial_qsort (GVariant  *l,
     return NULL;
   data = g_variant_get_fixed_array (l, &n, kind->size);
   copy = g_memdup2 (data, n * kind->size);
-  qsort (copy, n, kind->size, kind->compare);
+  /* An empty array has no data: qsort() and memcpy() want a pointer even
+   * for nothing. */
+  if (n > 1)
+    qsort (copy, n, kind->size, kind->compare);
   return g_variant_ref_sink (array_new (kind, copy, n));
 }
 
@@ -227,7 +230,8 @@ append (const Kind *kind,
       gsize n;
       gconstpointer data = g_variant_get_fixed_array (parts[i], &n, kind->size);
 
-      memcpy (all + at * kind->size, data, n * kind->size);
+      if (n > 0)
+        memcpy (all + at * kind->size, data, n * kind->size);
       at += n;
     }
   return g_variant_ref_sink (array_new (kind, all, total));
@@ -378,12 +382,16 @@ sort_range (DpNdpGroup      *group,
             guint32         *handoffs,
             GError         **error)
 {
-  gint64 *a = dp_shared_vector_get_fixnums (vector) + offset;
+  gint64 *a;
   GError *local_error = NULL;
   gsize eq, gt;
   gboolean ok;
   guint node;
 
+  /* Sorted already; an empty vector has no memory to point into. */
+  if (length < 2)
+    return TRUE;
+  a = dp_shared_vector_get_fixnums (vector) + offset;
   if (length < VECTOR_CUTOFF)
     {
       qsort (a, length, sizeof (gint64), ndp_compare_int64);

@@ -92,9 +92,12 @@ mapper (GVariant            *task,
   if (file == NULL)
     return FALSE;
 
+  /* An empty file maps to no memory at all. */
   text = g_mapped_file_get_contents (file);
+  if (text == NULL)
+    return TRUE;
   end = text + g_mapped_file_get_length (file);
-  while (text != NULL && text < end)
+  while (text < end)
     {
       const char *newline = memchr (text, '\n', end - text);
       const char *stop = newline != NULL ? newline : end;
