@@ -51,7 +51,6 @@ rig_open (Rig *rig)
   rig->connection = dp_socket_connection_new (socket, FALSE);
   rig->first = dp_socket_connection_open_channel (rig->connection, 1);
   rig->peer = fds[1];
-  g_object_add_weak_pointer (G_OBJECT (rig->connection), (gpointer *) &rig->connection);
 }
 
 static void
@@ -61,21 +60,51 @@ rig_start (Rig *rig)
   dp_socket_connection_start (rig->connection);
 }
 
+static GMutex finalized_lock;
+static GCond finalized_cond;
+
+static void
+finalized_cb (gpointer data)
+{
+  g_mutex_lock (&finalized_lock);
+  *(gboolean *) data = TRUE;
+  g_cond_broadcast (&finalized_cond);
+  g_mutex_unlock (&finalized_lock);
+}
+
+/* Drops our reference to @object, which must be the last but for those
+ * of threads that are ending, and waits until it is finalized. A
+ * connection's reader thread lets go of it as it ends, and its descriptors
+ * close only then: a test that does not wait leaves them open for the next
+ * one to count. Object data goes last, after the class's finalize (a weak
+ * reference is notified before: too soon). */
+static void
+unref_and_wait_finalized (gpointer object)
+{
+  gint64 deadline = g_get_monotonic_time () + TEST_WAIT_USEC;
+  gboolean finalized = FALSE;
+
+  g_object_set_data_full (object, "test-finalized", &finalized, finalized_cb);
+  g_object_unref (object);
+  g_mutex_lock (&finalized_lock);
+  while (!finalized && g_cond_wait_until (&finalized_cond, &finalized_lock, deadline))
+    ;
+  if (!finalized)
+    test_note ("%s not finalized: something still holds it", G_OBJECT_TYPE_NAME (object));
+  g_assert_true (finalized);
+  g_mutex_unlock (&finalized_lock);
+}
+
 /* Drops everything and checks the connection goes: nothing the peer sent
- * may keep it (its reader thread lets go of it as it ends). */
+ * may keep it. */
 static void
 rig_finish (Rig *rig)
 {
-  gint64 deadline = g_get_monotonic_time () + TEST_WAIT_USEC;
-
   dp_channel_close (DP_CHANNEL (rig->first));
   g_clear_object (&rig->first);
   if (rig->peer >= 0)
     close (rig->peer);
-  g_object_unref (rig->connection);
-  while (rig->connection != NULL && g_get_monotonic_time () < deadline)
-    g_usleep (1000);
-  g_assert_null (rig->connection);
+  unref_and_wait_finalized (g_steal_pointer (&rig->connection));
 }
 
 static void
@@ -451,8 +480,8 @@ pair_finish (Pair *pair)
   g_clear_object (&pair->first_b);
   dp_socket_connection_close (pair->a, NULL);
   dp_socket_connection_close (pair->b, NULL);
-  g_clear_object (&pair->a);
-  g_clear_object (&pair->b);
+  unref_and_wait_finalized (g_steal_pointer (&pair->a));
+  unref_and_wait_finalized (g_steal_pointer (&pair->b));
 }
 
 /* A peer sends its last message and ends; a write to it then fails, but

@@ -638,7 +638,7 @@ test_node_sigkill (void)
   g_autoptr(GVariant) reply = NULL;
   g_autoptr(GError) error = NULL;
   Died died = { context, g_thread_self (), FALSE, 0, FALSE, 0, NULL };
-  BlockedGet blocked = { NULL, g_async_queue_new (), 0, NULL, NULL };
+  BlockedGet blocked = { NULL, NULL, 0, NULL, NULL };
   GThread *thread;
   GPid pid;
   gint64 killed;
@@ -646,6 +646,7 @@ test_node_sigkill (void)
 
   if (!in_subprocess ())
     return;
+  blocked.started = g_async_queue_new ();
 
   /* "died" comes in the context that was the thread default when the
    * node was made. */
@@ -701,6 +702,7 @@ test_node_sigkill (void)
 
   g_main_context_pop_thread_default (context);
   g_async_queue_unref (blocked.started);
+  g_clear_error (&blocked.error);
   g_free (died.reason);
 }
 

@@ -118,7 +118,7 @@ nested_proc (DpNdpGroup  *group,
         g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_BUSY, "no node free");
       return NULL;
     }
-  if (!dp_ndp_send_work (group, node, procedure, g_variant_ref (inner), error))
+  if (!dp_ndp_send_work (group, node, procedure, inner, error))
     return NULL;
   result = dp_ndp_get_result (group, node, error);
   dp_ndp_return_node (group, node, NULL);
@@ -152,7 +152,12 @@ tree_proc (DpNdpGroup  *group,
       dp_ndp_return_node (group, node, NULL);
     }
   else
-    there = tree_proc (group, g_variant_new_uint32 (depth - 1), here != NULL ? error : NULL);
+    {
+      /* Called as a procedure is: with data it does not own. */
+      g_autoptr(GVariant) smaller = g_variant_ref_sink (g_variant_new_uint32 (depth - 1));
+
+      there = tree_proc (group, smaller, here != NULL ? error : NULL);
+    }
   if (here == NULL || there == NULL)
     return NULL;
   if (g_variant_is_floating (there))

@@ -1125,7 +1125,7 @@ assert_named_output (const char *out)
   g_assert_cmpuint (hellos, ==, 2);
 }
 
-static char *
+static void
 write_cookie_file (const char *path)
 {
   g_autoptr(GError) error = NULL;
@@ -1136,7 +1136,6 @@ write_cookie_file (const char *path)
                                            &error));
   g_assert_no_error (error);
   g_assert_cmpint (g_chmod (path, 0600), ==, 0);
-  return g_strdup (path);
 }
 
 /* A copy of the example with the test's cookie: a [dplaces] group first,
@@ -1148,11 +1147,13 @@ named_keyfile (const char *extra)
                                                "named.ini", NULL);
   g_autofree char *contents = read_file (example);
   g_autofree char *cookie_path = g_build_filename (tmp_dir, "cookie", NULL);
-  g_autofree char *cookie = write_cookie_file (cookie_path);
   g_autofree char *path = g_build_filename (tmp_dir, "named.ini", NULL);
-  g_autofree char *text = g_strdup_printf ("[dplaces]\ncookie-file=%s\n\n%s%s", cookie, contents,
-                                           extra != NULL ? extra : "");
+  g_autofree char *text = NULL;
   g_autoptr(GError) error = NULL;
+
+  write_cookie_file (cookie_path);
+  text = g_strdup_printf ("[dplaces]\ncookie-file=%s\n\n%s%s", cookie_path, contents,
+                          extra != NULL ? extra : "");
 
   g_assert_true (g_file_set_contents (path, text, -1, &error));
   g_assert_no_error (error);
@@ -1181,11 +1182,11 @@ test_example_program (void)
 {
   g_autofree char *config_home = g_build_filename (tmp_dir, "config", NULL);
   g_autofree char *cookie_path = g_build_filename (config_home, "dplaces", "cookie", NULL);
-  g_autofree char *cookie = write_cookie_file (cookie_path);
   const char *argv[] = { env_path ("DP_NAMED_PROGRAM"), NULL };
   const char *env[] = { "XDG_CONFIG_HOME", config_home, NULL };
   g_autoptr(Run) run = NULL;
 
+  write_cookie_file (cookie_path);
   run = run_program (argv, env, 60000);
   g_assert_false (run->timed_out);
   g_assert_true (run->exited);
@@ -1197,7 +1198,6 @@ static Run *
 run_shared_server_keyfile (const char *third_client)
 {
   g_autofree char *cookie_path = g_build_filename (tmp_dir, "cookie", NULL);
-  g_autofree char *cookie = write_cookie_file (cookie_path);
   g_autofree char *path = g_build_filename (tmp_dir, "shared.ini", NULL);
   g_autofree char *no_home = g_build_filename (tmp_dir, "no-config-home", NULL);
   g_autofree char *text = NULL;
@@ -1205,6 +1205,7 @@ run_shared_server_keyfile (const char *third_client)
   const char *argv[] = { env_path ("DPLACES_BIN"), "run", path, NULL };
   const char *env[] = { "XDG_CONFIG_HOME", no_home, NULL };
 
+  write_cookie_file (cookie_path);
   text = g_strdup_printf ("[dplaces]\ncookie-file=%s\n\n"
                           "[node n]\nhost=localhost\nlisten-port=0\n\n"
                           "[place counter]\nnode=n\nmodule=" TEST_MODULE "\nfunction=make_counter\n\n"
@@ -1215,7 +1216,7 @@ run_shared_server_keyfile (const char *third_client)
                           "[place c3]\nmodule=" TEST_MODULE "\nfunction=directory_client_place\n"
                           "initial-message=%s\n\n"
                           "[rpc]\nclients=c1;c2;c3\nservers=counter\nexit-with-clients=true\n",
-                          cookie, third_client);
+                          cookie_path, third_client);
   g_assert_true (g_file_set_contents (path, text, -1, &error));
   g_assert_no_error (error);
   g_assert_true (g_file_set_contents (no_home, "", -1, NULL));
