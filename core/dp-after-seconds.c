@@ -13,7 +13,9 @@
  * Runs a function once, [property@Dp.AfterSeconds:seconds] after the
  * message router's loop starts: the seeds' `after-seconds` and
  * `after-seconds%`. Hand it to [func@Dp.message_router] or
- * [method@Dp.Node.add].
+ * [method@Dp.Node.add]. The after-seconds of one loop count from the same
+ * instant and fire in the order of their delays, even when the loop wakes
+ * late and finds several due.
  */
 
 typedef struct
@@ -48,13 +50,128 @@ after_seconds_timeout_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* The timer of an after-seconds. It counts from the first time its loop
+ * looks at it, not from when it was made: all the after-seconds a router
+ * starts with count from the same instant (the iteration's cached time).
+ * And of those of one context that are due together — a loop that wakes
+ * late finds several — the earliest goes first, as the delays say;
+ * GLib would dispatch them in the order they were attached. */
+typedef struct {
+  GSource source;
+  gint64 delay_usec;
+  gint64 deadline;          /* -1 until the loop first looks at it */
+  guint64 serial;           /* registration order, among equal deadlines */
+} AfterSource;
+
+static GMutex pending_lock;
+static GList *pending;      /* AfterSource*, not dispatched yet */
+
+/* Whether no other pending timer of @after's context comes before it. */
+static gboolean
+after_source_is_first (AfterSource *after)
+{
+  GMainContext *context = g_source_get_context ((GSource *) after);
+  gboolean first = TRUE;
+
+  g_mutex_lock (&pending_lock);
+  for (GList *l = pending; l != NULL && first; l = l->next)
+    {
+      AfterSource *other = l->data;
+
+      if (other != after && other->deadline >= 0 && !g_source_is_destroyed ((GSource *) other) &&
+          g_source_get_context ((GSource *) other) == context &&
+          (other->deadline < after->deadline ||
+           (other->deadline == after->deadline && other->serial < after->serial)))
+        first = FALSE;
+    }
+  g_mutex_unlock (&pending_lock);
+  return first;
+}
+
+static gboolean
+after_source_prepare (GSource *source,
+                      gint    *timeout)
+{
+  AfterSource *after = (AfterSource *) source;
+  gint64 now = g_source_get_time (source);
+
+  if (after->deadline < 0)
+    {
+      g_mutex_lock (&pending_lock);
+      after->deadline = now + after->delay_usec;
+      g_mutex_unlock (&pending_lock);
+    }
+  if (now >= after->deadline)
+    {
+      *timeout = -1;
+      return after_source_is_first (after);
+    }
+  *timeout = (gint) MIN ((after->deadline - now + 999) / 1000, G_MAXINT);
+  return FALSE;
+}
+
+static gboolean
+after_source_check (GSource *source)
+{
+  AfterSource *after = (AfterSource *) source;
+
+  return after->deadline >= 0 && g_source_get_time (source) >= after->deadline &&
+         after_source_is_first (after);
+}
+
+static void
+after_source_forget (AfterSource *after)
+{
+  g_mutex_lock (&pending_lock);
+  pending = g_list_remove (pending, after);
+  g_mutex_unlock (&pending_lock);
+}
+
+static gboolean
+after_source_dispatch (GSource     *source,
+                       GSourceFunc  callback,
+                       gpointer     user_data)
+{
+  after_source_forget ((AfterSource *) source);
+  return callback (user_data);
+}
+
+static void
+after_source_finalize (GSource *source)
+{
+  after_source_forget ((AfterSource *) source);
+}
+
+static GSourceFuncs after_source_funcs = {
+  .prepare = after_source_prepare,
+  .check = after_source_check,
+  .dispatch = after_source_dispatch,
+  .finalize = after_source_finalize,
+};
+
+static GSource *
+after_source_new (gdouble seconds)
+{
+  static guint64 serial;
+  GSource *source = g_source_new (&after_source_funcs, sizeof (AfterSource));
+  AfterSource *after = (AfterSource *) source;
+
+  after->delay_usec = (gint64) (seconds * G_USEC_PER_SEC + 0.5);
+  after->deadline = -1;
+  g_mutex_lock (&pending_lock);
+  after->serial = serial++;
+  pending = g_list_prepend (pending, after);
+  g_mutex_unlock (&pending_lock);
+  return source;
+}
+
 static GPtrArray *
 dp_after_seconds_register_events (DpEventContainer *container,
                                   GPtrArray        *events)
 {
   DpAfterSeconds *self = DP_AFTER_SECONDS (container);
   DpAfterSecondsPrivate *priv = dp_after_seconds_get_instance_private (self);
-  GSource *source = g_timeout_source_new ((guint) (priv->seconds * 1000 + 0.5));
+  GSource *source = after_source_new (priv->seconds);
 
   g_source_set_static_name (source, "DpAfterSeconds");
   g_source_set_callback (source, after_seconds_timeout_cb, g_object_ref (self), g_object_unref);

@@ -101,6 +101,38 @@ test_after_seconds_order (Fixture       *fixture,
 }
 
 static void
+mark_fired_slowly (gpointer data)
+{
+  mark_fired (data);
+  /* The loop is busy past every other deadline: it wakes late. */
+  g_usleep (G_USEC_PER_SEC / 4);
+}
+
+/* A loop that wakes late finds several after-seconds due at once: they
+ * still fire in the order of their delays. GLib dispatched them in the
+ * order they were attached (here the reverse), and on a loaded machine
+ * the order test above failed so (seen under ASan). */
+static void
+test_after_seconds_due_together (Fixture       *fixture,
+                                 gconstpointer  data)
+{
+  g_autoptr(DpAfterSeconds) late = dp_after_seconds_new (0.12, mark_fired,
+                                                         mark_new (fixture, "late", TRUE), g_free);
+  g_autoptr(DpAfterSeconds) middle = dp_after_seconds_new (0.08, mark_fired,
+                                                           mark_new (fixture, "middle", FALSE), g_free);
+  g_autoptr(DpAfterSeconds) early = dp_after_seconds_new (0.04, mark_fired,
+                                                          mark_new (fixture, "early", FALSE), g_free);
+  g_autoptr(DpAfterSeconds) now = dp_after_seconds_new (0, mark_fired_slowly,
+                                                        mark_new (fixture, "now", FALSE), g_free);
+  g_autofree char *order = NULL;
+
+  g_assert_cmpint (dp_message_router (fixture->node, DP_EVENT_CONTAINER (late), DP_EVENT_CONTAINER (middle),
+                                      DP_EVENT_CONTAINER (early), DP_EVENT_CONTAINER (now), NULL), ==, 4);
+  order = events_string (fixture);
+  g_assert_cmpstr (order, ==, "now early middle late");
+}
+
+static void
 tick (gpointer data)
 {
   Fixture *fixture = data;
@@ -326,6 +358,7 @@ main (int    argc,
 
 #define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
   ADD ("/timers/after-seconds/order", test_after_seconds_order);
+  ADD ("/timers/after-seconds/due-together", test_after_seconds_due_together);
   ADD ("/timers/after-seconds/subclass", test_after_seconds_subclass);
   ADD ("/timers/every-seconds/repeats", test_every_seconds_repeats);
   ADD ("/timers/every-seconds/stop", test_every_seconds_stop);
