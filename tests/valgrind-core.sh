@@ -11,7 +11,9 @@
 #
 # A test program's own failures (a "not ok" of its own, exit status 1) are
 # reported by its own meson test; here they only get a note. Skips (TAP
-# "1..0 # SKIP") when valgrind is not installed.
+# "1..0 # SKIP") when valgrind is not installed, and when the programs are
+# sanitizer builds (DP_SANITIZE, from -Db_sanitize): valgrind cannot run
+# AddressSanitizer's binaries.
 #
 # SPDX-License-Identifier: LGPL-2.1-or-later
 
@@ -21,6 +23,13 @@ if ! command -v valgrind >/dev/null 2>&1; then
   echo "1..0 # SKIP valgrind is not installed"
   exit 0
 fi
+case ${DP_SANITIZE:-none} in
+  none) ;;
+  *)
+    echo "1..0 # SKIP a -Db_sanitize=$DP_SANITIZE build: valgrind cannot run sanitized programs"
+    exit 0
+    ;;
+esac
 
 MEMCHECK_ERROR=99
 log_dir=${VALGRIND_LOG_DIR:-${TMPDIR:-/tmp}/dplaces-valgrind-logs}

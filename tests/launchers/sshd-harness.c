@@ -148,24 +148,36 @@ write_config (SshdHarness  *harness,
   g_autofree char *host_key = g_build_filename (harness->dir, "host_key", NULL);
   g_autofree char *authorized_keys = g_build_filename (harness->dir, "authorized_keys", NULL);
   g_autofree char *pid_file = g_build_filename (harness->dir, "sshd.pid", NULL);
-  g_autofree char *config = NULL;
+  g_autoptr(GString) config = NULL;
+  static const char * const passed_on[] = { "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS" };
 
-  config = g_strdup_printf ("ListenAddress 127.0.0.1\n"
-                            "Port %u\n"
-                            "HostKey %s\n"
-                            "AuthorizedKeysFile %s\n"
-                            "PidFile %s\n"
-                            "UsePAM no\n"
-                            "StrictModes no\n"
-                            "PermitRootLogin prohibit-password\n"
-                            "PubkeyAuthentication yes\n"
-                            "PasswordAuthentication no\n"
-                            "KbdInteractiveAuthentication no\n"
-                            "X11Forwarding no\n"
-                            "PrintMotd no\n"
-                            "LogLevel ERROR\n",
-                            harness->port, host_key, authorized_keys, pid_file);
-  return g_file_set_contents (config_path, config, -1, error);
+  config = g_string_new (NULL);
+  g_string_printf (config, "ListenAddress 127.0.0.1\n"
+                   "Port %u\n"
+                   "HostKey %s\n"
+                   "AuthorizedKeysFile %s\n"
+                   "PidFile %s\n"
+                   "UsePAM no\n"
+                   "StrictModes no\n"
+                   "PermitRootLogin prohibit-password\n"
+                   "PubkeyAuthentication yes\n"
+                   "PasswordAuthentication no\n"
+                   "KbdInteractiveAuthentication no\n"
+                   "X11Forwarding no\n"
+                   "PrintMotd no\n"
+                   "LogLevel ERROR\n",
+                   harness->port, host_key, authorized_keys, pid_file);
+  /* A node started over ssh gets sshd's environment, not ours: in a
+   * sanitizer build it must report where the test looks
+   * (tests/sanitize-wrapper.sh). */
+  for (guint i = 0; i < G_N_ELEMENTS (passed_on); i++)
+    {
+      const char *value = g_getenv (passed_on[i]);
+
+      if (value != NULL && strpbrk (value, " \t\"\n") == NULL)
+        g_string_append_printf (config, "SetEnv %s=%s\n", passed_on[i], value);
+    }
+  return g_file_set_contents (config_path, config->str, config->len, error);
 }
 
 /* In sshd, before exec: a test that dies without stopping its harness

@@ -52,10 +52,12 @@
 
 #include <dplaces/dplaces-mapreduce.h>
 
+#include "../test-common.h"
+
 #define PROCS "mr-test-procs"
 #define TEST_COOKIE "dplaces-mapreduce-tests-0123456789abcdef"
 #define WAIT_MS 30000
-#define SUBPROCESS_USEC (100 * G_USEC_PER_SEC)
+#define SUBPROCESS_USEC (test_timeout_multiplier () * 100 * G_USEC_PER_SEC)
 
 static char *tmp_dir;
 
