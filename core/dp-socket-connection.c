@@ -854,6 +854,13 @@ send_frame_locked (DpSocketConnection   *self,
       type_length = strlen (type);
       data_size = g_variant_get_size (message);
     }
+  if (type_length > DP_MESSAGE_TYPE_MAX)
+    {
+      g_set_error (error, DP_ERROR, DP_ERROR_INVALID_MESSAGE,
+                   "A message type of %" G_GSIZE_FORMAT " bytes cannot cross (at most %d)",
+                   type_length, DP_MESSAGE_TYPE_MAX);
+      return FALSE;
+    }
   payload = (type_length > 0 ? dp_align8 (type_length) : 0) + data_size +
             n_entries * sizeof (DpHandleEntry);
   if (payload > self->frame_limit)
@@ -1049,9 +1056,11 @@ send_frame_sized (DpSocketConnection   *self,
   g_autoptr(GError) local_error = NULL;
   DpFrameHeader header = { 0 };
   PendingFrame *frame;
+  gsize type_length = message != NULL ? strlen (g_variant_get_type_string (message)) : 0;
   gboolean ok = TRUE;
 
-  if (message == NULL || payload > self->frame_limit || kind != DP_FRAME_DATA)
+  if (message == NULL || payload > self->frame_limit || kind != DP_FRAME_DATA ||
+      type_length > DP_MESSAGE_TYPE_MAX)
     {
       /* Control frames, and errors, the plain way. */
       ok = writer_lock (self, &local_error) &&
@@ -1067,7 +1076,7 @@ send_frame_sized (DpSocketConnection   *self,
   header.length = payload;
   header.kind = kind;
   header.flags = flags;
-  header.type_length = strlen (g_variant_get_type_string (message));
+  header.type_length = type_length;
   header.channel = channel;
   dp_frame_header_encode (&header, frame->header);
   frame->message = g_variant_ref (message);
@@ -2124,6 +2133,13 @@ send_queued_locked (DpSocketConnection  *self,
   guint32 channel = link->id;
   guint8 flags = 0;
   gboolean ok;
+
+  if (strlen (g_variant_get_type_string (message)) > DP_MESSAGE_TYPE_MAX)
+    {
+      g_warning ("Channel %u: a message queued for it is dropped: its type is longer than %d bytes",
+                 channel, DP_MESSAGE_TYPE_MAX);
+      return TRUE;
+    }
 
   /* Counted against the window, without waiting: we hold the write lock.
    * The channel was just linked, so it cannot have died yet. */

@@ -38,6 +38,11 @@ G_BEGIN_DECLS
 /* 64 MiB unless a connection says otherwise. */
 #define DP_FRAME_DEFAULT_LIMIT (64u * 1024 * 1024)
 
+/* The longest message type string a receiver takes, in bytes; a sender
+ * refuses a longer one (DP_ERROR_INVALID_MESSAGE) rather than have the
+ * receiver close the connection. */
+#define DP_MESSAGE_TYPE_MAX 255
+
 typedef enum {
   /* Handshake, before anything else. */
   DP_FRAME_HELLO          = 1,   /* (magic, version, nonce, node name) */

@@ -1044,6 +1044,57 @@ test_close_meets_peer_close (void)
 }
 
 
+/* A message whose type string is longer than a receiver takes (a tuple
+ * of 300 integers): the put fails with a clear error, and the connection
+ * lives on. It went out, and the receiver closed the connection, every
+ * channel on it with it. */
+static void
+test_long_type (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocket) socket_a = NULL, socket_b = NULL;
+  g_autoptr(DpSocketConnection) a = NULL, b = NULL;
+  g_autoptr(DpPlaceChannel) first_a = NULL, first_b = NULL;
+  g_autoptr(GVariantBuilder) builder = g_variant_builder_new (G_VARIANT_TYPE_TUPLE);
+  g_autoptr(GVariant) got = NULL;
+  int fds[2];
+
+  g_assert_cmpint (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), ==, 0);
+  socket_a = g_socket_new_from_fd (fds[0], &error);
+  g_assert_no_error (error);
+  socket_b = g_socket_new_from_fd (fds[1], &error);
+  g_assert_no_error (error);
+  a = dp_socket_connection_new (socket_a, TRUE);
+  b = dp_socket_connection_new (socket_b, FALSE);
+  first_a = dp_socket_connection_open_channel (a, 1);
+  first_b = dp_socket_connection_open_channel (b, 1);
+  dp_socket_connection_start (a);
+  dp_socket_connection_start (b);
+
+  for (guint i = 0; i < 300; i++)
+    g_variant_builder_add (builder, "i", (gint32) i);
+  g_assert_false (dp_channel_put (DP_CHANNEL (first_a), g_variant_builder_end (builder), &error));
+  g_assert_error (error, DP_ERROR, DP_ERROR_INVALID_MESSAGE);
+  test_note ("%s", error->message);
+  g_clear_error (&error);
+
+  g_assert_true (dp_channel_put (DP_CHANNEL (first_a), g_variant_new_string ("still here"), &error));
+  g_assert_no_error (error);
+  got = dp_channel_get_timeout (DP_CHANNEL (first_b), TEST_WAIT_USEC, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (g_variant_get_string (got, NULL), ==, "still here");
+  g_assert_false (dp_socket_connection_is_closed (b));
+
+  dp_channel_close (DP_CHANNEL (first_a));
+  dp_channel_close (DP_CHANNEL (first_b));
+  dp_socket_connection_close (a, NULL);
+  dp_socket_connection_close (b, NULL);
+  g_clear_object (&first_a);
+  g_clear_object (&first_b);
+  unref_and_wait_finalized (g_steal_pointer (&a));
+  unref_and_wait_finalized (g_steal_pointer (&b));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1078,6 +1129,7 @@ main (int    argc,
                    test_bound_channel_closes_with_connection);
 
   g_test_add_func ("/socket-connection/close-meets-peer-close", test_close_meets_peer_close);
+  g_test_add_func ("/socket-connection/long-type", test_long_type);
 
   return g_test_run ();
 }
