@@ -9,6 +9,7 @@
 
 #include <libsoup/soup.h>
 
+#include "dp-http-message.h"
 #include "dp-http-service.h"
 #include "dp-http-status.h"
 
@@ -440,11 +441,11 @@ post_message (DpHttpService     *self,
   const char *node_name = query != NULL ? g_hash_table_lookup (query, "node") : NULL;
   const char *timeout = query != NULL ? g_hash_table_lookup (query, "timeout") : NULL;
   const char *reply = query != NULL ? g_hash_table_lookup (query, "reply") : NULL;
-  g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GBytes) data = soup_message_body_flatten (body);
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) message = NULL;
   g_autoptr(GTask) task = NULL;
+  gint64 timeout_usec;
   Delivery *delivery;
   DpChannel *place;
 
@@ -453,36 +454,18 @@ post_message (DpHttpService     *self,
       respond_error (msg, SOUP_STATUS_BAD_REQUEST, "No place name in the path");
       return;
     }
-  if (!json_parser_load_from_data (parser, g_bytes_get_data (data, NULL), g_bytes_get_size (data), &error))
+  message = dp_http_message_from_json (g_bytes_get_data (data, NULL), g_bytes_get_size (data), type, &error);
+  if (message == NULL ||
+      !dp_http_message_parse_timeout (timeout, self->reply_timeout, &timeout_usec, &error))
     {
-      respond_error (msg, SOUP_STATUS_BAD_REQUEST, "Bad JSON: %s", error->message);
+      respond_error (msg, SOUP_STATUS_BAD_REQUEST, "%s", error->message);
       return;
     }
-  if (json_parser_get_root (parser) == NULL)
-    {
-      respond_error (msg, SOUP_STATUS_BAD_REQUEST, "Bad JSON: the body is empty");
-      return;
-    }
-  if (type != NULL && (!g_variant_type_string_is_valid (type) ||
-                       !g_variant_type_is_definite (G_VARIANT_TYPE (type))))
-    {
-      respond_error (msg, SOUP_STATUS_BAD_REQUEST, "type=%s is not a definite GVariant type", type);
-      return;
-    }
-  message = json_gvariant_deserialize (json_parser_get_root (parser), type, &error);
-  if (message == NULL)
-    {
-      respond_error (msg, SOUP_STATUS_BAD_REQUEST, "Cannot make a message%s%s of this JSON: %s",
-                     type != NULL ? " of type " : "", type != NULL ? type : "", error->message);
-      return;
-    }
-  g_variant_ref_sink (message);
 
   delivery = g_new0 (Delivery, 1);
   delivery->name = g_strdup (name);
   delivery->message = g_steal_pointer (&message);
-  delivery->timeout_usec = (gint64) ((timeout != NULL ? g_ascii_strtod (timeout, NULL) : self->reply_timeout) *
-                                     G_USEC_PER_SEC);
+  delivery->timeout_usec = timeout_usec;
   delivery->want_reply = reply == NULL || !(g_str_equal (reply, "false") || g_str_equal (reply, "0"));
   delivery->msg = g_object_ref (msg);
 

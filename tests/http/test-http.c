@@ -922,6 +922,65 @@ test_post (void)
     assert_error_body (response, "not a definite GVariant type");
   }
 
+  /* A channel: a handle from JSON would be read as one of the node's own
+   * channels. */
+  {
+    g_autoptr(Response) response = request (system, "POST", "/api/places/echo/messages?type=(sh)",
+                                            "[\"x\", 0]", NULL);
+    g_assert_cmpuint (response->status, ==, 400);
+    assert_error_body (response, "cannot carry a channel");
+  }
+  /* JSON nested deeper than a parser's stack: json-glib parses
+   * recursively, and this body crashed the root node. */
+  {
+    gsize depth = 200000;
+    g_autofree char *deep = g_malloc (2 * depth + 1);
+    g_autoptr(Response) response = NULL;
+
+    memset (deep, '[', depth);
+    memset (deep + depth, ']', depth);
+    deep[2 * depth] = '\0';
+    response = request (system, "POST", "/api/places/echo/messages", deep, NULL);
+    g_assert_cmpuint (response->status, ==, 400);
+    assert_error_body (response, "nest deeper");
+  }
+  /* A type longer than a message type may be on the wire. */
+  {
+    g_autoptr(GString) path = g_string_new ("/api/places/echo/messages?type=(");
+    g_autoptr(Response) response = NULL;
+
+    for (guint i = 0; i < 300; i++)
+      g_string_append_c (path, 'i');
+    g_string_append_c (path, ')');
+    response = request (system, "POST", path->str, "[]", NULL);
+    g_assert_cmpuint (response->status, ==, 400);
+    assert_error_body (response, "at most 255");
+  }
+  /* Two values: json-glib took the first and leaked the second. */
+  {
+    g_autoptr(Response) response = request (system, "POST", "/api/places/echo/messages", "[1] [2]", NULL);
+    g_assert_cmpuint (response->status, ==, 400);
+    assert_error_body (response, "more than one value");
+  }
+  /* A timeout that is not one: negative would wait for ever. */
+  {
+    static const char *const timeouts[] = { "-1", "nan", "inf", "1e300", "soon" };
+
+    for (guint i = 0; i < G_N_ELEMENTS (timeouts); i++)
+      {
+        g_autofree char *path = g_strdup_printf ("/api/places/echo/messages?timeout=%s", timeouts[i]);
+        g_autoptr(Response) response = request (system, "POST", path, "1", NULL);
+
+        g_assert_cmpuint (response->status, ==, 400);
+        assert_error_body (response, "timeout=");
+      }
+  }
+  /* And the system still answers. */
+  {
+    g_autoptr(Response) response = request (system, "POST", "/api/places/echo/messages", "1", NULL);
+    g_assert_cmpuint (response->status, ==, 200);
+  }
+
   /* No such place: 404. */
   {
     g_autoptr(Response) response = request (system, "POST", "/api/places/nowhere/messages", "1", NULL);

@@ -1,0 +1,200 @@
+/* dp-http-message.c: what POST /api/places/NAME/messages turns into a
+ * message
+ *
+ * The body and the query come from anyone who reaches the control plane:
+ * bad input is a DP_ERROR_INVALID_MESSAGE that says what is wrong (the
+ * service answers 400 with it), never a crash, a hang or a message a
+ * place could not get from a peer. tests/fuzz/fuzz-json.c feeds these
+ * functions arbitrary bytes.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include <math.h>
+#include <string.h>
+
+#include <json-glib/json-glib.h>
+
+#include <dplaces/dplaces.h>
+
+#include "dp-http-message.h"
+#include "dp-wire-private.h"
+
+/* Refuses what json-glib would mishandle, looking at the brackets outside
+ * strings: nesting deeper than DP_HTTP_MESSAGE_MAX_DEPTH (it parses
+ * recursively: a body of a few hundred thousand '[' overflowed the node's
+ * stack), and an array or object after a first value (it took `[1][2]`
+ * for `[1]`, and leaked the second). Other malformed JSON is the
+ * parser's to refuse. */
+static gboolean
+check_json_shape (const char  *json,
+                  gsize        length,
+                  GError     **error)
+{
+  guint depth = 0;
+  gboolean in_string = FALSE;
+  gboolean had_value = FALSE;
+
+  for (gsize i = 0; i < length; i++)
+    {
+      char c = json[i];
+
+      if (in_string)
+        {
+          if (c == '\\')
+            i++;
+          else if (c == '"')
+            in_string = FALSE;
+        }
+      else if (c == '[' || c == '{')
+        {
+          if (depth == 0 && had_value)
+            {
+              g_set_error_literal (error, DP_ERROR, DP_ERROR_INVALID_MESSAGE,
+                                   "Bad JSON: more than one value in the body");
+              return FALSE;
+            }
+          had_value = TRUE;
+          if (++depth > DP_HTTP_MESSAGE_MAX_DEPTH)
+            {
+              g_set_error (error, DP_ERROR, DP_ERROR_INVALID_MESSAGE,
+                           "Bad JSON: arrays and objects nest deeper than %d levels",
+                           DP_HTTP_MESSAGE_MAX_DEPTH);
+              return FALSE;
+            }
+        }
+      else if ((c == ']' || c == '}') && depth > 0)
+        depth--;
+      else if (c == '"')
+        {
+          in_string = TRUE;
+          had_value = TRUE;
+        }
+      else if (depth == 0 && !g_ascii_isspace (c))
+        had_value = TRUE;
+    }
+  return TRUE;
+}
+
+/**
+ * dp_http_message_from_json:
+ * @json: the request's body
+ * @length: its length in bytes
+ * @type: (nullable): the `type=` of the query: a definite GVariant type
+ *   the message must have; %NULL to infer one from the JSON
+ * @error: return location for a #GError
+ *
+ * Makes the message a place gets from a POST's JSON body, as
+ * json_gvariant_deserialize() does. A message from HTTP cannot name a
+ * channel: a type with handles (`h`) is refused, as a peer's handle that
+ * names no channel it sent is (a handle would be read as one of this
+ * process's channels).
+ *
+ * Returns: (transfer full): the message, or %NULL with @error set
+ *   (%DP_ERROR_INVALID_MESSAGE)
+ */
+GVariant *
+dp_http_message_from_json (const char  *json,
+                           gsize        length,
+                           const char  *type,
+                           GError     **error)
+{
+  g_autoptr(JsonParser) parser = NULL;
+  g_autoptr(GError) local_error = NULL;
+  GVariant *message;
+
+  g_return_val_if_fail (json != NULL || length == 0, NULL);
+
+  if (type != NULL && (!g_variant_type_string_is_valid (type) ||
+                       !g_variant_type_is_definite (G_VARIANT_TYPE (type))))
+    {
+      g_set_error (error, DP_ERROR, DP_ERROR_INVALID_MESSAGE,
+                   "type=%s is not a definite GVariant type", type);
+      return NULL;
+    }
+  if (type != NULL && strlen (type) > DP_MESSAGE_TYPE_MAX)
+    {
+      g_set_error (error, DP_ERROR, DP_ERROR_INVALID_MESSAGE,
+                   "type= is %" G_GSIZE_FORMAT " bytes long: a message type is at most %d",
+                   strlen (type), DP_MESSAGE_TYPE_MAX);
+      return NULL;
+    }
+  if (type != NULL && strchr (type, 'h') != NULL)
+    {
+      g_set_error (error, DP_ERROR, DP_ERROR_INVALID_MESSAGE,
+                   "type=%s has a handle (h): a message from HTTP cannot carry a channel", type);
+      return NULL;
+    }
+  if (length > G_MAXSSIZE)
+    {
+      g_set_error_literal (error, DP_ERROR, DP_ERROR_INVALID_MESSAGE, "Bad JSON: the body is too long");
+      return NULL;
+    }
+  if (!check_json_shape (json, length, error))
+    return NULL;
+
+  parser = json_parser_new ();
+  if (!json_parser_load_from_data (parser, json, (gssize) length, &local_error))
+    {
+      g_set_error (error, DP_ERROR, DP_ERROR_INVALID_MESSAGE, "Bad JSON: %s", local_error->message);
+      return NULL;
+    }
+  if (json_parser_get_root (parser) == NULL)
+    {
+      g_set_error_literal (error, DP_ERROR, DP_ERROR_INVALID_MESSAGE, "Bad JSON: the body is empty");
+      return NULL;
+    }
+
+  message = json_gvariant_deserialize (json_parser_get_root (parser), type, &local_error);
+  if (message == NULL)
+    {
+      g_set_error (error, DP_ERROR, DP_ERROR_INVALID_MESSAGE, "Cannot make a message%s%s of this JSON: %s",
+                   type != NULL ? " of type " : "", type != NULL ? type : "", local_error->message);
+      return NULL;
+    }
+  return g_variant_ref_sink (message);
+}
+
+/**
+ * dp_http_message_parse_timeout:
+ * @text: (nullable): the `timeout=` of the query, in seconds
+ * @fallback: the timeout without one
+ * @out_usec: (out): the timeout in microseconds
+ * @error: return location for a #GError
+ *
+ * Reads how long a POST waits for the place's reply: a number of seconds
+ * from 0 to %DP_HTTP_MESSAGE_MAX_TIMEOUT. Anything else — not a number,
+ * negative (which would wait for ever), infinite — is an error.
+ *
+ * Returns: %TRUE with *@out_usec set, or %FALSE with @error set
+ *   (%DP_ERROR_INVALID_MESSAGE)
+ */
+gboolean
+dp_http_message_parse_timeout (const char  *text,
+                               gdouble      fallback,
+                               gint64      *out_usec,
+                               GError     **error)
+{
+  gdouble seconds = fallback;
+
+  if (text != NULL)
+    {
+      char *end = NULL;
+
+      seconds = g_ascii_strtod (text, &end);
+      if (end == text || *end != '\0')
+        {
+          g_set_error (error, DP_ERROR, DP_ERROR_INVALID_MESSAGE,
+                       "timeout=%s is not a number of seconds", text);
+          return FALSE;
+        }
+    }
+  if (!isfinite (seconds) || seconds < 0 || seconds > DP_HTTP_MESSAGE_MAX_TIMEOUT)
+    {
+      g_set_error (error, DP_ERROR, DP_ERROR_INVALID_MESSAGE,
+                   "timeout=%s: a reply timeout is from 0 to %g seconds",
+                   text != NULL ? text : "(default)", DP_HTTP_MESSAGE_MAX_TIMEOUT);
+      return FALSE;
+    }
+  *out_usec = (gint64) (seconds * G_USEC_PER_SEC);
+  return TRUE;
+}
