@@ -54,6 +54,7 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 
+#include "bank-rpc.h"
 #include "counter-rpc.h"
 
 #define TEST_MODULE "rpc-test-places"
@@ -1177,6 +1178,48 @@ test_example_run (void)
   assert_named_output (run->out);
 }
 
+/* The example's bank (plugins/examples/named/bank.c) given amounts that
+ * would take a balance past a gint64: an error, not a wrapped balance —
+ * undefined behaviour, on which UBSan stopped the server in the RPC
+ * fuzz harness. The balance stays as it was, and the bank answers on. */
+static void
+test_example_bank_overflow (void)
+{
+  g_autofree char *module = g_build_filename (env_path ("DP_EXAMPLE_GENERATED_DIR"), "bank.so", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DpPlace) place = dp_dynamic_place (module, "make_bank", &error);
+  DpChannel *bank = DP_CHANNEL (place);
+  g_autoptr(GVariant) created = NULL, full = NULL, over = NULL, under = NULL, emptied = NULL;
+  g_autofree char *text = NULL;
+
+  g_assert_no_error (error);
+  created = bank_new_account (bank, "rich", &error);
+  g_assert_no_error (error);
+  full = bank_add (bank, "rich", G_MAXINT64, &error);
+  g_assert_no_error (error);
+  text = g_variant_print (full, FALSE);
+  g_assert_cmpstr (text, ==, "('ok', 9223372036854775807)");
+  g_clear_pointer (&text, g_free);
+
+  over = bank_add (bank, "rich", 1, &error);
+  g_assert_null (over);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  note ("%s", error->message);
+  g_clear_error (&error);
+  under = bank_removeM (bank, "rich", -1, &error);
+  g_assert_null (under);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  emptied = bank_removeM (bank, "rich", G_MAXINT64, &error);
+  g_assert_no_error (error);
+  text = g_variant_print (emptied, FALSE);
+  g_assert_cmpstr (text, ==, "('ok', 0)");
+
+  dp_channel_close (bank);
+  g_assert_cmpint (dp_place_wait (place), ==, 0);
+}
+
 static void
 test_example_program (void)
 {
@@ -1345,6 +1388,7 @@ main (int    argc,
   g_test_add_func ("/rpc/codegen/invalid", test_codegen_invalid);
   g_test_add_func ("/rpc/example/run", test_example_run);
   g_test_add_func ("/rpc/example/program", test_example_program);
+  g_test_add_func ("/rpc/example/bank-overflow", test_example_bank_overflow);
   g_test_add_func ("/rpc/service/shared-server", test_service_shared_server);
   g_test_add_func ("/rpc/service/bad-keyfile", test_service_bad_keyfile);
 
