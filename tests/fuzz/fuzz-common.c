@@ -4,6 +4,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "fuzz-common.h"
 
@@ -51,6 +52,25 @@ gboolean
 fuzz_verbose (void)
 {
   return verbose;
+}
+
+GVariant *
+fuzz_message_new (const char   *type,
+                  gsize         type_length,
+                  const guint8 *value,
+                  gsize         value_size)
+{
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GVariant) message = NULL;
+
+  if (type_length >= 256 || strlen (type) != type_length || !g_variant_type_string_is_valid (type) ||
+      !g_variant_type_is_definite (G_VARIANT_TYPE (type)))
+    return NULL;
+  bytes = g_bytes_new (value, value_size);
+  message = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE (type), bytes, FALSE));
+  if (!g_variant_is_normal_form (message))
+    return NULL;
+  return g_steal_pointer (&message);
 }
 
 void

@@ -26,6 +26,14 @@ void  fuzz_init              (void);
 /* Whether FUZZ_VERBOSE is set: the harnesses then say what they got. */
 gboolean fuzz_verbose        (void);
 
+/* The message @type and @value make when GLib itself calls it one a peer
+ * may send: a definite type of fewer than 256 bytes, and a value in normal
+ * form (what a connection delivers; handles aside). %NULL otherwise. */
+GVariant *fuzz_message_new   (const char   *type,
+                              gsize         type_length,
+                              const guint8 *value,
+                              gsize         value_size);
+
 /* Dies loudly, for a check the harness makes on the library's behalf: a
  * leaked handle, a connection never finalized, a message not in normal
  * form. libFuzzer saves the input. */

@@ -36,15 +36,9 @@ expect_delivery (const char   *type,
                  gsize         value_size,
                  guint         n_entries)
 {
-  g_autoptr(GBytes) bytes = NULL;
-  g_autoptr(GVariant) message = NULL;
+  g_autoptr(GVariant) message = fuzz_message_new (type, type_length, value, value_size);
 
-  if (type_length >= 256 || !g_variant_type_string_is_valid (type) ||
-      !g_variant_type_is_definite (G_VARIANT_TYPE (type)))
-    return 0;
-  bytes = g_bytes_new (value, value_size);
-  message = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE (type), bytes, FALSE));
-  if (!g_variant_is_normal_form (message))
+  if (message == NULL)
     return 0;
   if (n_entries == 0)
     return !dp_message_has_handles (message);

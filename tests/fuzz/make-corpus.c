@@ -3,14 +3,18 @@
  *   meson compile -C build fuzz-make-corpus
  *   build/tests/fuzz/fuzz-make-corpus tests/fuzz/corpus data/examples
  *
- * Writes seed-* files into CORPUS/frame, message, handshake and keyfile:
- * frames as a real DpSocketConnection writes them, messages cut out of
- * those frames, both directions of a real handshake, and the example
- * keyfiles. Other files there (inputs that once crashed) are left alone.
+ * Writes seed-* files into CORPUS/frame, message, handshake, rpc, json
+ * and keyfile: frames as a real DpSocketConnection writes them, messages
+ * cut out of those frames, both directions of a real handshake, the named
+ * example's RPC calls as the RPC client puts them, the HTTP tests' POST
+ * bodies, and the example keyfiles. Other files there (inputs that once
+ * crashed) are left alone.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include <errno.h>
+#include <stdarg.h>
+#include <string.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -445,6 +449,119 @@ copy_keyfiles (const char *examples)
     }
 }
 
+/* Appends @request in fuzz-rpc's form: type | NUL | size (2 bytes, LE) |
+ * value. */
+static void
+rpc_append (GByteArray *input,
+            GVariant   *request)
+{
+  g_autoptr(GVariant) owned = g_variant_ref_sink (request);
+  const char *type = g_variant_get_type_string (owned);
+  gsize size = g_variant_get_size (owned);
+  guint8 size_le[2] = { size & 0xff, size >> 8 };
+
+  g_assert (size <= G_MAXUINT16);
+  g_byte_array_append (input, (const guint8 *) type, strlen (type) + 1);
+  g_byte_array_append (input, size_le, 2);
+  g_byte_array_append (input, g_variant_get_data (owned), size);
+}
+
+/* A call as dp_rpc_call() puts it (plugins/rpc/dp-rpc-client.c): method,
+ * serial (0 for a cast), arguments. */
+static GVariant *
+rpc_request (const char *method,
+             guint32     serial,
+             GVariant   *args)
+{
+  return g_variant_new ("(su@r)", method, serial, args != NULL ? args : g_variant_new ("()"));
+}
+
+static void
+write_rpc_seed (const char *name,
+                guint8      options,
+                GVariant   *first,
+                ...)
+{
+  g_autoptr(GByteArray) input = g_byte_array_new ();
+  va_list args;
+
+  va_start (args, first);
+  for (GVariant *request = first; request != NULL; request = va_arg (args, GVariant *))
+    rpc_append (input, request);
+  va_end (args);
+  write_seed ("rpc", name, options, input->data, input->len);
+}
+
+/* The named example's calls (plugins/examples/named/named-calls.c), to
+ * the bank (option 0) and the tuple server (option 1); bit 1 sends them
+ * as a named place's client does. */
+static void
+make_rpc_seeds (void)
+{
+  write_rpc_seed ("bank", 0,
+                  rpc_request ("new-account", 1, g_variant_new ("(s)", "user0")),
+                  rpc_request ("add", 2, g_variant_new ("(sx)", "user0", (gint64) 10)),
+                  rpc_request ("removeM", 3, g_variant_new ("(sx)", "user0", (gint64) 5)),
+                  rpc_request ("removeM", 4, g_variant_new ("(sx)", "user0", (gint64) 50)),
+                  rpc_request ("new-account", 5, g_variant_new ("(s)", "user0")),
+                  NULL);
+  write_rpc_seed ("bank-errors", 0,
+                  rpc_request ("withdraw", 1, g_variant_new ("(s)", "user0")),
+                  rpc_request ("add", 2, g_variant_new ("(si)", "user0", 10)),
+                  g_variant_new ("(sus)", "add", (guint32) 3, "not a tuple"),
+                  g_variant_new_string ("not a request"),
+                  rpc_request ("new-account", 0, g_variant_new ("(s)", "cast")),
+                  NULL);
+  write_rpc_seed ("bank-named", 2,
+                  rpc_request ("new-account", 1, g_variant_new ("(s)", "user0")),
+                  rpc_request ("add", 2, g_variant_new ("(sx)", "user0", (gint64) 10)),
+                  NULL);
+  write_rpc_seed ("tuple-server", 1,
+                  rpc_request ("set", 1, g_variant_new ("(sv)", "k", g_variant_new_string ("v"))),
+                  rpc_request ("get", 2, g_variant_new ("(s)", "k")),
+                  rpc_request ("get", 3, g_variant_new ("(s)", "nothing")),
+                  rpc_request ("hello", 0, NULL),
+                  NULL);
+  write_rpc_seed ("tuple-server-named", 3,
+                  rpc_request ("set", 1, g_variant_new ("(sv)", "k", g_variant_new ("(ix)", 1, (gint64) 2))),
+                  rpc_request ("get", 2, g_variant_new ("(s)", "k")),
+                  NULL);
+}
+
+/* fuzz-json's form: type | NUL | timeout | NUL | body, as the tests of
+ * POST /api/places/NAME/messages (tests/http/test-http.c) send them. */
+static void
+write_json_seed (const char *name,
+                 const char *type,
+                 const char *timeout,
+                 const char *body)
+{
+  g_autoptr(GByteArray) input = g_byte_array_new ();
+
+  g_byte_array_append (input, (const guint8 *) type, strlen (type) + 1);
+  g_byte_array_append (input, (const guint8 *) timeout, strlen (timeout) + 1);
+  g_byte_array_append (input, (const guint8 *) body, strlen (body));
+  write_seed ("json", name, 0xff, input->data, input->len);
+}
+
+static void
+make_json_seeds (void)
+{
+  write_json_seed ("object", "", "", "{\"greeting\": \"hello\", \"n\": 3}");
+  write_json_seed ("typed-tuple", "(si)", "", "[\"x\", 7]");
+  write_json_seed ("number", "", "2.5", "1");
+  write_json_seed ("boolean", "b", "0", "true");
+  write_json_seed ("strings", "as", "", "[\"a\", \"b\\u00e9\"]");
+  write_json_seed ("vardict", "a{sv}", "30", "{\"a\": 1, \"b\": [true, null], \"c\": {\"d\": -1.5e3}}");
+  write_json_seed ("nested", "", "", "[[1, [2, [3]]], {\"x\": {\"y\": \"z\"}}]");
+  write_json_seed ("bytes", "ay", "", "[0, 255, 7]");
+  write_json_seed ("maybe", "mi", "", "null");
+  write_json_seed ("bad-json", "", "", "{\"a\": ");
+  write_json_seed ("bad-type", "(q", "", "1");
+  write_json_seed ("handle", "(sh)", "", "[\"x\", 0]");
+  write_json_seed ("bad-timeout", "", "-1", "1");
+}
+
 int
 main (int    argc,
       char **argv)
@@ -458,6 +575,8 @@ main (int    argc,
 
   make_frame_seeds ();
   make_handshake_seeds ();
+  make_rpc_seeds ();
+  make_json_seeds ();
   copy_keyfiles (argv[2]);
   return 0;
 }

@@ -69,6 +69,6 @@ main (int    argc,
         run_file (argv[i], &n_run);
     }
 
-  g_print ("%u inputs ran\n", n_run);
+  g_printerr ("%u inputs ran\n", n_run);
   return n_run > 0 ? 0 : 1;
 }
