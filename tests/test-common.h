@@ -12,22 +12,9 @@
 
 #include <dplaces/dplaces.h>
 
+#include "test-timeouts.h"
+
 #define TEST_MODULE "test-places"
-
-/* How many times longer than usual the tests' time limits are: those only
- * catch a hang, and everything runs several times slower in a sanitizer
- * build, whose test setup sets DP_TEST_TIMEOUT_MULTIPLIER as it
- * multiplies meson's timeouts (tests/meson.build). */
-static inline gint64
-test_timeout_multiplier (void)
-{
-  const char *env = g_getenv ("DP_TEST_TIMEOUT_MULTIPLIER");
-  guint64 multiplier;
-
-  if (env != NULL && g_ascii_string_to_unsigned (env, 10, 1, 100, &multiplier, NULL))
-    return (gint64) multiplier;
-  return 1;
-}
 
 /* Long enough never to trip on a loaded machine or under valgrind, short
  * enough that a hang fails the test before meson's timeout. */

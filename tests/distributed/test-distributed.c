@@ -67,6 +67,7 @@
 #include "test-common.h"
 #include "test-nodes.h"
 #include "test-wire.h"
+#include "../test-timeouts.h"
 
 #define DIST_MODULE "dist-places"
 #define TEST_COOKIE "dplaces-distributed-tests-0123456789abcdef"
@@ -678,7 +679,7 @@ test_node_sigkill (void)
   g_assert_nonnull (blocked.error);
   g_assert_false (g_error_matches (blocked.error, DP_ERROR, DP_ERROR_TIMED_OUT));
   g_assert_error (blocked.error, DP_ERROR, DP_ERROR_PEER_DIED);
-  g_assert_cmpfloat (get_seconds, <, 2.0);
+  g_assert_cmpfloat (get_seconds, <, 2.0 * test_timeout_multiplier ());
 
   /* "died" fires, once, in our context. */
   g_assert_true (test_iterate_until (context, &died.fired, 5000));
@@ -686,7 +687,7 @@ test_node_sigkill (void)
   note ("\"died\" fired %.3f ms after SIGKILL: %s", 1000 * died_seconds, died.reason);
   g_assert_true (died.in_context);
   g_assert_cmpuint (died.times, ==, 1);
-  g_assert_cmpfloat (died_seconds, <, 2.0);
+  g_assert_cmpfloat (died_seconds, <, 2.0 * test_timeout_multiplier ());
   g_assert_false (dp_remote_node_is_alive (node));
 
   /* Everything else about the node fails at once too. */

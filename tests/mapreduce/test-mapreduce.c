@@ -52,7 +52,7 @@
 
 #include <dplaces/dplaces-mapreduce.h>
 
-#include "../test-common.h"
+#include "../test-timeouts.h"
 
 #define PROCS "mr-test-procs"
 #define TEST_COOKIE "dplaces-mapreduce-tests-0123456789abcdef"

@@ -54,6 +54,7 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 
+#include "../test-timeouts.h"
 #include "bank-rpc.h"
 #include "counter-rpc.h"
 
@@ -639,7 +640,7 @@ test_server_died (void)
   g_clear_error (&error);
   g_assert_false (counter_hello (DP_CHANNEL (server), &error));
   g_assert_error (error, DP_RPC_ERROR, DP_RPC_ERROR_SERVER_DIED);
-  g_assert_cmpfloat (seconds_since (start), <, 5.0);
+  g_assert_cmpfloat (seconds_since (start), <, 5.0 * test_timeout_multiplier ());
 
   dp_node_send_exit (node);
 }
@@ -691,7 +692,7 @@ test_node_killed (void)
         call.error != NULL ? call.error->message : "(no error)");
   g_assert_false (call.result);
   g_assert_error (call.error, DP_RPC_ERROR, DP_RPC_ERROR_SERVER_DIED);
-  g_assert_cmpfloat (seconds_since (start), <, 10.0);
+  g_assert_cmpfloat (seconds_since (start), <, 10.0 * test_timeout_multiplier ());
   g_clear_error (&call.error);
 
   counter_total (DP_CHANNEL (client), &error);
