@@ -43,7 +43,7 @@ unset MALLOC_CHECK_ MALLOC_PERTURB_
 # One program that hangs must not hide the others' results.
 limit=
 if command -v timeout >/dev/null 2>&1; then
-  limit="timeout --kill-after=10 ${VALGRIND_PROGRAM_TIMEOUT:-240}"
+  limit="timeout --kill-after=10 ${VALGRIND_PROGRAM_TIMEOUT:-400}"
 fi
 
 echo "1..$#"
@@ -76,7 +76,7 @@ for program in "$@"; do
       failed=1
       ;;
     124|137)
-      echo "not ok $n - $name: still running after ${VALGRIND_PROGRAM_TIMEOUT:-240} s under valgrind (see $log)"
+      echo "not ok $n - $name: still running after ${VALGRIND_PROGRAM_TIMEOUT:-400} s under valgrind (see $log)"
       tail -n 5 "$log_dir/$name.out" | sed 's/^/# /'
       failed=1
       ;;
