@@ -627,6 +627,36 @@ dp_spawned_process_wait_timeout (DpSpawnedProcess *self,
   return exited;
 }
 
+/**
+ * dp_spawned_process_wait_output_timeout:
+ * @self: a process
+ * @timeout_ms: how long to wait
+ *
+ * Waits, for at most @timeout_ms, until the process has closed its
+ * standard output and error and every line it wrote there has been
+ * forwarded — normally when it has ended.
+ *
+ * Returns: %TRUE if its output is all forwarded
+ */
+gboolean
+dp_spawned_process_wait_output_timeout (DpSpawnedProcess *self,
+                                        guint             timeout_ms)
+{
+  gint64 end_time = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+  gboolean drained;
+
+  g_return_val_if_fail (DP_IS_SPAWNED_PROCESS (self), TRUE);
+
+  g_mutex_lock (&self->lock);
+  while (self->open_streams > 0)
+    if (!g_cond_wait_until (&self->cond, &self->lock, end_time))
+      break;
+  drained = self->open_streams == 0;
+  g_mutex_unlock (&self->lock);
+
+  return drained;
+}
+
 gboolean
 dp_spawned_process_has_exited (DpSpawnedProcess *self)
 {

@@ -50,6 +50,9 @@ DP_AVAILABLE_IN_ALL
 gboolean          dp_spawned_process_wait_timeout (DpSpawnedProcess *self,
                                                    guint             timeout_ms);
 DP_AVAILABLE_IN_ALL
+gboolean          dp_spawned_process_wait_output_timeout (DpSpawnedProcess *self,
+                                                          guint             timeout_ms);
+DP_AVAILABLE_IN_ALL
 gboolean          dp_spawned_process_has_exited (DpSpawnedProcess   *self);
 DP_AVAILABLE_IN_ALL
 const char       *dp_spawned_process_get_exit_reason (DpSpawnedProcess *self);

@@ -25,6 +25,9 @@
 #include "dp-supervisor-private.h"
 #include "dp-system.h"
 
+/* How long the end of a run waits for a node's last output lines. */
+#define NODE_OUTPUT_DRAIN_MS 2000
+
 /**
  * DpSystem:
  *
@@ -1107,6 +1110,26 @@ dp_system_run (DpSystem  *self,
 
   for (guint i = 0; i < self->services->len; i++)
     dp_service_stop (g_ptr_array_index (self->services, i));
+
+  /* The nodes end with the system; what their places printed last is
+   * still on its way through their output pipes, so it is forwarded
+   * before the caller (typically `dplaces run`) exits. */
+  {
+    GHashTableIter iter;
+    gpointer value;
+
+    g_hash_table_iter_init (&iter, self->nodes);
+    while (g_hash_table_iter_next (&iter, NULL, &value))
+      dp_remote_node_send_exit (value);
+    g_hash_table_iter_init (&iter, self->nodes);
+    while (g_hash_table_iter_next (&iter, NULL, &value))
+      {
+        DpSpawnedProcess *process = dp_remote_node_get_process (value);
+
+        if (process != NULL)
+          dp_spawned_process_wait_output_timeout (process, NODE_OUTPUT_DRAIN_MS);
+      }
+  }
   return status;
 }
 
