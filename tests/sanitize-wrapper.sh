@@ -26,6 +26,9 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 reports=$(mktemp -d "${TMPDIR:-/tmp}/dplaces-sanitize.XXXXXX") || exit 1
 trap 'rm -rf "$reports"' EXIT
+# meson stops a test that times out with SIGTERM: clean up then too.
+trap 'exit 143' TERM
+trap 'exit 130' INT
 
 # abort_on_error: a process that hits an error dies of SIGABRT, which a
 # test watching it sees as a crash; detect_leaks is ASan's default on
