@@ -71,7 +71,7 @@ dp_channel_get_endpoint (DpChannel *self)
  *
  * Unlike Racket's, a put on a channel whose other end is in another
  * process waits while the receiver holds a full window of messages it has
- * not got yet (8 MiB; flow control, see `docs/ARCHITECTURE.md`), so that a
+ * not got yet (16 MiB; flow control, see `docs/ARCHITECTURE.md`), so that a
  * slow consumer's memory stays bounded; it fails as above if the channel
  * dies meanwhile, or with %DP_ERROR_KILLED if the calling place is killed.
  * Puts on channels within a process never wait.

@@ -102,7 +102,7 @@ typedef enum {
 
 typedef enum {
   DP_FRAME_FLAG_FDS = 1 << 0,    /* file descriptors came with the frame */
-  /* DATA: its sender has half its window or more in flight on the channel:
+  /* DATA: its sender has a quarter of its window or more in flight on the channel:
    * credit back as soon as this message is consumed, not in a batch. */
   DP_FRAME_FLAG_CREDIT = 1 << 1,
 } DpFrameFlags;

@@ -575,8 +575,8 @@ test_queued_message_with_channel (void)
 
 /* ── flow control ──────────────────────────────────────────────────── */
 
-/* 16 MiB in 256 KiB messages (t number, ay bytes): twice a window. */
-#define FLOW_MESSAGES 64
+/* 32 MiB in 256 KiB messages (t number, ay bytes): twice a window. */
+#define FLOW_MESSAGES 128
 #define FLOW_MESSAGE_SIZE (256 * 1024)
 
 typedef struct {

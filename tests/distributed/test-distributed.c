@@ -1342,7 +1342,7 @@ test_program_hello_world (void)
 
 /* A GiB in MiB messages to a place that gets one a millisecond; its node
  * may grow by SLOW_BOUND_KIB at most meanwhile, an eighth of what flows
- * through it (the window per channel is 8 MiB). */
+ * through it (the window per channel is 16 MiB). */
 #define SLOW_MESSAGE_SIZE (1024 * 1024)
 #define SLOW_MESSAGES 1024
 #define SLOW_PAUSE_USEC 1000
