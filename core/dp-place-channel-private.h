@@ -202,6 +202,8 @@ GQueue   *dp_place_channel_redirect      (DpPlaceChannel       *self,
                                           gpointer              forward_data,
                                           gboolean             *out_peer_closed);
 void      dp_place_channel_unredirect    (DpPlaceChannel       *self);
+void      dp_place_channel_unredirect_from (DpPlaceChannel     *self,
+                                            gpointer            forward_data);
 gboolean  dp_place_channel_is_linked_to  (DpPlaceChannel       *self,
                                           gpointer              link_data);
 

@@ -1012,6 +1012,23 @@ dp_place_channel_unredirect (DpPlaceChannel *self)
   g_mutex_unlock (&inbox->mutex);
 }
 
+/* Stops forwarding to @forward_data, if the inbox still does: a
+ * redirect that may have come after someone else undid it. */
+void
+dp_place_channel_unredirect_from (DpPlaceChannel *self,
+                                  gpointer        forward_data)
+{
+  DpInbox *inbox = self->inbox;
+
+  g_mutex_lock (&inbox->mutex);
+  if (inbox->forward != NULL && inbox->forward_data == forward_data)
+    {
+      inbox->forward = NULL;
+      inbox->forward_data = NULL;
+    }
+  g_mutex_unlock (&inbox->mutex);
+}
+
 gboolean
 dp_place_channel_is_linked_to (DpPlaceChannel *self,
                                gpointer        link_data)

@@ -340,6 +340,9 @@ static void     close_internal     (DpSocketConnection  *self,
 static void     wake_background    (DpSocketConnection  *self);
 static void     export_forward_peer_closed (const GError *reason,
                                             gpointer      data);
+static void     export_settle      (DpSocketConnection  *self,
+                                    ChannelLink         *link);
+static void     export_link_unref  (ChannelLink         *link);
 static const DpInboxForward export_forward;
 static guint32  allocate_id_locked (DpSocketConnection  *self);
 
@@ -1663,32 +1666,34 @@ dp_socket_connection_bind_channel (DpSocketConnection  *self,
   GQueue *queued;
   gboolean peer_closed = FALSE;
   gboolean ok = TRUE;
+  gboolean in_use;
   g_autoptr(GError) local_error = NULL;
 
   g_return_val_if_fail (DP_IS_SOCKET_CONNECTION (self), FALSE);
   g_return_val_if_fail (DP_IS_PLACE_CHANNEL (endpoint), FALSE);
 
+  /* Requests that bind channels are served one at a time on the thread
+   * that reads the connection: nobody binds the same id meanwhile. */
+  g_mutex_lock (&self->channels_lock);
+  in_use = id == 0 || g_hash_table_contains (self->channels, GUINT_TO_POINTER (id));
+  g_mutex_unlock (&self->channels_lock);
+  if (in_use)
+    {
+      g_set_error (error, DP_ERROR, DP_ERROR_PROTOCOL, "channel id %u is in use", id);
+      return FALSE;
+    }
+
+  /* Two references: the table's, and ours until the end — a close on
+   * another thread may release the link as soon as it is in the table. */
   link = g_new0 (ChannelLink, 1);
   g_atomic_ref_count_init (&link->ref_count);
+  g_atomic_ref_count_inc (&link->ref_count);
   link->connection = self;
   link->exported = TRUE;
   link->taken = TRUE;
   link->id = id;
   link->flow = flow_new (self, id);
   link->endpoint = g_object_ref (endpoint);
-
-  g_mutex_lock (&self->channels_lock);
-  if (id == 0 || g_hash_table_contains (self->channels, GUINT_TO_POINTER (id)))
-    {
-      g_mutex_unlock (&self->channels_lock);
-      g_object_unref (link->endpoint);
-      flow_unref (link->flow);
-      g_free (link);
-      g_set_error (error, DP_ERROR, DP_ERROR_PROTOCOL, "channel id %u is in use", id);
-      return FALSE;
-    }
-  g_hash_table_insert (self->channels, GUINT_TO_POINTER (id), link);
-  g_mutex_unlock (&self->channels_lock);
 
   ok = writer_lock (self, &local_error);
   queued = dp_place_channel_redirect (endpoint, &export_forward, link, &peer_closed);
@@ -1704,10 +1709,18 @@ dp_socket_connection_bind_channel (DpSocketConnection  *self,
   dp_place_channel_set_peer_reader (endpoint, bound_peer_read, G_OBJECT (self));
   g_queue_free_full (queued, (GDestroyNotify) g_variant_unref);
 
+  /* In the table once the inbox forwards through it: a close that came
+   * first did not see it, and export_settle() catches that. */
+  g_mutex_lock (&self->channels_lock);
+  g_hash_table_insert (self->channels, GUINT_TO_POINTER (id), link);
+  g_mutex_unlock (&self->channels_lock);
+
   if (!ok)
     connection_lost (self, local_error);
   else if (peer_closed)
     export_forward_peer_closed (NULL, link);
+  export_settle (self, link);
+  export_link_unref (link);
 
   return TRUE;
 }
@@ -1848,6 +1861,34 @@ take_export_link (DpSocketConnection *self,
   return ours;
 }
 
+/* @link's endpoint was redirected to it outside the lock. If the
+ * connection closed meanwhile, undo what its close could not see: a link
+ * that was not in the table yet, or a forward installed after the close
+ * let go of the link. */
+static void
+export_settle (DpSocketConnection *self,
+               ChannelLink        *link)
+{
+  g_autoptr(GError) reason = NULL;
+
+  if (!dp_socket_connection_is_closed (self))
+    return;
+
+  if (!take_export_link (self, link))
+    {
+      dp_place_channel_unredirect_from (link->endpoint, link);
+      return;
+    }
+
+  g_mutex_lock (&self->state_lock);
+  reason = self->close_reason != NULL ? g_error_copy (self->close_reason) : NULL;
+  g_mutex_unlock (&self->state_lock);
+  link->taken = FALSE;
+  dp_place_channel_unredirect_from (link->endpoint, link);
+  dp_place_channel_close_with_reason (link->endpoint, reason);
+  export_release (self, link, reason);
+}
+
 static void
 export_forward_peer_closed (const GError *reason,
                             gpointer      data)
@@ -1935,6 +1976,7 @@ dispatch_take (DpSocketConnection  *self,
     connection_lost (self, local_error);
   else if (peer_closed)
     export_forward_peer_closed (NULL, link);
+  export_settle (self, link);
   export_link_unref (link);
 
   return TRUE;

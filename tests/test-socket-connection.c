@@ -976,6 +976,91 @@ test_bound_channel_closes_with_connection (void)
     }
 }
 
+/* Channels bound to a connection (a request to a named place binds one)
+ * while another thread closes the connection: the binding put the link in
+ * the connection's table before redirecting the channel's inbox to it, so
+ * a close in between freed the link the binder was still setting up
+ * (heap-use-after-free under ASan, on nodes of a soak). Whichever comes
+ * first, every channel ends closed, a put on its other end fails cleanly
+ * or goes nowhere, and nothing crashes (meson test --setup sanitize, and
+ * valgrind-core, run this test too). */
+typedef struct {
+  DpSocketConnection *connection;
+  DpPlaceChannel *ends[BOUND_CHANNELS];
+  gint *go;
+} BindEnds;
+
+static gpointer
+bind_ends (gpointer data)
+{
+  BindEnds *bind = data;
+
+  while (!g_atomic_int_get (bind->go))
+    ;
+  for (guint i = 0; i < BOUND_CHANNELS; i++)
+    {
+      g_autoptr(DpPlaceChannel) bound = NULL;
+      g_autoptr(GError) error = NULL;
+
+      dp_place_channel_new_pair (&bound, &bind->ends[i]);
+      g_assert_true (dp_socket_connection_bind_channel (bind->connection, 2 + i, bound, &error));
+      g_assert_no_error (error);
+      /* May fail: the connection may be gone already. */
+      dp_channel_put (DP_CHANNEL (bind->ends[i]), g_variant_new_uint32 (i), NULL);
+    }
+  return NULL;
+}
+
+static void
+test_bind_races_close (void)
+{
+  guint rounds = (guint) MIN (test_message_count (300 * 100) / 100, 300);
+
+  for (guint round = 0; round < rounds; round++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GSocket) socket_a = NULL, socket_b = NULL;
+      g_autoptr(DpSocketConnection) a = NULL, b = NULL;
+      BindEnds bind = { NULL, { NULL }, NULL };
+      gint go = 0;
+      GThread *thread;
+      int fds[2];
+
+      g_assert_cmpint (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), ==, 0);
+      socket_a = g_socket_new_from_fd (fds[0], &error);
+      g_assert_no_error (error);
+      socket_b = g_socket_new_from_fd (fds[1], &error);
+      g_assert_no_error (error);
+      a = dp_socket_connection_new (socket_a, TRUE);
+      b = dp_socket_connection_new (socket_b, FALSE);
+      dp_socket_connection_start (a);
+      dp_socket_connection_start (b);
+
+      bind.connection = a;
+      bind.go = &go;
+      thread = g_thread_new ("bind-ends", bind_ends, &bind);
+      g_atomic_int_set (&go, 1);
+      dp_socket_connection_close (a, NULL);
+      g_thread_join (thread);
+
+      for (guint i = 0; i < BOUND_CHANNELS; i++)
+        {
+          g_autoptr(GError) get_error = NULL;
+          g_autoptr(GVariant) got = NULL;
+
+          /* The bound end closed with the connection: its other end
+           * hears so, at once, whenever it was bound. */
+          got = dp_channel_get_timeout (DP_CHANNEL (bind.ends[i]), TEST_WAIT_USEC, &get_error);
+          g_assert_null (got);
+          g_assert_nonnull (get_error);
+          g_assert_false (g_error_matches (get_error, DP_ERROR, DP_ERROR_TIMED_OUT));
+          dp_channel_put (DP_CHANNEL (bind.ends[i]), g_variant_new_uint32 (i), NULL);
+          g_object_unref (bind.ends[i]);
+        }
+      dp_socket_connection_close (b, NULL);
+    }
+}
+
 #define FRAME_CLOSE 11
 /* A CLOSE frame without a reason: the other side's end of @channel is
  * gone. */
@@ -1132,6 +1217,7 @@ main (int    argc,
   g_test_add_func ("/socket-connection/bound-channel-closes-with-connection",
                    test_bound_channel_closes_with_connection);
 
+  g_test_add_func ("/socket-connection/bind-races-close", test_bind_races_close);
   g_test_add_func ("/socket-connection/close-meets-peer-close", test_close_meets_peer_close);
   g_test_add_func ("/socket-connection/long-type", test_long_type);
 
