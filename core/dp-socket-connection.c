@@ -260,6 +260,7 @@ struct _DpSocketConnection
 
   gboolean closed;
   GError *close_reason;
+  GError *lost_reason;      /* a write failed: what became of the peer */
 
   /* Flow control's sending side: every Flow's in_flight, relayed, waiting
    * and dead; puts waiting for credit wait on flow_cond. */
@@ -390,6 +391,7 @@ dp_socket_connection_finalize (GObject *object)
   g_free (self->rbuf);
   g_free (self->big);
   g_clear_error (&self->close_reason);
+  g_clear_error (&self->lost_reason);
   g_hash_table_unref (self->channels);
   g_hash_table_unref (self->exports);
   if (self->wake_fd >= 0)
@@ -926,21 +928,49 @@ connection_lost (DpSocketConnection *self,
 
 /* A send failed: say why the way the channels say it, with the
  * connection's close reason (a place's fate, a node's death) when the
- * connection is gone. */
+ * connection is gone. A write that failed leaves the connection open
+ * until the reader reaches the end of the stream (connection_lost()):
+ * meanwhile the reason function says what became of the peer — a
+ * killed place is reaped moments after its socket breaks —, once: the
+ * puts that fail after it say the same. */
 static void
 report_send_error (DpSocketConnection  *self,
                    GError             **error,
                    GError              *local_error)
 {
-  g_mutex_lock (&self->state_lock);
-  if (self->closed && self->close_reason != NULL &&
-      !g_error_matches (local_error, DP_ERROR, DP_ERROR_INVALID_MESSAGE))
+  GError *better = NULL;
+
+  if (g_error_matches (local_error, DP_ERROR, DP_ERROR_INVALID_MESSAGE))
     {
-      g_clear_error (&local_error);
-      local_error = g_error_copy (self->close_reason);
+      g_propagate_error (error, local_error);
+      return;
     }
+
+  g_mutex_lock (&self->state_lock);
+  if (self->closed && self->close_reason != NULL)
+    better = g_error_copy (self->close_reason);
+  else if (self->lost_reason != NULL)
+    better = g_error_copy (self->lost_reason);
   g_mutex_unlock (&self->state_lock);
 
+  if (better == NULL && self->reason_func != NULL &&
+      g_error_matches (local_error, DP_ERROR, DP_ERROR_PEER_DIED))
+    {
+      better = self->reason_func (self, local_error, self->reason_data);
+      if (better != NULL)
+        {
+          g_mutex_lock (&self->state_lock);
+          if (self->lost_reason == NULL)
+            self->lost_reason = g_error_copy (better);
+          g_mutex_unlock (&self->state_lock);
+        }
+    }
+
+  if (better != NULL)
+    {
+      g_clear_error (&local_error);
+      local_error = better;
+    }
   g_propagate_error (error, local_error);
 }
 
