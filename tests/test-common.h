@@ -14,7 +14,11 @@
 
 #include "test-timeouts.h"
 
+/* The module of the test's place functions: a suite with a module of its
+ * own defines TEST_MODULE before it includes this file. */
+#ifndef TEST_MODULE
 #define TEST_MODULE "test-places"
+#endif
 
 /* Long enough never to trip on a loaded machine or under valgrind, short
  * enough that a hang fails the test before meson's timeout. */
@@ -160,6 +164,25 @@ test_wait (DpPlace *place)
   return wait.status;
 }
 
+/* The first get on @channel fails — neither a message nor a get that
+ * waited in vain for TEST_WAIT_USEC: returns why. */
+static inline GError *
+test_get_error (DpChannel *channel)
+{
+  GError *error = NULL;
+  g_autoptr(GVariant) message = dp_channel_get_timeout (channel, TEST_WAIT_USEC, &error);
+
+  if (message != NULL)
+    {
+      g_autofree char *text = g_variant_print (message, TRUE);
+
+      g_error ("expected the get to fail, got %s", text);
+    }
+  g_assert_nonnull (error);
+  g_assert_false (g_error_matches (error, DP_ERROR, DP_ERROR_TIMED_OUT));
+  return error;
+}
+
 /* Asserts that a get on @channel fails with @code rather than returns a
  * message or blocks (for longer than @usec). */
 #define test_assert_get_fails_within(channel, code, usec) \
@@ -214,17 +237,27 @@ test_assert_error_reply (GVariant *value,
  *
  *   if (!test_in_subprocess ())
  *     return;
- */
+ *
+ * The subprocess may take @timeout_usec: suites whose tests take longer
+ * than 2 × TEST_WAIT_USEC (test_in_subprocess()) say how long, under a
+ * meson timeout to match. With DP_TEST_NO_SUBPROCESS set, the body runs
+ * in this process (for a debugger). */
 static inline gboolean
-test_in_subprocess (void)
+test_in_subprocess_within (gint64 timeout_usec)
 {
-  if (g_test_subprocess ())
+  if (g_test_subprocess () || g_getenv ("DP_TEST_NO_SUBPROCESS") != NULL)
     return TRUE;
 
-  g_test_trap_subprocess (NULL, 2 * TEST_WAIT_USEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_subprocess (NULL, timeout_usec, G_TEST_SUBPROCESS_INHERIT_STDERR);
   if (!g_test_trap_has_passed ())
     g_test_fail_printf ("the test failed in its subprocess (its stderr is in the log)");
   return FALSE;
+}
+
+static inline gboolean
+test_in_subprocess (void)
+{
+  return test_in_subprocess_within (2 * TEST_WAIT_USEC);
 }
 
 /* A put waiting for its channel's receiver to consume (flow control), as

@@ -62,6 +62,17 @@ test_remove_tree (const char *path)
   g_rmdir (path);
 }
 
+/* A variable the suite's meson.build sets. */
+const char *
+test_getenv (const char *name)
+{
+  const char *value = g_getenv (name);
+
+  if (value == NULL)
+    g_error ("%s is not set: run the tests with meson test", name);
+  return value;
+}
+
 /* The build's dplaces binary: DPLACES_BIN, which the suites' meson.build
  * sets. */
 const char *
@@ -75,6 +86,29 @@ test_dplaces_bin (void)
   return path;
 }
 
+/* A node at @host as @options say, on a port the system picks. */
+static DpRemoteNode *
+spawn_node (const char    *host,
+            DpNodeOptions *options)
+{
+  g_autoptr(GError) error = NULL;
+  DpRemoteNode *node;
+  gint64 start = g_get_monotonic_time ();
+
+  options->listen_port = 0;
+  node = dp_spawn_remote_node (host, options, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (node);
+  g_assert_cmpuint (dp_remote_node_get_listen_port (node), >, 0);
+  g_assert_nonnull (dp_remote_node_get_process (node));
+  g_assert_true (dp_remote_node_is_alive (node));
+  test_note ("node %s:%u (pid %d) spawned in %.3f s%s", dp_remote_node_get_host (node),
+             dp_remote_node_get_listen_port (node),
+             dp_spawned_process_get_pid (dp_remote_node_get_process (node)),
+             test_seconds_since (start), options->solo ? "" : ", in the mesh");
+  return node;
+}
+
 /* A node at @host as @options say, but always on a port the system
  * picks and out of the mesh, so that each test's nodes see only what the
  * test does. */
@@ -82,23 +116,8 @@ DpRemoteNode *
 test_spawn_node_full (const char    *host,
                       DpNodeOptions *options)
 {
-  g_autoptr(GError) error = NULL;
-  DpRemoteNode *node;
-  gint64 start = g_get_monotonic_time ();
-
-  options->listen_port = 0;
   options->solo = TRUE;
-  node = dp_spawn_remote_node (host, options, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (node);
-  g_assert_cmpuint (dp_remote_node_get_listen_port (node), >, 0);
-  g_assert_nonnull (dp_remote_node_get_process (node));
-  g_assert_true (dp_remote_node_is_alive (node));
-  test_note ("node %s:%u (pid %d) spawned in %.3f s", dp_remote_node_get_host (node),
-             dp_remote_node_get_listen_port (node),
-             dp_spawned_process_get_pid (dp_remote_node_get_process (node)),
-             test_seconds_since (start));
-  return node;
+  return spawn_node (host, options);
 }
 
 DpRemoteNode *
@@ -110,14 +129,35 @@ test_spawn_node (void)
   return test_spawn_node_full ("localhost", &options);
 }
 
+/* A node on localhost as a system's are: in the mesh, which the root
+ * makes of the nodes it spawns (they connect to each other), where
+ * test_spawn_node()'s stay out of it. */
+DpRemoteNode *
+test_spawn_mesh_node (void)
+{
+  DpNodeOptions options;
+
+  dp_node_options_init (&options);
+  return spawn_node ("localhost", &options);
+}
+
+/* Waits until @node's process has exited, as it must once it was told
+ * to. */
+void
+test_wait_node_exit (DpRemoteNode *node)
+{
+  DpSpawnedProcess *process = dp_remote_node_get_process (node);
+
+  g_assert_nonnull (process);
+  g_assert_true (dp_spawned_process_wait_timeout (process, TEST_WAIT_USEC / 1000));
+}
+
 /* Tells @node to exit and waits until its process has. */
 void
 test_stop_node (DpRemoteNode *node)
 {
-  DpSpawnedProcess *process = dp_remote_node_get_process (node);
-
   dp_remote_node_send_exit (node);
-  g_assert_true (dp_spawned_process_wait_timeout (process, TEST_WAIT_USEC / 1000));
+  test_wait_node_exit (node);
 }
 
 /* Launches @function of @module on @node (a dynamic place), named
@@ -137,6 +177,21 @@ test_launch (DpRemoteNode *node,
   g_assert_no_error (error);
   g_assert_nonnull (place);
   return place;
+}
+
+/* A new connection to the place named @name on @node, by its address. */
+DpRemoteConnection *
+test_connect_named (DpRemoteNode *node,
+                    const char   *name)
+{
+  g_autoptr(GError) error = NULL;
+  DpRemoteConnection *connection;
+
+  connection = dp_connect_to_named_place_at (dp_remote_node_get_host (node),
+                                             dp_remote_node_get_listen_port (node), name, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (connection);
+  return connection;
 }
 
 typedef struct {

@@ -20,11 +20,14 @@ gboolean      test_iterate_until      (GMainContext        *context,
 
 void          test_remove_tree        (const char          *path);
 
+const char   *test_getenv             (const char          *name);
 const char   *test_dplaces_bin        (void);
 
 DpRemoteNode *test_spawn_node         (void);
 DpRemoteNode *test_spawn_node_full    (const char          *host,
                                        DpNodeOptions       *options);
+DpRemoteNode *test_spawn_mesh_node    (void);
+void          test_wait_node_exit     (DpRemoteNode        *node);
 void          test_stop_node          (DpRemoteNode        *node);
 
 DpRemoteConnection *test_launch       (DpRemoteNode        *node,
@@ -32,6 +35,9 @@ DpRemoteConnection *test_launch       (DpRemoteNode        *node,
                                        const char          *function,
                                        const char          *named,
                                        const char          *backend);
+
+DpRemoteConnection *test_connect_named (DpRemoteNode       *node,
+                                        const char         *name);
 
 gint          test_wait_remote        (DpRemoteConnection  *place);
 

@@ -1,0 +1,33 @@
+/* test-sandbox.h: a test program's own folder and cookie, and the files
+ * it gives the programs it runs
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "test-run.h"
+
+G_BEGIN_DECLS
+
+const char *test_sandbox_init        (const char *name,
+                                      const char *cookie);
+const char *test_sandbox_cookie_file (void);
+const char *test_sandbox_config_home (void);
+void        test_sandbox_finish      (void);
+
+char       *test_write_cookie_file   (const char *path);
+char       *test_keyfile_with_cookie (const char *text);
+char       *test_write_keyfile       (const char *name,
+                                      const char *text);
+TestRun    *test_run_keyfile         (const char *name,
+                                      const char *text);
+
+char       *test_example_path        (const char *name);
+char       *test_read_file           (const char *path);
+
+char       *test_make_fifo           (const char *name);
+GPid        test_read_pid            (const char *fifo);
+
+G_END_DECLS
