@@ -52,211 +52,25 @@
 #include <string.h>
 
 #include <gio/gio.h>
-#include <glib/gstdio.h>
-
-#include "../test-timeouts.h"
-#include "bank-rpc.h"
-#include "counter-rpc.h"
 
 #define TEST_MODULE "rpc-test-places"
 #define TEST_COOKIE "dplaces-rpc-tests-0123456789abcdef"
 
-/* Long enough never to trip on a loaded machine, short enough that a hang
- * fails the test before meson's timeout. */
-#define WAIT_USEC (30 * G_USEC_PER_SEC)
-#define SUBPROCESS_USEC (100 * G_USEC_PER_SEC)
+#include "bank-rpc.h"
+#include "counter-rpc.h"
+#include "test-common.h"
+#include "test-log.h"
+#include "test-nodes.h"
+#include "test-run.h"
+#include "test-sandbox.h"
+
+/* How long a test's subprocess may take: the many clients' take long. */
+#define SUBPROCESS_USEC (test_timeout_multiplier () * 100 * G_USEC_PER_SEC)
 
 #define MANY_CLIENTS 8
 #define MANY_CALLS 10000
 
-static char *tmp_dir;
-
-#define note(...) \
-  G_STMT_START { \
-    if (g_test_subprocess ()) \
-      { \
-        g_autofree char *note_text_ = g_strdup_printf (__VA_ARGS__); \
-        g_printerr ("# %s\n", note_text_); \
-      } \
-    else \
-      g_test_message (__VA_ARGS__); \
-  } G_STMT_END
-
-static gboolean
-in_subprocess (void)
-{
-  if (g_test_subprocess ())
-    return TRUE;
-
-  g_test_trap_subprocess (NULL, SUBPROCESS_USEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
-  if (!g_test_trap_has_passed ())
-    g_test_fail_printf ("the test failed in its subprocess (its stderr is in the log)");
-  return FALSE;
-}
-
-static gdouble
-seconds_since (gint64 start)
-{
-  return (g_get_monotonic_time () - start) / (gdouble) G_USEC_PER_SEC;
-}
-
-/* ── the log lines that reach this process ─────────────────────────── */
-
-static GMutex log_lock;
-static GCond log_cond;
-static GPtrArray *log_lines;   /* "LEVEL MESSAGE" of the dplaces domain */
-
-static GLogWriterOutput
-log_writer (GLogLevelFlags   level,
-            const GLogField *fields,
-            gsize            n_fields,
-            gpointer         user_data)
-{
-  const char *domain = NULL, *message = NULL;
-
-  for (gsize i = 0; i < n_fields; i++)
-    {
-      if (g_str_equal (fields[i].key, "GLIB_DOMAIN"))
-        domain = fields[i].value;
-      else if (g_str_equal (fields[i].key, "MESSAGE"))
-        message = fields[i].value;
-    }
-
-  /* What servers log to their parent: kept for the tests, not fatal. */
-  if (g_strcmp0 (domain, "dplaces") == 0 && message != NULL)
-    {
-      g_mutex_lock (&log_lock);
-      g_ptr_array_add (log_lines, g_strdup_printf ("%s %s",
-                                                   (level & G_LOG_LEVEL_WARNING) ? "warning"
-                                                   : (level & G_LOG_LEVEL_INFO) ? "info"
-                                                   : (level & G_LOG_LEVEL_CRITICAL) ? "error"
-                                                   : "other",
-                                                   message));
-      g_cond_broadcast (&log_cond);
-      g_mutex_unlock (&log_lock);
-      return G_LOG_WRITER_HANDLED;
-    }
-  return g_log_writer_default (level, fields, n_fields, user_data);
-}
-
-/* Waits until a log line of @level ("warning", "info"…, or NULL for any)
- * containing @needle arrives (or has). */
-static gboolean
-wait_for_log_level (const char *level,
-                    const char *needle)
-{
-  gint64 end_time = g_get_monotonic_time () + WAIT_USEC;
-  gboolean found = FALSE;
-
-  g_mutex_lock (&log_lock);
-  for (;;)
-    {
-      for (guint i = 0; i < log_lines->len && !found; i++)
-        {
-          const char *line = g_ptr_array_index (log_lines, i);
-
-          found = strstr (line, needle) != NULL &&
-                  (level == NULL || (g_str_has_prefix (line, level) && line[strlen (level)] == ' '));
-        }
-      if (found || !g_cond_wait_until (&log_cond, &log_lock, end_time))
-        break;
-    }
-  g_mutex_unlock (&log_lock);
-  if (!found)
-    note ("no %s log line with “%s” came", level != NULL ? level : "", needle);
-  return found;
-}
-
-static gboolean
-wait_for_log (const char *needle)
-{
-  return wait_for_log_level (NULL, needle);
-}
-
-/* ── places and nodes ──────────────────────────────────────────────── */
-
-static DpPlace *
-local_place (const char *function)
-{
-  g_autoptr(GError) error = NULL;
-  DpPlace *place = dp_dynamic_place (TEST_MODULE, function, &error);
-
-  g_assert_no_error (error);
-  g_assert_nonnull (place);
-  return place;
-}
-
-static DpRemoteNode *
-spawn_node (void)
-{
-  g_autoptr(GError) error = NULL;
-  DpNodeOptions options;
-  DpRemoteNode *node;
-
-  dp_node_options_init (&options);
-  options.listen_port = 0;
-  node = dp_spawn_remote_node ("localhost", &options, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (node);
-  g_assert_cmpuint (dp_remote_node_get_listen_port (node), >, 0);
-  return node;
-}
-
-static DpRemoteConnection *
-launch (DpRemoteNode *node,
-        const char   *function,
-        const char   *named)
-{
-  g_autoptr(GError) error = NULL;
-  DpRemoteConnection *place;
-
-  place = dp_remote_node_launch_place (node, DP_PLACE_EXEC_DYNAMIC_PLACE, TEST_MODULE, function,
-                                       named, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (place);
-  return place;
-}
-
-static DpRemoteConnection *
-launch_with_backend (DpRemoteNode *node,
-                     const char   *function,
-                     const char   *named,
-                     const char   *backend)
-{
-  g_autoptr(GError) error = NULL;
-  DpRemoteConnection *place;
-
-  place = dp_remote_node_launch_place (node, DP_PLACE_EXEC_DYNAMIC_PLACE, TEST_MODULE, function,
-                                       named, backend, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (place);
-  return place;
-}
-
-static DpRemoteConnection *
-connect_named (DpRemoteNode *node,
-               const char   *name)
-{
-  g_autoptr(GError) error = NULL;
-  DpRemoteConnection *connection = dp_connect_to_named_place_at (dp_remote_node_get_host (node),
-                                                                 dp_remote_node_get_listen_port (node),
-                                                                 name, &error);
-
-  g_assert_no_error (error);
-  g_assert_nonnull (connection);
-  return connection;
-}
-
-static GVariant *
-get (gpointer channel)
-{
-  g_autoptr(GError) error = NULL;
-  GVariant *message = dp_channel_get_timeout (DP_CHANNEL (channel), WAIT_USEC, &error);
-
-  g_assert_no_error (error);
-  g_assert_nonnull (message);
-  return message;
-}
+static const char *tmp_dir;
 
 /* A call that must succeed: incr of client @id answers @expected. */
 static void
@@ -276,7 +90,7 @@ assert_incr (DpChannel *server,
 static void
 test_local_stubs (void)
 {
-  g_autoptr(DpPlace) place = local_place ("make_counter");
+  g_autoptr(DpPlace) place = test_place ("make_counter");
   DpChannel *server = DP_CHANNEL (place);
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) v = NULL;
@@ -344,7 +158,7 @@ test_local_stubs (void)
   g_assert_true (counter_ping_channel (server, DP_CHANNEL (theirs), &error));
   g_assert_no_error (error);
   g_object_unref (theirs);
-  message = get (mine);
+  message = test_get (DP_CHANNEL (mine));
   g_assert_cmpstr (g_variant_get_string (message, NULL), ==, "pong");
   g_object_unref (mine);
   g_clear_pointer (&message, g_variant_unref);
@@ -352,7 +166,7 @@ test_local_stubs (void)
   got_channel = counter_new_channel (server, &error);
   g_assert_no_error (error);
   g_assert_nonnull (got_channel);
-  message = get (got_channel);
+  message = test_get (got_channel);
   g_assert_cmpstr (g_variant_get_string (message, NULL), ==, "hello");
 
   dp_channel_close (server);
@@ -364,7 +178,7 @@ test_local_stubs (void)
 static void
 test_local_runtime (void)
 {
-  g_autoptr(DpPlace) place = local_place ("runtime_server");
+  g_autoptr(DpPlace) place = test_place ("runtime_server");
   DpChannel *server = DP_CHANNEL (place);
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) result = NULL;
@@ -395,7 +209,7 @@ test_local_runtime (void)
   /* quit: answered, then the loop ends and the place says so. */
   result = dp_rpc_call (server, "quit", NULL, G_VARIANT_TYPE_UNIT, &error);
   g_assert_no_error (error);
-  ended = get (server);
+  ended = test_get (server);
   g_assert_cmpstr (g_variant_get_string (ended, NULL), ==, "server ended");
   g_assert_cmpint (dp_place_wait (place), ==, 0);
 }
@@ -422,7 +236,7 @@ incr_thread (gpointer data)
 static void
 test_local_two_threads (void)
 {
-  g_autoptr(DpPlace) place = local_place ("make_counter");
+  g_autoptr(DpPlace) place = test_place ("make_counter");
   g_autoptr(GError) error = NULL;
   GThread *threads[2];
 
@@ -443,7 +257,7 @@ test_local_two_threads (void)
 static void
 test_unknown_method (void)
 {
-  g_autoptr(DpPlace) place = local_place ("make_counter");
+  g_autoptr(DpPlace) place = test_place ("make_counter");
   DpChannel *server = DP_CHANNEL (place);
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) result = NULL;
@@ -458,7 +272,7 @@ test_unknown_method (void)
   /* A cast of it: nobody waits; the server logs it and serves on. */
   g_assert_true (dp_rpc_cast (server, "no-such-cast", NULL, &error));
   g_assert_no_error (error);
-  g_assert_true (wait_for_log ("no-such-cast"));
+  g_assert_true (test_log_seen (0, "no-such-cast"));
   assert_incr (server, 1, 1);
 
   dp_channel_close (server);
@@ -468,7 +282,7 @@ test_unknown_method (void)
 static void
 test_invalid_args (void)
 {
-  g_autoptr(DpPlace) place = local_place ("make_counter");
+  g_autoptr(DpPlace) place = test_place ("make_counter");
   DpChannel *server = DP_CHANNEL (place);
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) result = NULL;
@@ -493,7 +307,7 @@ test_invalid_args (void)
 
   /* Arguments that are not a tuple, in the wire format by hand. */
   g_assert_true (dp_channel_put (server, g_variant_new_parsed ("('incr', uint32 77, 5)"), &error));
-  reply = get (server);
+  reply = test_get (server);
   g_assert_cmpstr (g_variant_get_type_string (reply), ==, DP_RPC_REPLY_TYPE);
   g_variant_get (reply, "(ubv)", &serial, &ok, NULL);
   g_assert_cmpuint (serial, ==, 77);
@@ -502,9 +316,9 @@ test_invalid_args (void)
   /* A cast with the wrong arguments is logged; and a message that is no
    * request at all. The server serves on. */
   g_assert_true (dp_rpc_cast (server, "log", g_variant_new ("(i)", 3), &error));
-  g_assert_true (wait_for_log ("cast log: Method “log” of RPC server “counter” takes arguments of type (ss), got (i)"));
+  g_assert_true (test_log_seen (0, "cast log: Method “log” of RPC server “counter” takes arguments of type (ss), got (i)"));
   g_assert_true (dp_channel_put (server, g_variant_new_string ("hello?"), &error));
-  g_assert_true (wait_for_log ("not an RPC request"));
+  g_assert_true (test_log_seen (0, "not an RPC request"));
   g_assert_no_error (error);
   assert_incr (server, 1, 1);
 
@@ -515,8 +329,8 @@ test_invalid_args (void)
 static void
 test_invalid_reply (void)
 {
-  g_autoptr(DpPlace) place = local_place ("runtime_server");
-  g_autoptr(DpPlace) counter = local_place ("make_counter");
+  g_autoptr(DpPlace) place = test_place ("runtime_server");
+  g_autoptr(DpPlace) counter = test_place ("make_counter");
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) result = NULL;
 
@@ -525,7 +339,7 @@ test_invalid_reply (void)
   g_assert_null (result);
   g_assert_error (error, DP_RPC_ERROR, DP_RPC_ERROR_INVALID_REPLY);
   g_clear_error (&error);
-  g_assert_true (wait_for_log ("returned a value of type x; its interface says s"));
+  g_assert_true (test_log_seen (0, "returned a value of type x; its interface says s"));
 
   /* The caller expects another type than the server answers. */
   result = dp_rpc_call (DP_CHANNEL (counter), "total", NULL, G_VARIANT_TYPE_STRING, &error);
@@ -547,12 +361,12 @@ test_handler_error (void)
   g_autoptr(GError) error = NULL;
   g_autofree char *s = NULL;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
   /* On another node: the second domain exists only in the server. */
-  node = spawn_node ();
-  server = launch (node, "make_counter", NULL);
+  node = test_spawn_mesh_node ();
+  server = test_launch (node, TEST_MODULE, "make_counter", NULL, NULL);
 
   s = counter_fail (DP_CHANNEL (server), TRUE, &error);
   g_assert_null (s);
@@ -574,7 +388,7 @@ test_handler_error (void)
 static void
 test_timeout (void)
 {
-  g_autoptr(DpPlace) place = local_place ("make_counter");
+  g_autoptr(DpPlace) place = test_place ("make_counter");
   DpChannel *server = DP_CHANNEL (place);
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) total = NULL;
@@ -586,10 +400,10 @@ test_timeout (void)
 
   start = g_get_monotonic_time ();
   g_assert_false (counter_sleep (server, 1500, &error));
-  took = seconds_since (start);
+  took = test_seconds_since (start);
   g_assert_error (error, DP_RPC_ERROR, DP_RPC_ERROR_TIMED_OUT);
   g_clear_error (&error);
-  note ("the call gave up after %.3f s", took);
+  test_note ("the call gave up after %.3f s", took);
   g_assert_cmpfloat (took, >=, 0.2);
   g_assert_cmpfloat (took, <, 1.5);
 
@@ -618,18 +432,18 @@ test_server_died (void)
   g_autoptr(GError) error = NULL;
   gint64 start;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
-  node = spawn_node ();
-  server = launch (node, "make_counter", NULL);
+  node = test_spawn_mesh_node ();
+  server = test_launch (node, TEST_MODULE, "make_counter", NULL, NULL);
   assert_incr (DP_CHANNEL (server), 1, 1);
 
   /* Its place ends in the middle of the call. */
   start = g_get_monotonic_time ();
   g_assert_false (counter_die (DP_CHANNEL (server), 3, &error));
   g_assert_error (error, DP_RPC_ERROR, DP_RPC_ERROR_SERVER_DIED);
-  note ("die: %s (%.3f s)", error->message, seconds_since (start));
+  test_note ("die: %s (%.3f s)", error->message, test_seconds_since (start));
   g_clear_error (&error);
   g_assert_cmpint (dp_remote_connection_wait (server), ==, 3);
 
@@ -640,7 +454,7 @@ test_server_died (void)
   g_clear_error (&error);
   g_assert_false (counter_hello (DP_CHANNEL (server), &error));
   g_assert_error (error, DP_RPC_ERROR, DP_RPC_ERROR_SERVER_DIED);
-  g_assert_cmpfloat (seconds_since (start), <, 5.0 * test_timeout_multiplier ());
+  g_assert_cmpfloat (test_seconds_since (start), <, 5.0 * test_timeout_multiplier ());
 
   dp_node_send_exit (node);
 }
@@ -671,28 +485,28 @@ test_node_killed (void)
   GThread *thread;
   gint64 start;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
-  node = spawn_node ();
-  server = launch (node, "make_counter", "counter");
-  client = connect_named (node, "counter");
+  node = test_spawn_mesh_node ();
+  server = test_launch (node, TEST_MODULE, "make_counter", "counter", NULL);
+  client = test_connect_named (node, "counter");
   assert_incr (DP_CHANNEL (client), 1, 1);
 
   /* A call waits for a 20 s sleep; once the server says it sleeps, its
    * node is killed under it. */
   call.server = DP_CHANNEL (client);
   thread = g_thread_new ("caller", sleep_call_thread, &call);
-  g_assert_true (wait_for_log ("counter: sleeping 20000 ms"));
+  g_assert_true (test_log_seen (0, "counter: sleeping 20000 ms"));
 
   start = g_get_monotonic_time ();
   g_assert_cmpint (kill (dp_spawned_process_get_pid (dp_remote_node_get_process (node)), SIGKILL), ==, 0);
   g_thread_join (thread);
-  note ("the waiting call returned %.3f s after the kill: %s", seconds_since (start),
+  test_note ("the waiting call returned %.3f s after the kill: %s", test_seconds_since (start),
         call.error != NULL ? call.error->message : "(no error)");
   g_assert_false (call.result);
   g_assert_error (call.error, DP_RPC_ERROR, DP_RPC_ERROR_SERVER_DIED);
-  g_assert_cmpfloat (seconds_since (start), <, 10.0 * test_timeout_multiplier ());
+  g_assert_cmpfloat (test_seconds_since (start), <, 10.0 * test_timeout_multiplier ());
   g_clear_error (&call.error);
 
   counter_total (DP_CHANNEL (client), &error);
@@ -708,13 +522,13 @@ test_named_server_ended (void)
   g_autoptr(DpRemoteConnection) d = NULL;
   g_autoptr(GError) error = NULL;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
-  node = spawn_node ();
-  server = launch (node, "make_counter", "counter");
-  c = connect_named (node, "counter");
-  d = connect_named (node, "counter");
+  node = test_spawn_mesh_node ();
+  server = test_launch (node, TEST_MODULE, "make_counter", "counter", NULL);
+  c = test_connect_named (node, "counter");
+  d = test_connect_named (node, "counter");
   assert_incr (DP_CHANNEL (c), 1, 1);
   assert_incr (DP_CHANNEL (d), 1, 2);
 
@@ -727,7 +541,7 @@ test_named_server_ended (void)
 
   counter_incr (DP_CHANNEL (d), 1, &error);
   g_assert_error (error, DP_RPC_ERROR, DP_RPC_ERROR_SERVER_DIED);
-  note ("d: %s", error->message);
+  test_note ("d: %s", error->message);
   g_clear_error (&error);
 
   {
@@ -739,7 +553,7 @@ test_named_server_ended (void)
       {
         counter_incr (DP_CHANNEL (e), 1, &error);
         g_assert_error (error, DP_RPC_ERROR, DP_RPC_ERROR_SERVER_DIED);
-        note ("e: %s", error->message);
+        test_note ("e: %s", error->message);
       }
   }
 
@@ -756,34 +570,34 @@ test_server_crashed (void)
   g_autoptr(DpRemoteConnection) d = NULL;
   g_autoptr(GError) error = NULL;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
-  node = spawn_node ();
+  node = test_spawn_mesh_node ();
 
   /* A private server: its creator's call. */
-  private_server = launch_with_backend (node, "make_counter", NULL, "processes");
+  private_server = test_launch (node, TEST_MODULE, "make_counter", NULL, "processes");
   assert_incr (DP_CHANNEL (private_server), 1, 1);
   g_assert_false (counter_crash (DP_CHANNEL (private_server), &error));
   g_assert_error (error, DP_RPC_ERROR, DP_RPC_ERROR_SERVER_DIED);
-  note ("private: %s", error->message);
+  test_note ("private: %s", error->message);
   g_assert_nonnull (strstr (error->message, "SIGABRT"));
   g_clear_error (&error);
 
   /* A named one: the client that crashed it and another. */
-  named_server = launch_with_backend (node, "make_counter", "counter", "processes");
-  c = connect_named (node, "counter");
-  d = connect_named (node, "counter");
+  named_server = test_launch (node, TEST_MODULE, "make_counter", "counter", "processes");
+  c = test_connect_named (node, "counter");
+  d = test_connect_named (node, "counter");
   assert_incr (DP_CHANNEL (c), 1, 1);
   assert_incr (DP_CHANNEL (d), 1, 2);
   g_assert_false (counter_crash (DP_CHANNEL (c), &error));
   g_assert_error (error, DP_RPC_ERROR, DP_RPC_ERROR_SERVER_DIED);
-  note ("named, the caller: %s", error->message);
+  test_note ("named, the caller: %s", error->message);
   g_clear_error (&error);
   g_assert_cmpint (dp_remote_connection_wait (named_server), ==, 128 + SIGABRT);
   counter_incr (DP_CHANNEL (d), 1, &error);
   g_assert_error (error, DP_RPC_ERROR, DP_RPC_ERROR_SERVER_DIED);
-  note ("named, another client: %s", error->message);
+  test_note ("named, another client: %s", error->message);
 
   dp_node_send_exit (node);
 }
@@ -802,13 +616,13 @@ test_many_clients (void)
   gint64 start;
   gdouble took;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
-  a = spawn_node ();
-  b = spawn_node ();
-  c = spawn_node ();
-  server = launch (a, "make_counter", "counter");
+  a = test_spawn_mesh_node ();
+  b = test_spawn_mesh_node ();
+  c = test_spawn_mesh_node ();
+  server = test_launch (a, TEST_MODULE, "make_counter", "counter", NULL);
   /* A round trip: the server runs, under its name, before the clients on
    * b and c — whose requests reach a other ways — look for it. */
   g_assert_cmpint (counter_total (DP_CHANNEL (server), &error), ==, 0);
@@ -818,7 +632,8 @@ test_many_clients (void)
   for (gint i = 0; i < MANY_CLIENTS; i++)
     {
       /* Half the clients on b, half on c. */
-      DpRemoteConnection *client = launch (i % 2 == 0 ? b : c, "counter_client_place", NULL);
+      DpRemoteConnection *client = test_launch (i % 2 == 0 ? b : c, TEST_MODULE, "counter_client_place",
+                                                NULL, NULL);
 
       g_ptr_array_add (clients, client);
       g_assert_true (dp_channel_put (DP_CHANNEL (client),
@@ -839,13 +654,13 @@ test_many_clients (void)
       g_assert_nonnull (report);
       g_variant_get (report, "(ii&s)", &id, &right, &problem);
       if (problem[0] != '\0')
-        note ("client %d: %s", id, problem);
+        test_note ("client %d: %s", id, problem);
       g_assert_cmpstr (problem, ==, "");
       g_assert_cmpint (id, ==, i + 1);
       g_assert_cmpint (right, ==, MANY_CALLS);
     }
-  took = seconds_since (start);
-  note ("%d clients × %d calls in %.2f s: %.0f calls/s", MANY_CLIENTS, MANY_CALLS, took,
+  took = test_seconds_since (start);
+  test_note ("%d clients × %d calls in %.2f s: %.0f calls/s", MANY_CLIENTS, MANY_CALLS, took,
         MANY_CLIENTS * MANY_CALLS / took);
 
   /* The server's state agrees, asked by its creator. */
@@ -868,140 +683,33 @@ test_log_to_parent (void)
   g_autoptr(DpRemoteConnection) server = NULL;
   g_autoptr(GError) error = NULL;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
-  node = spawn_node ();
-  server = launch (node, "make_counter", NULL);
+  node = test_spawn_mesh_node ();
+  server = test_launch (node, TEST_MODULE, "make_counter", NULL, NULL);
   g_assert_true (counter_log (DP_CHANNEL (server), "warning", "the sky is falling", &error));
   g_assert_true (counter_log (DP_CHANNEL (server), "info", "all is well", &error));
   g_assert_no_error (error);
 
-  g_assert_true (wait_for_log_level ("warning", "counter: the sky is falling"));
-  g_assert_true (wait_for_log_level ("info", "counter: all is well"));
+  g_assert_true (test_log_seen (G_LOG_LEVEL_WARNING, "counter: the sky is falling"));
+  g_assert_true (test_log_seen (G_LOG_LEVEL_INFO, "counter: all is well"));
   dp_node_send_exit (node);
 }
 
 /* ── 7. the code generator ─────────────────────────────────────────── */
-
-typedef struct {
-  gboolean done;
-  gboolean exited;
-  gint status;
-  gboolean timed_out;
-  char *out;
-  char *err;
-} Run;
-
-static void
-run_free (Run *run)
-{
-  g_free (run->out);
-  g_free (run->err);
-  g_free (run);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Run, run_free)
-
-static void
-communicated_cb (GObject      *source,
-                 GAsyncResult *result,
-                 gpointer      data)
-{
-  Run *run = data;
-  g_autoptr(GError) error = NULL;
-
-  g_subprocess_communicate_utf8_finish (G_SUBPROCESS (source), result, &run->out, &run->err, &error);
-  g_assert_no_error (error);
-  run->done = TRUE;
-}
-
-static gboolean
-set_flag_cb (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-/* Runs @argv with NAME, VALUE pairs of @env set, for at most @timeout_ms. */
-static Run *
-run_program (const char * const *argv,
-             const char * const *env,
-             guint               timeout_ms)
-{
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GMainContext) context = g_main_context_new ();
-  g_autoptr(GError) error = NULL;
-  GSource *timeout;
-  Run *run = g_new0 (Run, 1);
-
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  for (guint i = 0; env != NULL && env[i] != NULL; i += 2)
-    g_subprocess_launcher_setenv (launcher, env[i], env[i + 1], TRUE);
-
-  g_main_context_push_thread_default (context);
-  process = g_subprocess_launcher_spawnv (launcher, argv, &error);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8_async (process, NULL, NULL, communicated_cb, run);
-  timeout = g_timeout_source_new (timeout_ms);
-  g_source_set_callback (timeout, set_flag_cb, &run->timed_out, NULL);
-  g_source_attach (timeout, context);
-  while (!run->done && !run->timed_out)
-    g_main_context_iteration (context, TRUE);
-  if (!run->done)
-    {
-      g_subprocess_force_exit (process);
-      while (!run->done)
-        g_main_context_iteration (context, TRUE);
-    }
-  g_source_destroy (timeout);
-  g_source_unref (timeout);
-  g_main_context_pop_thread_default (context);
-
-  run->exited = g_subprocess_get_if_exited (process);
-  run->status = run->exited ? g_subprocess_get_exit_status (process) : -1;
-  note ("%s: %s, status %d", argv[0], run->timed_out ? "killed" : "ended", run->status);
-  if (run->out != NULL && run->out[0] != '\0')
-    note ("its stdout:\n%s", run->out);
-  if (run->err != NULL && run->err[0] != '\0')
-    note ("its stderr:\n%s", run->err);
-  return run;
-}
-
-static const char *
-env_path (const char *name)
-{
-  const char *path = g_getenv (name);
-
-  if (path == NULL)
-    g_error ("%s is not set: run the tests with meson test", name);
-  return path;
-}
-
-static char *
-read_file (const char *path)
-{
-  g_autoptr(GError) error = NULL;
-  char *contents = NULL;
-
-  g_assert_true (g_file_get_contents (path, &contents, NULL, &error));
-  g_assert_no_error (error);
-  return contents;
-}
 
 /* Runs the generator on @schema into @dir. */
 static void
 generate (const char *schema,
           const char *dir)
 {
-  g_autoptr(Run) run = NULL;
-  const char *argv[] = { env_path ("DP_CODEGEN"), "--output-dir", dir, schema, NULL };
+  g_autoptr(TestRun) run = NULL;
+  const char *argv[] = { test_getenv ("DP_CODEGEN"), "--output-dir", dir, schema, NULL };
 
   g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
-  run = run_program (argv, NULL, 30000);
-  g_assert_true (run->exited);
-  g_assert_cmpint (run->status, ==, 0);
+  run = test_run (argv, NULL, 30000);
+  test_run_assert_status (run, 0);
 }
 
 static void
@@ -1022,7 +730,7 @@ test_codegen_reproducible (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (interfaces); i++)
     {
-      g_autofree char *schema = g_build_filename (env_path ("DP_SOURCE_ROOT"), interfaces[i].schema, NULL);
+      g_autofree char *schema = g_build_filename (test_getenv ("DP_SOURCE_ROOT"), interfaces[i].schema, NULL);
 
       generate (schema, first);
       generate (schema, second);
@@ -1031,10 +739,10 @@ test_codegen_reproducible (void)
           g_autofree char *file = g_strconcat (interfaces[i].name, suffixes[j], NULL);
           g_autofree char *path_1 = g_build_filename (first, file, NULL);
           g_autofree char *path_2 = g_build_filename (second, file, NULL);
-          g_autofree char *path_build = g_build_filename (env_path (interfaces[i].build_dir), file, NULL);
-          g_autofree char *text_1 = read_file (path_1);
-          g_autofree char *text_2 = read_file (path_2);
-          g_autofree char *text_build = read_file (path_build);
+          g_autofree char *path_build = g_build_filename (test_getenv (interfaces[i].build_dir), file, NULL);
+          g_autofree char *text_1 = test_read_file (path_1);
+          g_autofree char *text_2 = test_read_file (path_2);
+          g_autofree char *text_build = test_read_file (path_build);
 
           /* Byte for byte: twice here, and what the build compiled. */
           g_assert_cmpstr (text_1, ==, text_2);
@@ -1084,14 +792,13 @@ test_codegen_invalid (void)
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       g_autoptr(GError) error = NULL;
-      g_autoptr(Run) run = NULL;
-      const char *argv[] = { env_path ("DP_CODEGEN"), "--output-dir", out_dir, path, NULL };
+      g_autoptr(TestRun) run = NULL;
+      const char *argv[] = { test_getenv ("DP_CODEGEN"), "--output-dir", out_dir, path, NULL };
 
       g_assert_true (g_file_set_contents (path, cases[i].json, -1, &error));
       g_assert_no_error (error);
-      run = run_program (argv, NULL, 30000);
-      g_assert_true (run->exited);
-      g_assert_cmpint (run->status, ==, 1);
+      run = test_run (argv, NULL, 30000);
+      test_run_assert_status (run, 1);
       if (strstr (run->err, cases[i].expected) == NULL)
         g_error ("case %u: expected “%s” in: %s", i, cases[i].expected, run->err);
       g_assert_false (g_file_test (out_dir, G_FILE_TEST_EXISTS));
@@ -1127,55 +834,23 @@ assert_named_output (const char *out)
   g_assert_cmpuint (hellos, ==, 2);
 }
 
-static void
-write_cookie_file (const char *path)
-{
-  g_autoptr(GError) error = NULL;
-  g_autofree char *dir = g_path_get_dirname (path);
-
-  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
-  g_assert_true (g_file_set_contents_full (path, TEST_COOKIE "\n", -1, G_FILE_SET_CONTENTS_NONE, 0600,
-                                           &error));
-  g_assert_no_error (error);
-  g_assert_cmpint (g_chmod (path, 0600), ==, 0);
-}
-
-/* A copy of the example with the test's cookie: a [dplaces] group first,
- * the rest as it is. */
+/* A copy of the example with the test's cookie. */
 static char *
-named_keyfile (const char *extra)
+named_keyfile (void)
 {
-  g_autofree char *example = g_build_filename (env_path ("DP_SOURCE_ROOT"), "data", "examples",
-                                               "named.ini", NULL);
-  g_autofree char *contents = read_file (example);
-  g_autofree char *cookie_path = g_build_filename (tmp_dir, "cookie", NULL);
-  g_autofree char *path = g_build_filename (tmp_dir, "named.ini", NULL);
-  g_autofree char *text = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autofree char *example = test_example_path ("named.ini");
+  g_autofree char *contents = test_read_file (example);
 
-  write_cookie_file (cookie_path);
-  text = g_strdup_printf ("[dplaces]\ncookie-file=%s\n\n%s%s", cookie_path, contents,
-                          extra != NULL ? extra : "");
-
-  g_assert_true (g_file_set_contents (path, text, -1, &error));
-  g_assert_no_error (error);
-  return g_steal_pointer (&path);
+  return test_write_keyfile ("named.ini", contents);
 }
 
 static void
 test_example_run (void)
 {
-  g_autofree char *keyfile = named_keyfile (NULL);
-  g_autofree char *no_home = g_build_filename (tmp_dir, "no-config-home", NULL);
-  const char *argv[] = { env_path ("DPLACES_BIN"), "run", keyfile, NULL };
-  const char *env[] = { "XDG_CONFIG_HOME", no_home, NULL };
-  g_autoptr(Run) run = NULL;
+  g_autofree char *keyfile = named_keyfile ();
+  g_autoptr(TestRun) run = test_run_dplaces ("run", keyfile, NULL);
 
-  g_assert_true (g_file_set_contents (no_home, "", -1, NULL));
-  run = run_program (argv, env, 60000);
-  g_assert_false (run->timed_out);
-  g_assert_true (run->exited);
-  g_assert_cmpint (run->status, ==, 0);
+  test_run_assert_status (run, 0);
   assert_named_output (run->out);
 }
 
@@ -1186,7 +861,7 @@ test_example_run (void)
 static void
 test_example_bank_overflow (void)
 {
-  g_autofree char *module = g_build_filename (env_path ("DP_EXAMPLE_GENERATED_DIR"), "bank.so", NULL);
+  g_autofree char *module = g_build_filename (test_getenv ("DP_EXAMPLE_GENERATED_DIR"), "bank.so", NULL);
   g_autoptr(GError) error = NULL;
   g_autoptr(DpPlace) place = dp_dynamic_place (module, "make_bank", &error);
   DpChannel *bank = DP_CHANNEL (place);
@@ -1205,7 +880,7 @@ test_example_bank_overflow (void)
   over = bank_add (bank, "rich", 1, &error);
   g_assert_null (over);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
-  note ("%s", error->message);
+  test_note ("%s", error->message);
   g_clear_error (&error);
   under = bank_removeM (bank, "rich", -1, &error);
   g_assert_null (under);
@@ -1224,34 +899,20 @@ test_example_bank_overflow (void)
 static void
 test_example_program (void)
 {
-  g_autofree char *config_home = g_build_filename (tmp_dir, "config", NULL);
-  g_autofree char *cookie_path = g_build_filename (config_home, "dplaces", "cookie", NULL);
-  const char *argv[] = { env_path ("DP_NAMED_PROGRAM"), NULL };
-  const char *env[] = { "XDG_CONFIG_HOME", config_home, NULL };
-  g_autoptr(Run) run = NULL;
+  /* It reads the default cookie. */
+  const char *env[] = { "XDG_CONFIG_HOME", test_sandbox_config_home (), NULL };
+  g_autoptr(TestRun) run = test_run_program ("DP_NAMED_PROGRAM", NULL, env, TEST_RUN_MS);
 
-  write_cookie_file (cookie_path);
-  run = run_program (argv, env, 60000);
-  g_assert_false (run->timed_out);
-  g_assert_true (run->exited);
-  g_assert_cmpint (run->status, ==, 0);
+  test_run_assert_status (run, 0);
   assert_named_output (run->out);
 }
 
-static Run *
+static TestRun *
 run_shared_server_keyfile (const char *third_client)
 {
-  g_autofree char *cookie_path = g_build_filename (tmp_dir, "cookie", NULL);
-  g_autofree char *path = g_build_filename (tmp_dir, "shared.ini", NULL);
-  g_autofree char *no_home = g_build_filename (tmp_dir, "no-config-home", NULL);
   g_autofree char *text = NULL;
-  g_autoptr(GError) error = NULL;
-  const char *argv[] = { env_path ("DPLACES_BIN"), "run", path, NULL };
-  const char *env[] = { "XDG_CONFIG_HOME", no_home, NULL };
 
-  write_cookie_file (cookie_path);
-  text = g_strdup_printf ("[dplaces]\ncookie-file=%s\n\n"
-                          "[node n]\nhost=localhost\nlisten-port=0\n\n"
+  text = g_strdup_printf ("[node n]\nhost=localhost\nlisten-port=0\n\n"
                           "[place counter]\nnode=n\nmodule=" TEST_MODULE "\nfunction=make_counter\n\n"
                           "[place c1]\nmodule=" TEST_MODULE "\nfunction=directory_client_place\n"
                           "initial-message=(1, 2000)\n\n"
@@ -1260,32 +921,25 @@ run_shared_server_keyfile (const char *third_client)
                           "[place c3]\nmodule=" TEST_MODULE "\nfunction=directory_client_place\n"
                           "initial-message=%s\n\n"
                           "[rpc]\nclients=c1;c2;c3\nservers=counter\nexit-with-clients=true\n",
-                          cookie_path, third_client);
-  g_assert_true (g_file_set_contents (path, text, -1, &error));
-  g_assert_no_error (error);
-  g_assert_true (g_file_set_contents (no_home, "", -1, NULL));
-  return run_program (argv, env, 60000);
+                          third_client);
+  return test_run_keyfile ("shared.ini", text);
 }
 
 static void
 test_service_shared_server (void)
 {
-  g_autoptr(Run) run = NULL;
+  g_autoptr(TestRun) run = NULL;
 
   run = run_shared_server_keyfile ("(3, 2000)");
-  g_assert_false (run->timed_out);
-  g_assert_true (run->exited);
-  g_assert_cmpint (run->status, ==, 0);
+  test_run_assert_status (run, 0);
   g_assert_nonnull (strstr (run->out, "client 1: 2000 right\n"));
   g_assert_nonnull (strstr (run->out, "client 2: 2000 right\n"));
   g_assert_nonnull (strstr (run->out, "client 3: 2000 right\n"));
-  g_clear_pointer (&run, run_free);
+  g_clear_pointer (&run, test_run_free);
 
   /* A client that fails: the others finish, the system ends with 1. */
   run = run_shared_server_keyfile ("(3, -1)");
-  g_assert_false (run->timed_out);
-  g_assert_true (run->exited);
-  g_assert_cmpint (run->status, ==, 1);
+  test_run_assert_status (run, 1);
   g_assert_nonnull (strstr (run->out, "client 1: 2000 right\n"));
   g_assert_nonnull (strstr (run->out, "client 2: 2000 right\n"));
 }
@@ -1293,20 +947,16 @@ test_service_shared_server (void)
 static void
 test_service_bad_keyfile (void)
 {
-  g_autofree char *keyfile = named_keyfile (NULL);
-  g_autofree char *contents = read_file (keyfile);
-  g_autofree char *no_home = g_build_filename (tmp_dir, "no-config-home", NULL);
+  g_autofree char *keyfile = named_keyfile ();
+  g_autofree char *contents = test_read_file (keyfile);
   g_autoptr(GString) text = g_string_new (contents);
-  const char *argv[] = { env_path ("DPLACES_BIN"), "run", keyfile, NULL };
-  const char *env[] = { "XDG_CONFIG_HOME", no_home, NULL };
-  g_autoptr(Run) run = NULL;
+  g_autoptr(TestRun) run = NULL;
   g_autoptr(GError) error = NULL;
 
   /* A client that is not a place of the keyfile, and an unknown key. */
   g_string_replace (text, "clients=master", "clients=master;nobody", 1);
   g_assert_true (g_file_set_contents (keyfile, text->str, -1, &error));
-  g_assert_true (g_file_set_contents (no_home, "", -1, NULL));
-  run = run_program (argv, env, 60000);
+  run = test_run_dplaces ("run", keyfile, NULL);
   g_assert_true (run->exited);
   g_assert_cmpint (run->status, !=, 0);
   g_assert_nonnull (strstr (run->err, "[rpc]"));
@@ -1314,62 +964,24 @@ test_service_bad_keyfile (void)
 
   g_string_replace (text, "clients=master;nobody", "clients=master\nsevers=bank", 1);
   g_assert_true (g_file_set_contents (keyfile, text->str, -1, &error));
-  g_clear_pointer (&run, run_free);
-  run = run_program (argv, env, 60000);
-  g_assert_true (run->exited);
-  g_assert_cmpint (run->status, ==, 2);
+  g_clear_pointer (&run, test_run_free);
+  run = test_run_dplaces ("run", keyfile, NULL);
+  test_run_assert_status (run, 2);
   g_assert_nonnull (strstr (run->err, "[rpc] severs: unknown key"));
 }
 
 /* ── main ──────────────────────────────────────────────────────────── */
 
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = NULL;
-  const char *name;
-
-  if (!g_file_test (path, G_FILE_TEST_IS_DIR) || g_file_test (path, G_FILE_TEST_IS_SYMLINK))
-    {
-      g_unlink (path);
-      return;
-    }
-  dir = g_dir_open (path, 0, NULL);
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-      remove_tree (child);
-    }
-  g_rmdir (path);
-}
-
 int
 main (int    argc,
       char **argv)
 {
-  g_autoptr(GBytes) cookie = NULL;
-  g_autoptr(GError) error = NULL;
   int status;
 
-  log_lines = g_ptr_array_new_with_free_func (g_free);
-  g_log_set_writer_func (log_writer, NULL, NULL);
+  /* What servers log to their parent: kept for the tests, not fatal. */
+  test_log_capture (FALSE);
   g_test_init (&argc, &argv, NULL);
-
-  /* A subprocess works in a folder of its own inside its parent's. */
-  if (g_getenv ("DP_RPC_TEST_TMP") != NULL)
-    {
-      tmp_dir = g_build_filename (g_getenv ("DP_RPC_TEST_TMP"), "subprocess-XXXXXX", NULL);
-      g_assert_nonnull (g_mkdtemp (tmp_dir));
-    }
-  else
-    {
-      tmp_dir = g_dir_make_tmp ("dplaces-rpc-XXXXXX", &error);
-      g_assert_no_error (error);
-      g_setenv ("DP_RPC_TEST_TMP", tmp_dir, TRUE);
-    }
-
-  cookie = g_bytes_new_static (TEST_COOKIE, strlen (TEST_COOKIE));
-  dp_cookie_set_process (cookie);
+  tmp_dir = test_sandbox_init ("dplaces-rpc", TEST_COOKIE);
 
   g_test_add_func ("/rpc/local/stubs", test_local_stubs);
   g_test_add_func ("/rpc/local/runtime", test_local_runtime);
@@ -1394,8 +1006,6 @@ main (int    argc,
   g_test_add_func ("/rpc/service/bad-keyfile", test_service_bad_keyfile);
 
   status = g_test_run ();
-  if (!g_test_subprocess ())
-    remove_tree (tmp_dir);
-  g_free (tmp_dir);
+  test_sandbox_finish ();
   return status;
 }
