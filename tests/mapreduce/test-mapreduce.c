@@ -39,97 +39,23 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <glib/gstdio.h>
 
 #include <dplaces/dplaces-mapreduce.h>
 
-#include "../test-timeouts.h"
+#include "test-common.h"
+#include "test-nodes.h"
+#include "test-run.h"
+#include "test-sandbox.h"
 
 #define PROCS "mr-test-procs"
 #define TEST_COOKIE "dplaces-mapreduce-tests-0123456789abcdef"
-#define WAIT_MS 30000
 #define SUBPROCESS_USEC (test_timeout_multiplier () * 100 * G_USEC_PER_SEC)
 
-static char *tmp_dir;
-
-#define note(...) \
-  G_STMT_START { \
-    if (g_test_subprocess ()) \
-      { \
-        g_autofree char *note_text_ = g_strdup_printf (__VA_ARGS__); \
-        g_printerr ("# %s\n", note_text_); \
-      } \
-    else \
-      g_test_message (__VA_ARGS__); \
-  } G_STMT_END
-
-/* Runs the calling test's body in a subprocess: TRUE there, FALSE in the
- * parent, which reports the subprocess's failure as the test's. */
-static gboolean
-in_subprocess (void)
-{
-  if (g_test_subprocess ())
-    return TRUE;
-
-  g_test_trap_subprocess (NULL, SUBPROCESS_USEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
-  if (!g_test_trap_has_passed ())
-    g_test_fail_printf ("the test failed in its subprocess (its stderr is in the log)");
-  return FALSE;
-}
-
-static gboolean
-set_flag_cb (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-/* Iterates @context until *@done or @timeout_ms pass; returns *@done. */
-static gboolean
-iterate_until (GMainContext   *context,
-               const gboolean *done,
-               guint           timeout_ms)
-{
-  gboolean timed_out = FALSE;
-  GSource *timeout = g_timeout_source_new (timeout_ms);
-
-  g_source_set_callback (timeout, set_flag_cb, &timed_out, NULL);
-  g_source_attach (timeout, context);
-  while (!*done && !timed_out)
-    g_main_context_iteration (context, TRUE);
-  g_source_destroy (timeout);
-  g_source_unref (timeout);
-  return *done;
-}
-
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = NULL;
-  const char *name;
-
-  if (!g_file_test (path, G_FILE_TEST_IS_DIR) || g_file_test (path, G_FILE_TEST_IS_SYMLINK))
-    {
-      g_unlink (path);
-      return;
-    }
-  dir = g_dir_open (path, 0, NULL);
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-      remove_tree (child);
-    }
-  g_rmdir (path);
-}
+static const char *tmp_dir;
 
 static DpMapReduceWorkers *
 start_workers (guint       n,
@@ -153,7 +79,7 @@ start_workers (guint       n,
   g_assert_nonnull (workers);
   g_assert_cmpuint (dp_map_reduce_workers_get_n_workers (workers), ==, n);
   g_assert_cmpuint (dp_map_reduce_workers_get_n_alive (workers), ==, n);
-  note ("%u workers started in %.3f s", n, (g_get_monotonic_time () - start) / 1e6);
+  test_note ("%u workers started in %.3f s", n, test_seconds_since (start));
   return workers;
 }
 
@@ -254,7 +180,7 @@ run_job (DpMapReduceWorkers  *workers,
   options.combiner = combiner;
   options.outputer = outputer;
   result = dp_map_reduce (workers, tasks, mapper, reducer, &options, error);
-  note ("map-reduce %s in %.3f s", mapper, (g_get_monotonic_time () - start) / 1e6);
+  test_note ("map-reduce %s in %.3f s", mapper, test_seconds_since (start));
   return result;
 }
 
@@ -323,7 +249,7 @@ test_wordcount_sort_uniq (void)
   gint status;
   guint line = 0;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
   dir = g_build_filename (tmp_dir, "corpus", NULL);
@@ -371,7 +297,7 @@ test_wordcount_sort_uniq (void)
     }
   g_assert_cmpstr (lines[line], ==, "");
   g_assert_null (lines[line + 1]);
-  note ("%u words counted as sort | uniq -c counts them", line);
+  test_note ("%u words counted as sort | uniq -c counts them", line);
 }
 
 /* ── 2. sorters ───────────────────────────────────────────────────── */
@@ -392,7 +318,7 @@ test_sorter (void)
   gint64 count;
   guint i = 0;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
   workers = start_workers (2, NULL);
@@ -437,7 +363,7 @@ test_combiner (void)
   g_autoptr(GHashTable) expected_combined = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr(GError) error = NULL;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
   workers = start_workers (2, NULL);
@@ -472,7 +398,7 @@ test_outputer (void)
   g_autoptr(GError) error = NULL;
   gint64 keys, words;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
   workers = start_workers (2, NULL);
@@ -505,7 +431,7 @@ test_empty (void)
   g_autoptr(GError) error = NULL;
   gint64 keys, words;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
   workers = start_workers (2, NULL);
@@ -541,7 +467,7 @@ test_one_worker (void)
   g_autoptr(GHashTable) expected = count_texts (some_texts);
   g_autoptr(GError) error = NULL;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
   workers = start_workers (1, NULL);
@@ -587,7 +513,7 @@ test_more_tasks_than_workers (void)
   guint32 done, total;
   gboolean listed = FALSE;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
   for (guint i = 0; i < 40; i++)
@@ -644,7 +570,7 @@ test_big (void)
   g_autoptr(GVariant) counts = NULL;
   guint n = 0;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
   /* Task t: words t·175000 … t·175000 + 249999, each once. */
@@ -662,7 +588,7 @@ test_big (void)
   result = run_job (workers, text_tasks ((const char * const *) texts->pdata), PROCS ":split_mapper",
                     PROCS ":sum_reducer", NULL, NULL, NULL, &error);
   g_assert_no_error (error);
-  note ("a result of %" G_GSIZE_FORMAT " bytes", g_variant_get_size (result));
+  test_note ("a result of %" G_GSIZE_FORMAT " bytes", g_variant_get_size (result));
   g_assert_cmpuint (g_variant_get_size (result), >, 16 * 1024 * 1024);
 
   g_variant_iter_init (&iter, result);
@@ -702,24 +628,6 @@ job_done_cb (GObject      *source,
   outcome->done = TRUE;
 }
 
-/* The process id the blocked mapper wrote to @fifo. */
-static GPid
-read_pid (const char *fifo)
-{
-  char buffer[32] = { 0 };
-  gssize n;
-  int fd;
-
-  /* Blocks until the mapper opens it: the subprocess's deadline is the
-   * guard against a mapper that never comes. */
-  fd = open (fifo, O_RDONLY);
-  g_assert_cmpint (fd, >=, 0);
-  n = read (fd, buffer, sizeof buffer - 1);
-  close (fd);
-  g_assert_cmpint (n, >, 0);
-  return (GPid) g_ascii_strtoll (buffer, NULL, 10);
-}
-
 static void
 run_with_a_kill (const char *backend)
 {
@@ -729,7 +637,7 @@ run_with_a_kill (const char *backend)
   g_autoptr(GHashTable) expected = NULL;
   g_autoptr(GMainContext) context = g_main_context_new ();
   g_autofree char *dir = g_build_filename (tmp_dir, "kill", NULL);
-  g_autofree char *fifo = g_build_filename (dir, "fifo", NULL);
+  g_autofree char *fifo = NULL;
   GVariantBuilder tasks;
   Outcome outcome = { FALSE, NULL, NULL };
   gint64 killed;
@@ -739,8 +647,9 @@ run_with_a_kill (const char *backend)
   /* The job logs the death as a warning: expected here. */
   g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
 
+  /* The blocked mapper writes its process id to DIR/fifo. */
   g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
-  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  fifo = test_make_fifo ("kill/fifo");
 
   for (guint i = 0; i < 8; i++)
     g_ptr_array_add (texts, g_strdup_printf ("k%u k%u shared t%u", i % 3, i % 2, i));
@@ -765,21 +674,21 @@ run_with_a_kill (const char *backend)
   g_main_context_push_thread_default (context);
   dp_map_reduce_job_run_async (job, NULL, job_done_cb, &outcome);
 
-  pid = read_pid (fifo);
+  pid = test_read_pid (fifo);
   for (guint i = 0; i < dp_map_reduce_workers_get_n_workers (workers); i++)
     ours |= pid == dp_spawned_process_get_pid (dp_remote_node_get_process (dp_map_reduce_workers_get_node (workers, i)));
   if (backend == NULL)
     g_assert_true (ours);     /* a worker's node */
   else
     g_assert_false (ours);    /* a worker place's own process */
-  note ("killing process %d in the middle of a task", (int) pid);
+  test_note ("killing process %d in the middle of a task", (int) pid);
   g_assert_cmpint (kill (pid, SIGKILL), ==, 0);
   killed = g_get_monotonic_time ();
 
-  g_assert_true (iterate_until (context, &outcome.done, WAIT_MS));
+  g_assert_true (test_iterate_until (context, &outcome.done, TEST_WAIT_USEC / 1000));
   g_main_context_pop_thread_default (context);
-  note ("the job ended %.3f s after the kill; %u task runs again", (g_get_monotonic_time () - killed) / 1e6,
-        dp_map_reduce_job_get_tasks_rerun (job));
+  test_note ("the job ended %.3f s after the kill; %u task runs again", test_seconds_since (killed),
+             dp_map_reduce_job_get_tasks_rerun (job));
   g_assert_no_error (outcome.error);
   assert_word_counts (outcome.result, expected);
   g_variant_unref (outcome.result);
@@ -793,7 +702,7 @@ run_with_a_kill (const char *backend)
 static void
 test_worker_killed (void)
 {
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
   run_with_a_kill (NULL);
 }
@@ -801,7 +710,7 @@ test_worker_killed (void)
 static void
 test_worker_killed_processes (void)
 {
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
   run_with_a_kill ("processes");
 }
@@ -819,7 +728,7 @@ test_worker_killed_merging (void)
   g_autoptr(GError) error = NULL;
   g_autofree char *dir = g_build_filename (tmp_dir, "kill-merging", NULL);
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
   g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
@@ -838,7 +747,7 @@ test_worker_killed_merging (void)
   result = dp_map_reduce_job_run (job, NULL, &error);
   g_assert_no_error (error);
   assert_word_counts (result, expected);
-  note ("%u task runs again", dp_map_reduce_job_get_tasks_rerun (job));
+  test_note ("%u task runs again", dp_map_reduce_job_get_tasks_rerun (job));
   g_assert_cmpuint (dp_map_reduce_job_get_tasks_rerun (job), >=, 1);
   g_assert_cmpuint (dp_map_reduce_workers_get_n_alive (workers), ==, 1);
 }
@@ -853,7 +762,7 @@ test_processes_backend (void)
   g_autoptr(GHashTable) expected = count_texts (some_texts);
   g_autoptr(GError) error = NULL;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
   workers = start_workers (2, "processes");
@@ -871,7 +780,7 @@ test_tuples (void)
   g_autoptr(GError) error = NULL;
   g_autofree char *text = NULL;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
   workers = start_workers (2, NULL);
@@ -880,7 +789,7 @@ test_tuples (void)
   g_assert_no_error (error);
   g_assert_true (g_variant_is_normal_form (result));
   text = g_variant_print (result, FALSE);
-  note ("%s", text);
+  test_note ("%s", text);
   /* Keys (word, length) in the default order — by word, then length —
    * each with the set of tasks it is in. */
   g_assert_cmpstr (text, ==,
@@ -898,7 +807,7 @@ test_seed_mapper (void)
   g_autoptr(GHashTable) expected = count_texts (some_texts);
   g_autoptr(GError) error = NULL;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
   workers = start_workers (2, NULL);
@@ -931,7 +840,7 @@ test_errors (void)
     { PROCS ":split_mapper", PROCS ":sum_reducer", PROCS ":nothing_here", "nothing_here" },
   };
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
   workers = start_workers (2, NULL);
@@ -943,7 +852,7 @@ test_errors (void)
 
       g_assert_null (nothing);
       g_assert_nonnull (error);
-      note ("%s", error->message);
+      test_note ("%s", error->message);
       if (strstr (error->message, cases[i].needle) == NULL)
         g_error ("“%s” does not say “%s”", error->message, cases[i].needle);
     }
@@ -962,49 +871,27 @@ test_errors (void)
 
 /* ── 11. the keyfile example ──────────────────────────────────────── */
 
-static char *
-write_cookie_file (void)
-{
-  g_autoptr(GError) error = NULL;
-  char *path = g_build_filename (tmp_dir, "cookie", NULL);
-
-  g_assert_true (g_file_set_contents_full (path, TEST_COOKIE "\n", -1, G_FILE_SET_CONTENTS_NONE,
-                                           0600, &error));
-  g_assert_no_error (error);
-  g_assert_cmpint (g_chmod (path, 0600), ==, 0);
-  return path;
-}
-
 static void
 test_run_wordcount (void)
 {
   g_autofree char *example = NULL;
   g_autofree char *contents = NULL;
-  g_autofree char *cookie = NULL;
-  g_autofree char *keyfile = NULL;
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
-  g_autofree char *expected = NULL;
+  g_autoptr(TestRun) run = NULL;
+  g_autoptr(TestRun) reference = NULL;
   g_autoptr(GString) text = g_string_new (NULL);
   g_autoptr(GString) sort = g_string_new ("LC_ALL=C sort");
   g_autoptr(GString) seen = g_string_new (NULL);
-  g_autoptr(GError) error = NULL;
   g_auto(GStrv) lines = NULL;
   g_auto(GStrv) out_lines = NULL;
   const char *sh[] = { "/bin/sh", "-c", NULL, NULL };
-  const char *argv[] = { g_getenv ("DPLACES_BIN"), "run", NULL, NULL };
   gint64 total = 0;
   guint progress = 0;
-  gint status;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
-  g_assert_nonnull (argv[0]);
-  example = g_build_filename (g_getenv ("DP_SOURCE_ROOT"), "data", "examples", "wordcount.ini", NULL);
-  g_assert_true (g_file_get_contents (example, &contents, NULL, &error));
-  g_assert_no_error (error);
-  cookie = write_cookie_file ();
+  example = test_example_path ("wordcount.ini");
+  contents = test_read_file (example);
 
   /* The example, with the tests' cookie and its files by absolute path. */
   lines = g_strsplit (contents, "\n", -1);
@@ -1017,8 +904,7 @@ test_run_wordcount (void)
           g_string_append (text, "input-files=");
           for (guint f = 0; files[f] != NULL; f++)
             {
-              g_autofree char *path = g_build_filename (g_getenv ("DP_SOURCE_ROOT"), "data", "examples",
-                                                        files[f], NULL);
+              g_autofree char *path = test_example_path (files[f]);
               g_autofree char *quoted = g_shell_quote (path);
 
               g_string_append_printf (text, "%s%s", f > 0 ? ";" : "", path);
@@ -1028,27 +914,16 @@ test_run_wordcount (void)
           continue;
         }
       g_string_append_printf (text, "%s\n", lines[i]);
-      if (g_str_equal (lines[i], "[dplaces]"))
-        g_string_append_printf (text, "cookie-file=%s\n", cookie);
     }
-  keyfile = g_build_filename (tmp_dir, "wordcount.ini", NULL);
-  g_assert_true (g_file_set_contents (keyfile, text->str, -1, &error));
-  g_assert_no_error (error);
-
-  argv[2] = keyfile;
-  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
-                               &status, &error));
-  g_assert_no_error (error);
-  note ("dplaces run: stdout:\n%s\nstderr:\n%s", out, err);
-  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  run = test_run_keyfile ("wordcount.ini", text->str);
+  test_run_assert_status (run, 0);
 
   /* The outputer's "word - count" lines, as sort | uniq -c counts. */
   g_string_append (sort, " | uniq -c | awk '{ print $2 \" - \" $1 }'");
   sh[2] = sort->str;
-  g_assert_true (g_spawn_sync (NULL, (char **) sh, NULL, G_SPAWN_DEFAULT, NULL, NULL, &expected, NULL,
-                               &status, &error));
-  g_assert_no_error (error);
-  out_lines = g_strsplit (out, "\n", -1);
+  reference = test_run (sh, NULL, TEST_RUN_MS);
+  test_run_assert_status (reference, 0);
+  out_lines = g_strsplit (run->out, "\n", -1);
   for (guint i = 0; out_lines[i] != NULL; i++)
     {
       const char *line = out_lines[i];
@@ -1063,42 +938,16 @@ test_run_wordcount (void)
       else if (line[0] != '\0' && g_ascii_isdigit (line[0]))
         g_assert_cmpint (g_ascii_strtoll (line, NULL, 10), ==, total);   /* the total */
     }
-  g_assert_cmpstr (seen->str, ==, expected);
+  g_assert_cmpstr (seen->str, ==, reference->out);
   g_assert_cmpint (total, >, 100);
   /* Progress: 1/4 … 4/4, and the summary. */
   g_assert_cmpuint (progress, ==, 5);
 }
 
-/* Runs `dplaces run` on a keyfile of @text with the tests' cookie. */
-static gint
-run_keyfile (const char  *name,
-             const char  *text,
-             char       **out,
-             char       **err)
-{
-  g_autofree char *cookie = write_cookie_file ();
-  g_autofree char *path = g_build_filename (tmp_dir, name, NULL);
-  g_autofree char *contents = g_strdup_printf ("[dplaces]\ncookie-file=%s\n\n%s", cookie, text);
-  g_autoptr(GError) error = NULL;
-  const char *argv[] = { g_getenv ("DPLACES_BIN"), "run", path, NULL };
-  gint status;
-
-  g_assert_nonnull (argv[0]);
-  g_assert_true (g_file_set_contents (path, contents, -1, &error));
-  g_assert_no_error (error);
-  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, out, err,
-                               &status, &error));
-  g_assert_no_error (error);
-  note ("%s:\n%s\nstdout:\n%s\nstderr:\n%s", name, contents, *out, *err);
-  g_assert_true (WIFEXITED (status));
-  return WEXITSTATUS (status);
-}
-
 static void
 test_run_nodes (void)
 {
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
+  g_autoptr(TestRun) run = NULL;
   const char *text =
     "[node a]\nhost=localhost\nlisten-port=0\n\n"
     "[node b]\nhost=localhost\nlisten-port=0\n\n"
@@ -1111,11 +960,12 @@ test_run_nodes (void)
     "tasks=[[(int64 0, 'b a b')], [(int64 1, 'c a')], [(int64 2, '')]]\n"
     "print-result=true\n";
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
-  g_assert_cmpint (run_keyfile ("nodes.ini", text, &out, &err), ==, 0);
-  g_assert_cmpstr (out, ==, "[('c', [1]), ('b', [2]), ('a', [2])]\n");
+  run = test_run_keyfile ("nodes.ini", text);
+  test_run_assert_status (run, 0);
+  g_assert_cmpstr (run->out, ==, "[('c', [1]), ('b', [2]), ('a', [2])]\n");
 }
 
 static void
@@ -1144,17 +994,16 @@ test_run_errors (void)
       "tasks=[[(0, 'a')]]\n", 1, { "map-reduce failed", "no luck", NULL } },
   };
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_autofree char *out = NULL;
-      g_autofree char *err = NULL;
+      g_autoptr(TestRun) run = test_run_keyfile ("errors.ini", cases[i].text);
       g_autofree char *both = NULL;
 
-      g_assert_cmpint (run_keyfile ("errors.ini", cases[i].text, &out, &err), ==, cases[i].status);
-      both = g_strconcat (out, err, NULL);
+      test_run_assert_status (run, cases[i].status);
+      both = g_strconcat (run->out, run->err, NULL);
       for (guint n = 0; n < G_N_ELEMENTS (cases[i].needles) && cases[i].needles[n] != NULL; n++)
         if (strstr (both, cases[i].needles[n]) == NULL)
           g_error ("case %u: “%s” not in:\n%s", i, cases[i].needles[n], both);
@@ -1164,68 +1013,47 @@ test_run_errors (void)
 static void
 test_program_wordcount (void)
 {
-  g_autofree char *cookie = NULL;
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
-  g_autofree char *expected = NULL;
+  g_autoptr(TestRun) run = NULL;
+  g_autoptr(TestRun) reference = NULL;
   g_autoptr(GString) sort = g_string_new ("LC_ALL=C sort");
-  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) args = g_ptr_array_new_with_free_func (g_free);
   const char *sh[] = { "/bin/sh", "-c", NULL, NULL };
-  const char *program = g_getenv ("DP_WORDCOUNT_PROGRAM");
-  gint status;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
-  g_assert_nonnull (program);
-  cookie = write_cookie_file ();
-  g_ptr_array_add (argv, g_strdup (program));
-  g_ptr_array_add (argv, g_strdup ("--cookie-file"));
-  g_ptr_array_add (argv, g_strdup (cookie));
+  g_ptr_array_add (args, g_strdup ("--cookie-file"));
+  g_ptr_array_add (args, g_strdup (test_sandbox_cookie_file ()));
   for (guint i = 0; i < 4; i++)
     {
-      g_autofree char *name = g_strdup_printf ("w%u.txt", i);
-      char *path = g_build_filename (g_getenv ("DP_SOURCE_ROOT"), "data", "examples", "wordcount", name, NULL);
+      g_autofree char *name = g_strdup_printf ("wordcount/w%u.txt", i);
+      char *path = test_example_path (name);
       g_autofree char *quoted = g_shell_quote (path);
 
       g_string_append_printf (sort, " %s", quoted);
-      g_ptr_array_add (argv, path);
+      g_ptr_array_add (args, path);
     }
-  g_ptr_array_add (argv, NULL);
-  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
-                               &status, &error));
-  g_assert_no_error (error);
-  note ("stdout:\n%s\nstderr:\n%s", out, err);
-  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  g_ptr_array_add (args, NULL);
+  run = test_run_program ("DP_WORDCOUNT_PROGRAM", (const char * const *) args->pdata, NULL, TEST_RUN_MS);
+  test_run_assert_status (run, 0);
 
   /* "word - count" lines in order, then the total. */
   g_string_append (sort, " | uniq -c | awk '{ print $2 \" - \" $1; total += $1 } END { print total }'");
   sh[2] = sort->str;
-  g_assert_true (g_spawn_sync (NULL, (char **) sh, NULL, G_SPAWN_DEFAULT, NULL, NULL, &expected, NULL,
-                               &status, &error));
-  g_assert_no_error (error);
-  g_assert_cmpstr (out, ==, expected);
+  reference = test_run (sh, NULL, TEST_RUN_MS);
+  test_run_assert_status (reference, 0);
+  g_assert_cmpstr (run->out, ==, reference->out);
 }
 
 int
 main (int    argc,
       char **argv)
 {
-  g_autoptr(GBytes) cookie = g_bytes_new_static (TEST_COOKIE, strlen (TEST_COOKIE));
-  g_autoptr(GError) error = NULL;
-  g_autofree char *config_home = NULL;
   int status;
 
   g_test_init (&argc, &argv, NULL);
-
-  tmp_dir = g_dir_make_tmp ("dplaces-mapreduce-XXXXXX", &error);
-  g_assert_no_error (error);
   /* Nothing here may reach for the user's cookie. */
-  config_home = g_build_filename (tmp_dir, "config", NULL);
-  g_mkdir_with_parents (config_home, 0700);
-  g_setenv ("XDG_CONFIG_HOME", config_home, TRUE);
-  dp_cookie_set_process (cookie);
+  tmp_dir = test_sandbox_init ("dplaces-mapreduce", TEST_COOKIE);
 
   g_test_add_func ("/mapreduce/wordcount/sort-uniq", test_wordcount_sort_uniq);
   g_test_add_func ("/mapreduce/sorter", test_sorter);
@@ -1248,6 +1076,6 @@ main (int    argc,
   g_test_add_func ("/mapreduce/program/wordcount", test_program_wordcount);
 
   status = g_test_run ();
-  remove_tree (tmp_dir);
+  test_sandbox_finish ();
   return status;
 }
