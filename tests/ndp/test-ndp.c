@@ -48,52 +48,23 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
-#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/types.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <glib/gstdio.h>
-
 #include <dplaces/dp-ndp.h>
+
+#include "test-common.h"
+#include "test-nodes.h"
+#include "test-run.h"
+#include "test-sandbox.h"
 
 #define PROCS "ndp-test-procs"
 #define QSORT "ndp-qsort:ndp_parallel_qsort"
 #define QSORT_VECTOR "ndp-qsort:ndp_parallel_qsort_vector"
 #define TEST_COOKIE "dplaces-ndp-tests-0123456789abcdef"
-#define WAIT_USEC (30 * G_USEC_PER_SEC)
-#define SUBPROCESS_USEC (100 * G_USEC_PER_SEC)
-
-static char *tmp_dir;
-
-#define note(...) \
-  G_STMT_START { \
-    if (g_test_subprocess ()) \
-      { \
-        g_autofree char *note_text_ = g_strdup_printf (__VA_ARGS__); \
-        g_printerr ("# %s\n", note_text_); \
-      } \
-    else \
-      g_test_message (__VA_ARGS__); \
-  } G_STMT_END
-
-/* Runs the calling test's body in a subprocess: TRUE there, FALSE in the
- * parent, which reports the subprocess's failure as the test's. */
-static gboolean
-in_subprocess (void)
-{
-  if (g_test_subprocess ())
-    return TRUE;
-
-  g_test_trap_subprocess (NULL, SUBPROCESS_USEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
-  if (!g_test_trap_has_passed ())
-    g_test_fail_printf ("the test failed in its subprocess (its stderr is in the log)");
-  return FALSE;
-}
+#define SUBPROCESS_USEC (test_timeout_multiplier () * 100 * G_USEC_PER_SEC)
 
 static DpNdpGroup *
 start_group_on_nodes (guint       n,
@@ -120,7 +91,7 @@ start_group_on_nodes (guint       n,
   g_assert_cmpuint (dp_ndp_group_get_n_free (group), ==, n);
   for (guint i = 1; i <= n; i++)
     g_assert_nonnull (dp_ndp_group_get_worker_node (group, i));
-  note ("%u workers on nodes started in %.3f s", n, (g_get_monotonic_time () - start) / 1e6);
+  test_note ("%u workers on nodes started in %.3f s", n, test_seconds_since (start));
   return group;
 }
 
@@ -242,7 +213,7 @@ test_qsort_nodes (void)
   g_autoptr(DpNdpGroup) group = NULL;
   g_autoptr(GArray) cases = NULL;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
   group = start_group_on_nodes (3, NULL);
@@ -264,7 +235,7 @@ test_qsort_nodes (void)
       g_assert_true (g_variant_is_of_type (sorted, G_VARIANT_TYPE ("ax")));
       result = g_variant_get_fixed_array (sorted, &n, sizeof (gint64));
       assert_sorted_permutation (c->name, (const gint64 *) c->values->data, result, c->values->len, n);
-      note ("%s (%u): %.1f ms", c->name, c->values->len, (g_get_monotonic_time () - start) / 1e3);
+      test_note ("%s (%u): %.1f ms", c->name, c->values->len, (g_get_monotonic_time () - start) / 1e3);
       g_assert_cmpuint (dp_ndp_group_get_n_free (group), ==, 3);
     }
 
@@ -316,7 +287,7 @@ run_vector_cases (const char *backend,
       assert_sorted_permutation (c->name, (const gint64 *) c->values->data,
                                  c->values->len > 0 ? dp_shared_vector_get_fixnums (vector) : NULL,
                                  c->values->len, c->values->len);
-      note ("%s (%u): %.1f ms, %u parts to other workers", c->name, c->values->len,
+      test_note ("%s (%u): %.1f ms, %u parts to other workers", c->name, c->values->len,
             (g_get_monotonic_time () - start) / 1e3, g_variant_get_uint32 (handoffs));
       most_handoffs = MAX (most_handoffs, g_variant_get_uint32 (handoffs));
       g_assert_cmpuint (dp_ndp_group_get_n_free (group), ==, 3);
@@ -351,7 +322,7 @@ run_vector_cases (const char *backend,
 static void
 test_qsort_vector_threads (void)
 {
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
   run_vector_cases (NULL, 1000000);
 }
@@ -359,7 +330,7 @@ test_qsort_vector_threads (void)
 static void
 test_qsort_vector_processes (void)
 {
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
   run_vector_cases ("processes", 500000);
 }
@@ -374,7 +345,7 @@ test_operations (void)
   g_autoptr(GVariant) value = NULL;
   guint a, b, c;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
   group = start_group_on_nodes (2, NULL);
@@ -421,7 +392,7 @@ test_operations (void)
    * that does not exist, work twice. */
   g_assert_null (dp_ndp_get_result (group, a, &error));
   g_assert_error (error, DP_ERROR, DP_ERROR_INVALID_MESSAGE);
-  note ("%s", error->message);
+  test_note ("%s", error->message);
   g_clear_error (&error);
   g_assert_true (dp_ndp_return_node (group, a, &error));
   g_assert_no_error (error);
@@ -504,7 +475,7 @@ test_operations_worker (void)
   g_autoptr(GVariant) messages = NULL;
   g_autofree const char **strv = NULL;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
   group = start_local_group (3, NULL);
@@ -512,7 +483,7 @@ test_operations_worker (void)
   g_assert_no_error (error);
   strv = g_variant_get_strv (messages, NULL);
   for (guint i = 0; strv[i] != NULL; i++)
-    note ("%s", strv[i]);
+    test_note ("%s", strv[i]);
   g_assert_cmpuint (g_strv_length ((char **) strv), ==, 5);
   g_assert_nonnull (strstr (strv[0], "ndp-send-work: node 2 (ndpw2) is not yours"));
   g_assert_nonnull (strstr (strv[1], "ndp-get-result: no work was sent to node 2"));
@@ -532,7 +503,7 @@ test_nested (void)
   g_autoptr(GVariant) value = NULL;
   guint32 leaves, sent;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
   group = start_group_on_nodes (4, NULL);
@@ -542,7 +513,7 @@ test_nested (void)
   value = dp_ndp_run (group, PROCS ":tree_proc", g_variant_new_uint32 (6), &error);
   g_assert_no_error (error);
   g_variant_get (value, "(uu)", &leaves, &sent);
-  note ("64 leaves: %u parts went to other workers", sent);
+  test_note ("64 leaves: %u parts went to other workers", sent);
   g_assert_cmpuint (leaves, ==, 64);
   g_assert_cmpuint (sent, >=, 1);
   g_assert_cmpuint (dp_ndp_group_get_n_free (group), ==, 4);
@@ -608,7 +579,7 @@ test_concurrent (void)
   Concurrent runs[6];
   GThread *threads[6];
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
   group = start_local_group (3, NULL);
@@ -634,7 +605,7 @@ test_errors (void)
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) value = NULL;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
   group = start_group_on_nodes (2, NULL);
@@ -655,7 +626,7 @@ test_errors (void)
 
   value = dp_ndp_run (group, "no-such-module:f", g_variant_new ("()"), &error);
   g_assert_error (error, DP_ERROR, DP_ERROR_NOT_FOUND);
-  note ("%s", error->message);
+  test_note ("%s", error->message);
   g_clear_error (&error);
   value = dp_ndp_run (group, PROCS ":no_such_symbol", g_variant_new ("()"), &error);
   g_assert_error (error, DP_ERROR, DP_ERROR_NOT_FOUND);
@@ -716,7 +687,7 @@ run_in_thread (Runner     *runner,
 static Outcome *
 wait_outcome (Runner *runner)
 {
-  Outcome *outcome = g_async_queue_timeout_pop (runner->done, WAIT_USEC);
+  Outcome *outcome = g_async_queue_timeout_pop (runner->done, TEST_WAIT_USEC);
 
   g_assert_nonnull (outcome);    /* no hang */
   return outcome;
@@ -737,33 +708,6 @@ outcome_free (Outcome *outcome)
   g_clear_pointer (&outcome->value, g_variant_unref);
   g_clear_error (&outcome->error);
   g_free (outcome);
-}
-
-/* A FIFO the blocking procedure announces its process id through. */
-static char *
-make_fifo (const char *name)
-{
-  char *fifo = g_build_filename (tmp_dir, name, NULL);
-
-  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
-  return fifo;
-}
-
-static GPid
-read_pid (const char *fifo)
-{
-  char buffer[32] = { 0 };
-  gssize n;
-  int fd;
-
-  /* Blocks until the procedure opens it: the subprocess's deadline is
-   * the guard against one that never comes. */
-  fd = open (fifo, O_RDONLY);
-  g_assert_cmpint (fd, >=, 0);
-  n = read (fd, buffer, sizeof buffer - 1);
-  close (fd);
-  g_assert_cmpint (n, >, 0);
-  return (GPid) g_ascii_strtoll (buffer, NULL, 10);
 }
 
 /* Which worker's node has process @pid; 0 if none. */
@@ -806,20 +750,20 @@ test_worker_killed_node (void)
   GPid pid;
   gint64 killed;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
-  fifo = make_fifo ("fifo-node");
+  fifo = test_make_fifo ("fifo-node");
   group = start_group_on_nodes (2, NULL);
   thread = run_in_thread (&runner, group, PROCS ":blocking_proc", g_variant_new_string (fifo));
-  pid = read_pid (fifo);
+  pid = test_read_pid (fifo);
   g_assert_cmpuint (worker_of_pid (group, pid), ==, 1);
-  note ("killing node process %d in the middle of a work", (int) pid);
+  test_note ("killing node process %d in the middle of a work", (int) pid);
   g_assert_cmpint (kill (pid, SIGKILL), ==, 0);
   killed = g_get_monotonic_time ();
 
   outcome = wait_outcome (&runner);
-  note ("the run ended %.3f s after the kill: %s", (g_get_monotonic_time () - killed) / 1e6,
+  test_note ("the run ended %.3f s after the kill: %s", test_seconds_since (killed),
         outcome->error != NULL ? outcome->error->message : "no error");
   g_assert_null (outcome->value);
   g_assert_error (outcome->error, DP_ERROR, DP_ERROR_PEER_DIED);
@@ -841,22 +785,22 @@ test_worker_killed_nested (void)
   Outcome *outcome;
   GPid pid;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
-  fifo = make_fifo ("fifo-nested");
+  fifo = test_make_fifo ("fifo-nested");
   group = start_group_on_nodes (3, NULL);
   /* Worker 1 gives worker 2 the blocking part and waits for it. */
   thread = run_in_thread (&runner, group, PROCS ":nested_proc",
                           g_variant_new ("(sv)", PROCS ":blocking_proc", g_variant_new_string (fifo)));
-  pid = read_pid (fifo);
+  pid = test_read_pid (fifo);
   g_assert_cmpuint (worker_of_pid (group, pid), ==, 2);
   g_assert_cmpuint (dp_ndp_group_get_n_free (group), ==, 1);
-  note ("killing worker 2's node, process %d", (int) pid);
+  test_note ("killing worker 2's node, process %d", (int) pid);
   g_assert_cmpint (kill (pid, SIGKILL), ==, 0);
 
   outcome = wait_outcome (&runner);
-  note ("%s", outcome->error != NULL ? outcome->error->message : "no error");
+  test_note ("%s", outcome->error != NULL ? outcome->error->message : "no error");
   g_assert_error (outcome->error, DP_ERROR, DP_ERROR_PEER_DIED);
   g_assert_true (g_str_has_prefix (outcome->error->message, "ndpw1: ndp-test-procs:nested_proc: "));
   g_assert_nonnull (strstr (outcome->error->message, "ndp worker ndpw2"));
@@ -873,7 +817,7 @@ test_worker_aborts_processes (void)
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) value = NULL;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
   /* The aborts are logged as warnings: expected here. */
@@ -883,7 +827,7 @@ test_worker_aborts_processes (void)
   value = dp_ndp_run (group, PROCS ":aborting_proc", g_variant_new ("()"), &error);
   g_assert_null (value);
   g_assert_error (error, DP_ERROR, DP_ERROR_PEER_DIED);
-  note ("%s", error->message);
+  test_note ("%s", error->message);
   g_assert_nonnull (strstr (error->message, "ndp worker ndpw1"));
   g_assert_nonnull (strstr (error->message, "SIGABRT"));
   g_clear_error (&error);
@@ -893,7 +837,7 @@ test_worker_aborts_processes (void)
   value = dp_ndp_run (group, PROCS ":nested_proc", g_variant_new_parsed ("('ndp-test-procs:aborting_proc', <()>)"),
                       &error);
   g_assert_error (error, DP_ERROR, DP_ERROR_PEER_DIED);
-  note ("%s", error->message);
+  test_note ("%s", error->message);
   g_assert_true (g_str_has_prefix (error->message, "ndpw2: ndp-test-procs:nested_proc: "));
   g_assert_nonnull (strstr (error->message, "ndp worker ndpw3"));
   g_clear_error (&error);
@@ -908,7 +852,7 @@ test_worker_aborts_node (void)
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) value = NULL;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
   g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
@@ -916,7 +860,7 @@ test_worker_aborts_node (void)
   value = dp_ndp_run (group, PROCS ":aborting_proc", g_variant_new ("()"), &error);
   g_assert_null (value);
   g_assert_error (error, DP_ERROR, DP_ERROR_PEER_DIED);
-  note ("%s", error->message);
+  test_note ("%s", error->message);
   g_assert_nonnull (strstr (error->message, "ndp worker ndpw1"));
   g_clear_error (&error);
 
@@ -941,13 +885,13 @@ test_stop (void)
   GThread *thread;
   Outcome *outcome;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
-  fifo = make_fifo ("fifo-stop");
+  fifo = test_make_fifo ("fifo-stop");
   group = start_group_on_nodes (1, NULL);
   thread = run_in_thread (&runner, group, PROCS ":blocking_proc", g_variant_new_string (fifo));
-  read_pid (fifo);
+  test_read_pid (fifo);
   dp_ndp_group_stop (group);
 
   outcome = wait_outcome (&runner);
@@ -961,94 +905,38 @@ test_stop (void)
 
 /* ── 7. keyfiles, programs, inspect ──────────────────────────────── */
 
-static char *
-write_cookie_file (void)
-{
-  g_autoptr(GError) error = NULL;
-  char *path = g_build_filename (tmp_dir, "cookie", NULL);
-
-  g_assert_true (g_file_set_contents_full (path, TEST_COOKIE "\n", -1, G_FILE_SET_CONTENTS_NONE,
-                                           0600, &error));
-  g_assert_no_error (error);
-  g_assert_cmpint (g_chmod (path, 0600), ==, 0);
-  return path;
-}
-
-/* Runs `dplaces run` on @text, a keyfile, with the tests' cookie. */
-static gint
-run_keyfile (const char  *name,
-             const char  *text,
-             char       **out,
-             char       **err)
-{
-  g_autofree char *cookie = write_cookie_file ();
-  g_autofree char *path = g_build_filename (tmp_dir, name, NULL);
-  g_autofree char *contents = NULL;
-  g_autoptr(GError) error = NULL;
-  const char *argv[] = { g_getenv ("DPLACES_BIN"), "run", path, NULL };
-  gint status;
-
-  if (strstr (text, "[dplaces]\n") != NULL)
-    {
-      g_autofree char *with = g_strdup_printf ("[dplaces]\ncookie-file=%s\n", cookie);
-      g_auto(GStrv) parts = g_strsplit (text, "[dplaces]\n", 2);
-
-      contents = g_strconcat (parts[0], with, parts[1], NULL);
-    }
-  else
-    contents = g_strdup_printf ("[dplaces]\ncookie-file=%s\n\n%s", cookie, text);
-
-  g_assert_nonnull (argv[0]);
-  g_assert_true (g_file_set_contents (path, contents, -1, &error));
-  g_assert_no_error (error);
-  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, out, err,
-                               &status, &error));
-  g_assert_no_error (error);
-  note ("%s:\n%s\nstdout:\n%s\nstderr:\n%s", name, contents, *out, *err);
-  g_assert_true (WIFEXITED (status));
-  return WEXITSTATUS (status);
-}
-
-static char *
-read_example (const char *name)
-{
-  g_autofree char *path = g_build_filename (g_getenv ("DP_SOURCE_ROOT"), "data", "examples", name, NULL);
-  g_autoptr(GError) error = NULL;
-  char *contents = NULL;
-
-  g_assert_true (g_file_get_contents (path, &contents, NULL, &error));
-  g_assert_no_error (error);
-  return contents;
-}
-
 static void
 test_run_qsort (void)
 {
+  g_autofree char *example = NULL;
   g_autofree char *text = NULL;
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
+  g_autoptr(TestRun) run = NULL;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
-  text = read_example ("ndp-qsort.ini");
-  g_assert_cmpint (run_keyfile ("ndp-qsort.ini", text, &out, &err), ==, 0);
-  g_assert_cmpstr (out, ==, "[3, 5, 7, 10, 46, 9128]\n");
+  example = test_example_path ("ndp-qsort.ini");
+  text = test_read_file (example);
+  run = test_run_keyfile ("ndp-qsort.ini", text);
+  test_run_assert_status (run, 0);
+  g_assert_cmpstr (run->out, ==, "[3, 5, 7, 10, 46, 9128]\n");
 }
 
 static void
 test_run_map (void)
 {
+  g_autofree char *example = NULL;
   g_autofree char *text = NULL;
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
+  g_autoptr(TestRun) run = NULL;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
-  text = read_example ("ndp-map.ini");
-  g_assert_cmpint (run_keyfile ("ndp-map.ini", text, &out, &err), ==, 0);
-  g_assert_cmpstr (out, ==, "[1, 4, 9, 16, 25, 36, 49, 64, 81, 100, 121, 144]\n");
+  example = test_example_path ("ndp-map.ini");
+  text = test_read_file (example);
+  run = test_run_keyfile ("ndp-map.ini", text);
+  test_run_assert_status (run, 0);
+  g_assert_cmpstr (run->out, ==, "[1, 4, 9, 16, 25, 36, 49, 64, 81, 100, 121, 144]\n");
 }
 
 static void
@@ -1070,23 +958,23 @@ test_run_nodes (void)
     "procedure=" PROCS ":nested_proc\n"
     "data=('" PROCS ":whoami_proc', <()>)\n"
     "print-result=true\n";
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
+  g_autoptr(TestRun) run = NULL;
   guint32 id;
   gint32 pid;
   g_autoptr(GVariant) value = NULL;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
-  g_assert_cmpint (run_keyfile ("nodes.ini", nodes, &out, &err), ==, 0);
-  g_assert_cmpstr (out, ==, "[1, 1, 2, 4, 5, 5, 6, 9]\n");
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
+  run = test_run_keyfile ("nodes.ini", nodes);
+  test_run_assert_status (run, 0);
+  g_assert_cmpstr (run->out, ==, "[1, 1, 2, 4, 5, 5, 6, 9]\n");
+  g_clear_pointer (&run, test_run_free);
 
   /* Worker 2 ran it, in a process of its own. */
-  g_assert_cmpint (run_keyfile ("local.ini", local, &out, &err), ==, 0);
-  value = g_variant_parse (G_VARIANT_TYPE ("(ui)"), out, NULL, NULL, NULL);
+  run = test_run_keyfile ("local.ini", local);
+  test_run_assert_status (run, 0);
+  value = g_variant_parse (G_VARIANT_TYPE ("(ui)"), run->out, NULL, NULL, NULL);
   g_assert_nonnull (value);
   g_variant_get (value, "(ui)", &id, &pid);
   g_assert_cmpuint (id, ==, 2);
@@ -1115,49 +1003,38 @@ test_run_errors (void)
     { "[ndp]\nlocal-workers=1\nprocedure=" PROCS ":failing_proc\n", 1, { "the work failed", "no luck", NULL } },
   };
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_autofree char *out = NULL;
-      g_autofree char *err = NULL;
+      g_autoptr(TestRun) run = test_run_keyfile ("errors.ini", cases[i].text);
       g_autofree char *both = NULL;
 
-      g_assert_cmpint (run_keyfile ("errors.ini", cases[i].text, &out, &err), ==, cases[i].status);
-      both = g_strconcat (out, err, NULL);
+      test_run_assert_status (run, cases[i].status);
+      both = g_strconcat (run->out, run->err, NULL);
       for (guint n = 0; n < G_N_ELEMENTS (cases[i].needles) && cases[i].needles[n] != NULL; n++)
         if (strstr (both, cases[i].needles[n]) == NULL)
           g_error ("case %u: “%s” not in:\n%s", i, cases[i].needles[n], both);
     }
 }
 
-/* Runs an example program with the tests' cookie. */
+/* Runs an example program with the tests' cookie file: it must succeed. */
 static char *
-run_program (const char  *variable,
-             const char **args)
+run_program (const char         *variable,
+             const char * const *args)
 {
-  g_autofree char *cookie = write_cookie_file ();
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GError) error = NULL;
-  const char *program = g_getenv (variable);
-  char *out = NULL;
-  g_autofree char *err = NULL;
-  gint status;
+  g_autoptr(TestRun) run = NULL;
 
-  g_assert_nonnull (program);
-  g_ptr_array_add (argv, (char *) program);
   g_ptr_array_add (argv, "--cookie-file");
-  g_ptr_array_add (argv, cookie);
+  g_ptr_array_add (argv, (gpointer) test_sandbox_cookie_file ());
   for (guint i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (char *) args[i]);
+    g_ptr_array_add (argv, (gpointer) args[i]);
   g_ptr_array_add (argv, NULL);
-  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
-                               &status, &error));
-  g_assert_no_error (error);
-  note ("stdout:\n%s\nstderr:\n%s", out, err);
-  g_assert_true (g_spawn_check_wait_status (status, NULL));
-  return out;
+  run = test_run_program (variable, (const char * const *) argv->pdata, NULL, TEST_RUN_MS);
+  test_run_assert_status (run, 0);
+  return g_steal_pointer (&run->out);
 }
 
 static void
@@ -1168,7 +1045,7 @@ test_program_qsort (void)
   const char *local[] = { "--local", "--backend", "processes", "--", "3", "2", "1", NULL };
   g_autofree char *out = NULL;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
   out = run_program ("DP_NDP_QSORT_PROGRAM", seeds);
@@ -1188,7 +1065,7 @@ test_program_map (void)
   const char *local[] = { "--local", "--workers", "3", "--count", "30000", NULL };
   g_autofree char *out = NULL;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
   out = run_program ("DP_NDP_MAP_PROGRAM", args);
@@ -1201,17 +1078,12 @@ test_program_map (void)
 static void
 test_inspect (void)
 {
-  const char *argv[] = { g_getenv ("DPLACES_BIN"), "inspect", "ndp", NULL };
   const char *keys[] = { "workers", "nodes", "local-workers", "backend", "module", "procedure", "data",
                          "print-result" };
-  g_autofree char *out = NULL;
-  g_autoptr(GError) error = NULL;
-  gint status;
+  g_autoptr(TestRun) run = test_run_dplaces ("inspect", "ndp", NULL);
+  const char *out = run->out;
 
-  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, NULL,
-                               &status, &error));
-  g_assert_no_error (error);
-  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  test_run_assert_status (run, 0);
   g_assert_nonnull (strstr (out, "dplaces-service"));
   for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
     {
@@ -1226,20 +1098,11 @@ int
 main (int    argc,
       char **argv)
 {
-  g_autoptr(GBytes) cookie = g_bytes_new_static (TEST_COOKIE, strlen (TEST_COOKIE));
-  g_autoptr(GError) error = NULL;
-  g_autofree char *config_home = NULL;
   int status;
 
   g_test_init (&argc, &argv, NULL);
-
-  tmp_dir = g_dir_make_tmp ("dplaces-ndp-XXXXXX", &error);
-  g_assert_no_error (error);
   /* Nothing here may reach for the user's cookie. */
-  config_home = g_build_filename (tmp_dir, "config", NULL);
-  g_mkdir_with_parents (config_home, 0700);
-  g_setenv ("XDG_CONFIG_HOME", config_home, TRUE);
-  dp_cookie_set_process (cookie);
+  test_sandbox_init ("dplaces-ndp", TEST_COOKIE);
 
   g_test_add_func ("/ndp/qsort/nodes", test_qsort_nodes);
   g_test_add_func ("/ndp/qsort/vector/threads", test_qsort_vector_threads);
@@ -1263,17 +1126,6 @@ main (int    argc,
   g_test_add_func ("/ndp/inspect", test_inspect);
 
   status = g_test_run ();
-
-  {
-    g_autoptr(GDir) dir = g_dir_open (tmp_dir, 0, NULL);
-    const char *name;
-
-    while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-      {
-        g_autofree char *path = g_build_filename (tmp_dir, name, NULL);
-        g_remove (path);
-      }
-    g_rmdir (tmp_dir);
-  }
+  test_sandbox_finish ();
   return status;
 }
