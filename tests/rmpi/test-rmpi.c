@@ -32,44 +32,22 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
-
-#include <glib/gstdio.h>
 
 #include <dplaces/dp-rmpi.h>
 
-#include "sshd-harness.h"
-
 #define TEST_MODULE "rmpi-test-places"
 #define TEST_COOKIE "dplaces-rmpi-tests-0123456789abcdef"
+
+#include "sshd-harness.h"
+#include "test-common.h"
+#include "test-nodes.h"
+#include "test-run.h"
+#include "test-sandbox.h"
+
+/* How long a rank's report may take. */
 #define WAIT_USEC (40 * G_USEC_PER_SEC)
-#define SUBPROCESS_USEC (100 * G_USEC_PER_SEC)
-
-static char *tmp_dir;
-
-#define note(...) \
-  G_STMT_START { \
-    if (g_test_subprocess ()) \
-      { \
-        g_autofree char *note_text_ = g_strdup_printf (__VA_ARGS__); \
-        g_printerr ("# %s\n", note_text_); \
-      } \
-    else \
-      g_test_message (__VA_ARGS__); \
-  } G_STMT_END
-
-static gboolean
-in_subprocess (void)
-{
-  if (g_test_subprocess ())
-    return TRUE;
-
-  g_test_trap_subprocess (NULL, SUBPROCESS_USEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
-  if (!g_test_trap_has_passed ())
-    g_test_fail_printf ("the test failed in its subprocess (its stderr is in the log)");
-  return FALSE;
-}
+#define SUBPROCESS_USEC (test_timeout_multiplier () * 100 * G_USEC_PER_SEC)
 
 /* ── the reductions ────────────────────────────────────────────────── */
 
@@ -204,7 +182,7 @@ job_new_fails (GVariant   *defaults,
 
   g_assert_null (job);
   g_assert_nonnull (error);
-  note ("refused: %s", error->message);
+  test_note ("refused: %s", error->message);
   if (strstr (error->message, needle) == NULL)
     g_error ("“%s” does not say “%s”", error->message, needle);
 }
@@ -302,8 +280,8 @@ start_job (const char *function,
   g_assert_no_error (error);
   g_assert_true (dp_rmpi_job_start (job, &error));
   g_assert_no_error (error);
-  note ("%u ranks of %s on %u nodes, started in %.3f s", ranks, function,
-        dp_rmpi_job_get_n_nodes (job), (g_get_monotonic_time () - start) / 1e6);
+  test_note ("%u ranks of %s on %u nodes, started in %.3f s", ranks, function,
+             dp_rmpi_job_get_n_nodes (job), test_seconds_since (start));
   return g_steal_pointer (&job);
 }
 
@@ -339,11 +317,11 @@ assert_reports_clean (DpRmpiJob *job)
       total += checks;
       for (guint i = 0; failures[i] != NULL; i++)
         {
-          note ("%s", failures[i]);
+          test_note ("%s", failures[i]);
           clean = FALSE;
         }
     }
-  note ("%u checks passed on %u ranks", total, dp_rmpi_job_get_n_ranks (job));
+  test_note ("%u checks passed on %u ranks", total, dp_rmpi_job_get_n_ranks (job));
   g_assert_true (clean);
 }
 
@@ -364,14 +342,14 @@ run_collectives (guint ranks,
   g_autoptr(DpRmpiJob) job = NULL;
   gint64 start;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
   job = start_job ("rmpi_test_collectives", ranks, per_node, NULL);
   start = g_get_monotonic_time ();
   assert_reports_clean (job);
   finish_job (job);
-  note ("the collectives took %.3f s", (g_get_monotonic_time () - start) / 1e6);
+  test_note ("the collectives took %.3f s", (g_get_monotonic_time () - start) / 1e6);
 }
 
 static void
@@ -408,13 +386,13 @@ test_p2p_order (void)
   g_autoptr(DpRmpiJob) job = NULL;
   gint64 start;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
   job = start_job ("rmpi_test_p2p", 4, 2, g_variant_new ("(u)", 20000));
   start = g_get_monotonic_time ();
   assert_reports_clean (job);
-  note ("4 × 3 × 20000 messages in %.3f s", (g_get_monotonic_time () - start) / 1e6);
+  test_note ("4 × 3 × 20000 messages in %.3f s", test_seconds_since (start));
   finish_job (job);
 }
 
@@ -427,7 +405,7 @@ run_death (const char *how,
   g_autoptr(GVariant) result = NULL;
   guint victim = 2, ranks = 5;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
   job = start_job ("rmpi_test_death", ranks, per_node, g_variant_new ("(us)", victim, how));
@@ -442,7 +420,7 @@ run_death (const char *how,
         continue;
       report = get_report (job, r);
       g_variant_get (report, "(&suu^a&s)", NULL, &id, &ms, &errors);
-      note ("rank %u failed after %u ms: %s", id, ms, errors[0]);
+      test_note ("rank %u failed after %u ms: %s", id, ms, errors[0]);
       g_assert_nonnull (strstr (errors[0], "rmpi-"));
       g_assert_cmpuint (ms, <, 5000);
     }
@@ -451,7 +429,7 @@ run_death (const char *how,
   result = dp_rmpi_job_wait (job, &error);
   g_assert_null (result);
   g_assert_nonnull (error);
-  note ("the job: %s", error->message);
+  test_note ("the job: %s", error->message);
   g_assert_nonnull (strstr (error->message, "rank 2 "));
 }
 
@@ -473,7 +451,7 @@ test_launch_result (void)
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) result = NULL;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
   result = dp_rmpi_launch (dp_rmpi_build_default_config ("mpi-module", g_variant_new_string (TEST_MODULE),
@@ -488,105 +466,54 @@ test_launch_result (void)
 
 /* ── keyfiles ──────────────────────────────────────────────────────── */
 
-static char *
-write_cookie_file (void)
-{
-  g_autoptr(GError) error = NULL;
-  char *path = g_build_filename (tmp_dir, "cookie", NULL);
-
-  g_assert_true (g_file_set_contents_full (path, TEST_COOKIE "\n", -1, G_FILE_SET_CONTENTS_NONE,
-                                           0600, &error));
-  g_assert_no_error (error);
-  g_assert_cmpint (g_chmod (path, 0600), ==, 0);
-  return path;
-}
-
-static char *
-write_keyfile (const char *name,
-               const char *body)
-{
-  g_autoptr(GError) error = NULL;
-  g_autofree char *cookie = write_cookie_file ();
-  g_autofree char *text = g_strdup_printf ("[dplaces]\ncookie-file=%s\n\n%s", cookie, body);
-  char *path = g_build_filename (tmp_dir, name, NULL);
-
-  g_assert_true (g_file_set_contents (path, text, -1, &error));
-  g_assert_no_error (error);
-  return path;
-}
-
-static void
-run_dplaces (const char  *keyfile,
-             char       **out,
-             char       **err,
-             gint        *status)
-{
-  g_autoptr(GError) error = NULL;
-  const char *argv[] = { g_getenv ("DPLACES_BIN"), "run", keyfile, NULL };
-
-  g_assert_nonnull (argv[0]);
-  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, out, err,
-                               status, &error));
-  g_assert_no_error (error);
-  note ("dplaces run %s:\n%s%s", keyfile, *out, *err);
-}
-
 static void
 test_keyfile_run (void)
 {
-  g_autofree char *keyfile = NULL;
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
-  gint status;
+  g_autoptr(TestRun) run = NULL;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
-  keyfile = write_keyfile ("rmpi.ini",
-                           "[rmpi]\n"
-                           "hosts=localhost;localhost\n"
-                           "ranks-per-host=3\n"
-                           "module=" TEST_MODULE "\n"
-                           "function=rmpi_test_result\n"
-                           "args=('from a keyfile', uint32 6)\n");
-  run_dplaces (keyfile, &out, &err, &status);
-  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  run = test_run_keyfile ("rmpi.ini",
+                          "[rmpi]\n"
+                          "hosts=localhost;localhost\n"
+                          "ranks-per-host=3\n"
+                          "module=" TEST_MODULE "\n"
+                          "function=rmpi_test_result\n"
+                          "args=('from a keyfile', uint32 6)\n");
+  test_run_assert_status (run, 0);
   /* 0 + 1 + 4 + 9 + 16 + 25 */
-  g_assert_cmpstr (out, ==, "(\"('from a keyfile', 6)\", 55)\n");
+  g_assert_cmpstr (run->out, ==, "(\"('from a keyfile', 6)\", 55)\n");
 }
 
 /* The keyfile's own nodes, with nodes=. */
 static void
 test_keyfile_nodes (void)
 {
-  g_autofree char *keyfile = NULL;
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
-  gint status;
+  g_autoptr(TestRun) run = NULL;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
-  keyfile = write_keyfile ("nodes.ini",
-                           "[node a]\n"
-                           "host=localhost\n"
-                           "listen-port=0\n"
-                           "\n"
-                           "[node b]\n"
-                           "host=localhost\n"
-                           "listen-port=0\n"
-                           "\n"
-                           "[rmpi]\n"
-                           "nodes=b;a\n"
-                           "ranks-per-host=2\n"
-                           "name=w\n"
-                           "module=" TEST_MODULE "\n"
-                           "function=rmpi_test_result\n"
-                           "args=('on the keyfile\\'s nodes',)\n");
-  run_dplaces (keyfile, &out, &err, &status);
-  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  run = test_run_keyfile ("nodes.ini",
+                          "[node a]\n"
+                          "host=localhost\n"
+                          "listen-port=0\n"
+                          "\n"
+                          "[node b]\n"
+                          "host=localhost\n"
+                          "listen-port=0\n"
+                          "\n"
+                          "[rmpi]\n"
+                          "nodes=b;a\n"
+                          "ranks-per-host=2\n"
+                          "name=w\n"
+                          "module=" TEST_MODULE "\n"
+                          "function=rmpi_test_result\n"
+                          "args=('on the keyfile\\'s nodes',)\n");
+  test_run_assert_status (run, 0);
   /* 0 + 1 + 4 + 9 */
-  g_assert_cmpstr (out, ==, "(\"(\\\"on the keyfile's nodes\\\",)\", 14)\n");
+  g_assert_cmpstr (run->out, ==, "(\"(\\\"on the keyfile's nodes\\\",)\", 14)\n");
 }
 
 /* Ranks on nodes started over ssh (the keyfile's [node] groups, through a
@@ -598,10 +525,7 @@ test_keyfile_ssh (void)
   g_autoptr(GError) error = NULL;
   g_autoptr(GString) options = g_string_new (NULL);
   g_autoptr(GString) body = g_string_new (NULL);
-  g_autofree char *keyfile = NULL;
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
-  gint status;
+  g_autoptr(TestRun) run = NULL;
 
   /* Skipped here, in the parent, so that the skip is reported. */
   if (!g_test_subprocess () &&
@@ -610,7 +534,7 @@ test_keyfile_ssh (void)
       g_test_skip ("needs root and /usr/sbin/sshd (Debian: openssh-server) for a private sshd");
       return;
     }
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
   harness = sshd_harness_start (&error);
@@ -622,193 +546,118 @@ test_keyfile_ssh (void)
     g_string_append_printf (body, "[node n%u]\nhost=127.0.0.1\nlisten-port=0\nlauncher=ssh\nport=%u\n"
                             "user=%s\nidentity-file=%s\noptions=%s\nremote-path=%s\n\n", n,
                             harness->port, harness->user, harness->identity_file, options->str,
-                            g_getenv ("DPLACES_BIN"));
+                            test_dplaces_bin ());
   g_string_append (body, "[rmpi]\nnodes=n0;n1\nranks-per-host=2\nmodule=" TEST_MODULE "\n"
                    "function=rmpi_test_result\nargs=('over ssh',)\n");
-  keyfile = write_keyfile ("ssh.ini", body->str);
-  run_dplaces (keyfile, &out, &err, &status);
-  g_assert_true (g_spawn_check_wait_status (status, NULL));
-  g_assert_cmpstr (out, ==, "(\"('over ssh',)\", 14)\n");
+  run = test_run_keyfile ("ssh.ini", body->str);
+  test_run_assert_status (run, 0);
+  g_assert_cmpstr (run->out, ==, "(\"('over ssh',)\", 14)\n");
 }
 
 static void
 test_keyfile_bad (void)
 {
-  g_autofree char *keyfile = NULL;
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
-  gint status;
+  g_autoptr(TestRun) run = NULL;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
-  keyfile = write_keyfile ("bad.ini",
-                           "[rmpi]\n"
-                           "hosts=localhost\n"
-                           "function=rmpi_test_result\n");
-  run_dplaces (keyfile, &out, &err, &status);
-  g_assert_true (WIFEXITED (status));
-  g_assert_cmpint (WEXITSTATUS (status), ==, 2);
-  g_assert_nonnull (strstr (err, "bad.ini:"));
-  g_assert_nonnull (strstr (err, "[rmpi]"));
-  g_assert_nonnull (strstr (err, "module"));
-  g_free (out);
-  g_free (err);
-  g_free (keyfile);
+  run = test_run_keyfile ("bad.ini",
+                          "[rmpi]\n"
+                          "hosts=localhost\n"
+                          "function=rmpi_test_result\n");
+  test_run_assert_status (run, 2);
+  g_assert_nonnull (strstr (run->err, "bad.ini:"));
+  g_assert_nonnull (strstr (run->err, "[rmpi]"));
+  g_assert_nonnull (strstr (run->err, "module"));
+  g_clear_pointer (&run, test_run_free);
 
-  keyfile = write_keyfile ("bad-args.ini",
-                           "[rmpi]\n"
-                           "module=" TEST_MODULE "\n"
-                           "function=rmpi_test_result\n"
-                           "args=(1, \n");
-  run_dplaces (keyfile, &out, &err, &status);
-  g_assert_cmpint (WEXITSTATUS (status), ==, 2);
-  g_assert_nonnull (strstr (err, "args"));
+  run = test_run_keyfile ("bad-args.ini",
+                          "[rmpi]\n"
+                          "module=" TEST_MODULE "\n"
+                          "function=rmpi_test_result\n"
+                          "args=(1, \n");
+  test_run_assert_status (run, 2);
+  g_assert_nonnull (strstr (run->err, "args"));
 }
 
 /* ── the examples ──────────────────────────────────────────────────── */
 
-/* Runs an example program with the test's cookie as the user's default. */
-static void
-run_program (const char  *variable,
-             const char **args,
-             char       **out,
-             gint        *status)
+/* Runs an example program with the test's cookie as the user's default:
+ * it must succeed. */
+static TestRun *
+run_program (const char         *variable,
+             const char * const *args)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autofree char *config_home = g_build_filename (tmp_dir, "config", NULL);
-  g_autofree char *cookie_dir = g_build_filename (config_home, "dplaces", NULL);
-  g_autofree char *cookie = g_build_filename (cookie_dir, "cookie", NULL);
-  g_autofree char *err = NULL;
-  g_auto(GStrv) env = g_get_environ ();
-  const char *program = g_getenv (variable);
+  const char *env[] = { "XDG_CONFIG_HOME", test_sandbox_config_home (), NULL };
+  TestRun *run = test_run_program (variable, args, env, TEST_RUN_MS);
 
-  g_assert_nonnull (program);
-  g_assert_cmpint (g_mkdir_with_parents (cookie_dir, 0700), ==, 0);
-  g_assert_true (g_file_set_contents_full (cookie, TEST_COOKIE "\n", -1, G_FILE_SET_CONTENTS_NONE,
-                                           0600, &error));
-  g_assert_no_error (error);
-  env = g_environ_setenv (env, "XDG_CONFIG_HOME", config_home, TRUE);
-
-  g_ptr_array_add (argv, (gpointer) program);
-  for (guint i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (gpointer) args[i]);
-  g_ptr_array_add (argv, NULL);
-  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, env, G_SPAWN_DEFAULT, NULL, NULL, out,
-                               &err, status, &error));
-  g_assert_no_error (error);
-  note ("%s:\n%s%s", program, *out, err);
+  test_run_assert_status (run, 0);
+  return run;
 }
 
 static void
 test_example_kmeans (void)
 {
-  g_autofree char *program_out = NULL;
-  g_autofree char *keyfile_out = NULL;
-  g_autofree char *err = NULL;
+  g_autoptr(TestRun) program = NULL;
+  g_autoptr(TestRun) keyfile = NULL;
   g_autofree char *example = NULL;
   g_autofree char *contents = NULL;
-  g_autofree char *keyfile = NULL;
   g_autofree char *result = NULL;
-  g_autoptr(GError) error = NULL;
-  const char *args[] = { NULL };
+  const char *program_out;
   const char *end;
-  gint status;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
   /* The program: 4 ranks, checked against the serial computation. */
-  run_program ("RMPI_KMEANS_PROGRAM", args, &program_out, &status);
-  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  program = run_program ("RMPI_KMEANS_PROGRAM", NULL);
+  program_out = program->out;
   g_assert_nonnull (strstr (program_out, "converged after"));
   g_assert_nonnull (strstr (program_out, "serial computation in this process: the same"));
 
   /* The keyfile: the same job on 2 × 2 ranks, the same result. */
-  example = g_build_filename (g_getenv ("DP_SOURCE_ROOT"), "data", "examples", "kmeans.ini", NULL);
-  g_assert_true (g_file_get_contents (example, &contents, NULL, &error));
-  g_assert_no_error (error);
-  keyfile = write_keyfile ("kmeans.ini", contents);
-  run_dplaces (keyfile, &keyfile_out, &err, &status);
-  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  example = test_example_path ("kmeans.ini");
+  contents = test_read_file (example);
+  keyfile = test_run_keyfile ("kmeans.ini", contents);
+  test_run_assert_status (keyfile, 0);
   /* The program's result ends where its timing line starts. */
   end = strstr (program_out, "\n(");
   g_assert_nonnull (end);
   result = g_strndup (program_out, end + 1 - program_out);
-  g_assert_cmpstr (keyfile_out, ==, result);
+  g_assert_cmpstr (keyfile->out, ==, result);
 }
 
 static void
 test_example_nas_is (void)
 {
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
   for (guint ranks = 3; ranks <= 4; ranks++)
     {
-      g_autofree char *out = NULL;
+      g_autoptr(TestRun) run = NULL;
       g_autofree char *count = g_strdup_printf ("%u", ranks);
       g_autofree char *passed = g_strdup_printf ("Passed verification: %u of %u", 50 + ranks, 50 + ranks);
       const char *args[] = { count, NULL };
-      gint status;
+      const char *out;
 
-      run_program ("RMPI_NAS_IS_PROGRAM", args, &out, &status);
-      g_assert_true (g_spawn_check_wait_status (status, NULL));
+      run = run_program ("RMPI_NAS_IS_PROGRAM", args);
+      out = run->out;
       g_assert_nonnull (strstr (out, "Verification    =               SUCCESSFUL"));
       g_assert_nonnull (strstr (out, passed));
     }
-}
-
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = NULL;
-  const char *name;
-
-  if (!g_file_test (path, G_FILE_TEST_IS_DIR) || g_file_test (path, G_FILE_TEST_IS_SYMLINK))
-    {
-      g_unlink (path);
-      return;
-    }
-  dir = g_dir_open (path, 0, NULL);
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-      remove_tree (child);
-    }
-  g_rmdir (path);
 }
 
 int
 main (int    argc,
       char **argv)
 {
-  g_autoptr(GBytes) cookie = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *no_config = NULL;
   int status;
 
   g_test_init (&argc, &argv, NULL);
-
-  if (g_getenv ("DP_RMPI_TMP") != NULL)
-    {
-      tmp_dir = g_build_filename (g_getenv ("DP_RMPI_TMP"), "subprocess-XXXXXX", NULL);
-      g_assert_nonnull (g_mkdtemp (tmp_dir));
-    }
-  else
-    {
-      tmp_dir = g_dir_make_tmp ("dplaces-rmpi-XXXXXX", &error);
-      g_assert_no_error (error);
-      g_setenv ("DP_RMPI_TMP", tmp_dir, TRUE);
-    }
-
   /* The test's own cookie; the user's is never read. */
-  cookie = g_bytes_new_static (TEST_COOKIE, strlen (TEST_COOKIE));
-  dp_cookie_set_process (cookie);
-  no_config = g_build_filename (tmp_dir, "not-a-config-home", NULL);
-  g_assert_true (g_file_set_contents (no_config, "", -1, NULL));
-  g_setenv ("XDG_CONFIG_HOME", no_config, TRUE);
+  test_sandbox_init ("dplaces-rmpi", TEST_COOKIE);
 
   g_test_add_func ("/rmpi/op/builtins", test_op_builtins);
   g_test_add_func ("/rmpi/op/lookup", test_op_lookup);
@@ -834,8 +683,6 @@ main (int    argc,
   g_test_add_func ("/rmpi/examples/nas-is", test_example_nas_is);
 
   status = g_test_run ();
-  if (!g_test_subprocess ())
-    remove_tree (tmp_dir);
-  g_free (tmp_dir);
+  test_sandbox_finish ();
   return status;
 }
