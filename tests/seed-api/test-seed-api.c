@@ -32,46 +32,21 @@
 
 #include <dplaces/dplaces.h>
 
-#define MODULE "seed-api-places"
+#define TEST_MODULE "seed-api-places"
 
-/* Long enough never to trip on a loaded machine, short enough that a hang
- * fails before meson's timeout. */
-#define WAIT_USEC (30 * G_USEC_PER_SEC)
-#define WAIT_MS 30000
+#include "test-common.h"
+#include "test-log.h"
+#include "test-nodes.h"
 
 /* ── helpers ────────────────────────────────────────────────────────── */
-
-static GVariant *
-get_message (DpChannel *channel)
-{
-  g_autoptr(GError) error = NULL;
-  GVariant *message = dp_channel_get_timeout (channel, WAIT_USEC, &error);
-
-  g_assert_no_error (error);
-  g_assert_nonnull (message);
-  return message;
-}
-
-static void
-put_message (DpChannel *channel,
-             GVariant  *message)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_assert_true (dp_channel_put (channel, message, &error));
-  g_assert_no_error (error);
-}
 
 /* The first get on @channel fails, and its reason mentions @text. */
 static void
 assert_get_fails (DpChannel  *channel,
                   const char *text)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) message = dp_channel_get_timeout (channel, WAIT_USEC, &error);
+  g_autoptr(GError) error = test_get_error (channel);
 
-  g_assert_null (message);
-  g_assert_nonnull (error);
   g_test_message ("the get failed as expected: %s", error->message);
   g_assert_nonnull (strstr (error->message, text));
 }
@@ -85,63 +60,13 @@ assert_echo (DpChannel  *channel,
   g_autoptr(GVariant) inner = NULL;
   const char *tag;
 
-  put_message (channel, g_variant_new_string (text));
-  reply = get_message (channel);
+  test_put (channel, g_variant_new_string (text));
+  reply = test_get (channel);
   g_assert_cmpstr (g_variant_get_type_string (reply), ==, "(sv)");
   g_variant_get (reply, "(&sv)", &tag, &inner);
   g_assert_cmpstr (tag, ==, "echo");
   g_assert_cmpstr (g_variant_get_type_string (inner), ==, "s");
   g_assert_cmpstr (g_variant_get_string (inner, NULL), ==, text);
-}
-
-static DpRemoteNode *
-spawn_node (void)
-{
-  g_autoptr(GError) error = NULL;
-  DpNodeOptions options;
-  DpRemoteNode *node;
-
-  dp_node_options_init (&options);
-  options.listen_port = 0;
-  options.launcher = "local";
-  node = dp_spawn_remote_node ("localhost", &options, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (node);
-  g_assert_cmpuint (dp_remote_node_get_listen_port (node), >, 0);
-  return node;
-}
-
-static DpRemoteConnection *
-launch (DpRemoteNode *node,
-        const char   *function,
-        const char   *named,
-        const char   *backend)
-{
-  g_autoptr(GError) error = NULL;
-  DpRemoteConnection *place = dp_remote_node_launch_place (node, DP_PLACE_EXEC_DYNAMIC_PLACE, MODULE,
-                                                           function, named, backend, &error);
-
-  g_assert_no_error (error);
-  g_assert_nonnull (place);
-  return place;
-}
-
-/* Waits for a spawned node's process to end, as it must once its router
- * or spawner told it to. */
-static void
-assert_node_exits (DpRemoteNode *node)
-{
-  DpSpawnedProcess *process = dp_remote_node_get_process (node);
-
-  g_assert_nonnull (process);
-  g_assert_true (dp_spawned_process_wait_timeout (process, WAIT_MS));
-}
-
-static void
-stop_node (DpRemoteNode *node)
-{
-  dp_remote_node_send_exit (node);
-  assert_node_exits (node);
 }
 
 /* Closes a router's channel and waits for its thread: status 0. */
@@ -151,68 +76,6 @@ stop_router (DpChannel *mrch,
 {
   dp_channel_close (mrch);
   g_assert_cmpint (GPOINTER_TO_INT (g_thread_join (thread)), ==, 0);
-}
-
-/* ── log capture ────────────────────────────────────────────────────── */
-
-static GMutex log_lock;
-static GCond log_cond;
-static GPtrArray *log_lines;
-
-static GLogWriterOutput
-capture_writer (GLogLevelFlags   level,
-                const GLogField *fields,
-                gsize            n_fields,
-                gpointer         user_data)
-{
-  const char *domain = NULL, *message = NULL;
-
-  for (gsize i = 0; i < n_fields; i++)
-    {
-      if (g_str_equal (fields[i].key, "GLIB_DOMAIN") && fields[i].length < 0)
-        domain = fields[i].value;
-      else if (g_str_equal (fields[i].key, "MESSAGE") && fields[i].length < 0)
-        message = fields[i].value;
-    }
-
-  if (g_strcmp0 (domain, "dplaces") == 0 && message != NULL)
-    {
-      g_mutex_lock (&log_lock);
-      g_ptr_array_add (log_lines, g_strdup (message));
-      g_cond_broadcast (&log_cond);
-      g_mutex_unlock (&log_lock);
-    }
-
-  return g_log_writer_default (level, fields, n_fields, user_data);
-}
-
-/* Waits for a log line at this root that holds every one of @needles. */
-static char *
-wait_for_log_line (const char * const *needles)
-{
-  gint64 end_time = g_get_monotonic_time () + WAIT_USEC;
-  char *found = NULL;
-  guint seen = 0;
-
-  g_mutex_lock (&log_lock);
-  while (found == NULL)
-    {
-      for (; seen < log_lines->len && found == NULL; seen++)
-        {
-          const char *line = g_ptr_array_index (log_lines, seen);
-          gboolean all = TRUE;
-
-          for (guint i = 0; needles[i] != NULL && all; i++)
-            all = strstr (line, needles[i]) != NULL;
-          if (all)
-            found = g_strdup (line);
-        }
-      if (found == NULL && !g_cond_wait_until (&log_cond, &log_lock, end_time))
-        break;
-    }
-  g_mutex_unlock (&log_lock);
-
-  return found;
 }
 
 /* ── spawn-nodes/join, node addresses, spawning at addresses ───────── */
@@ -266,7 +129,7 @@ static void
 assert_node_echoes (DpRemoteNode *node,
                     const char   *text)
 {
-  g_autoptr(DpRemoteConnection) place = launch (node, "seed_named_echo", "echo", NULL);
+  g_autoptr(DpRemoteConnection) place = test_launch (node, TEST_MODULE, "seed_named_echo", "echo", NULL);
   g_autoptr(GError) error = NULL;
   g_autoptr(DpRemoteConnection) connection = dp_connect_to_named_place (node, "echo", &error);
 
@@ -311,7 +174,7 @@ test_spawn_nodes_join (void)
       assert_node_echoes (g_ptr_array_index (nodes, i), hosts[i]);
     }
   for (guint i = 0; i < nodes->len; i++)
-    stop_node (g_ptr_array_index (nodes, i));
+    test_stop_node (g_ptr_array_index (nodes, i));
 }
 
 static void
@@ -344,7 +207,7 @@ test_spawn_nodes_at (void)
       assert_node_echoes (g_ptr_array_index (nodes, i), addresses[i]);
     }
   for (guint i = 0; i < 3; i++)
-    stop_node (g_ptr_array_index (nodes, i));
+    test_stop_node (g_ptr_array_index (nodes, i));
 }
 
 static void
@@ -385,8 +248,8 @@ test_spawn_nodes_at_refused (void)
 static void
 test_router_thread (void)
 {
-  g_autoptr(DpRemoteNode) node = spawn_node ();
-  g_autoptr(DpRemoteConnection) echo = launch (node, "seed_named_echo", "echo", NULL);
+  g_autoptr(DpRemoteNode) node = test_spawn_mesh_node ();
+  g_autoptr(DpRemoteConnection) echo = test_launch (node, TEST_MODULE, "seed_named_echo", "echo", NULL);
   g_autoptr(GPtrArray) nodes = g_ptr_array_new ();
   g_autoptr(GPtrArray) spawned = NULL;
   g_autoptr(GError) error = NULL;
@@ -423,7 +286,7 @@ test_router_thread (void)
    * told to exit. */
   stop_router (mrch, thread);
   assert_get_fails (connection, "");
-  assert_node_exits (node);
+  test_wait_node_exit (node);
 }
 
 /* ── mr-spawn-remote-node, mr-supervise-named-dynamic-place-at,
@@ -448,8 +311,8 @@ test_router_spawn (void)
    * and a node spawned with port 0 is named by 0. */
   dp_mr_spawn_remote_node (mrch, "localhost", 0, FALSE);
   dp_mr_spawn_remote_node (mrch, "127.0.0.1", 0, TRUE);
-  dp_mr_supervise_named_dynamic_place_at (mrch, "localhost", 0, "echo", MODULE, "seed_named_echo");
-  dp_mr_supervise_named_dynamic_place_at (mrch, "127.0.0.1", 0, "echo-solo", MODULE, "seed_named_echo");
+  dp_mr_supervise_named_dynamic_place_at (mrch, "localhost", 0, "echo", TEST_MODULE, "seed_named_echo");
+  dp_mr_supervise_named_dynamic_place_at (mrch, "127.0.0.1", 0, "echo-solo", TEST_MODULE, "seed_named_echo");
   first = dp_mr_connect_to (mrch, "localhost", 0, "echo");
   second = dp_mr_connect_to (mrch, "127.0.0.1", 0, "echo-solo");
 
@@ -489,8 +352,8 @@ test_router_spawn (void)
   g_object_ref (local);
   g_object_ref (loopback);
   stop_router (mrch, thread);
-  assert_node_exits (local);
-  assert_node_exits (loopback);
+  test_wait_node_exit (local);
+  test_wait_node_exit (loopback);
   g_object_unref (local);
   g_object_unref (loopback);
 }
@@ -501,7 +364,7 @@ static void
 assert_connected (DpChannel  *channel,
                   const char *src_id)
 {
-  g_autoptr(GVariant) greeting = get_message (channel);
+  g_autoptr(GVariant) greeting = test_get (channel);
   g_autoptr(GVariant) inner = NULL;
   const char *tag;
 
@@ -514,8 +377,8 @@ assert_connected (DpChannel  *channel,
 static void
 test_new_place_channel (void)
 {
-  g_autoptr(DpRemoteNode) node = spawn_node ();
-  g_autoptr(DpRemoteConnection) echo = launch (node, "seed_named_echo", "echo", NULL);
+  g_autoptr(DpRemoteNode) node = test_spawn_mesh_node ();
+  g_autoptr(DpRemoteConnection) echo = test_launch (node, TEST_MODULE, "seed_named_echo", "echo", NULL);
   g_autoptr(GPtrArray) nodes = g_ptr_array_new ();
   g_autoptr(GError) error = NULL;
   g_autoptr(DpChannel) mrch = NULL;
@@ -555,7 +418,7 @@ test_new_place_channel (void)
                                            &error);
   g_assert_no_error (error);
   {
-    g_autoptr(GVariant) greeting = get_message (DP_CHANNEL (direct));
+    g_autoptr(GVariant) greeting = test_get (DP_CHANNEL (direct));
     g_autoptr(GVariant) inner = NULL;
     g_autoptr(GVariant) expected = g_variant_ref_sink (g_variant_new ("(si)", "direct", 42));
 
@@ -580,18 +443,18 @@ test_new_place_channel (void)
 
   stop_router (mrch, thread);
   assert_get_fails (channel, "");
-  assert_node_exits (node);
+  test_wait_node_exit (node);
 }
 
 /* ── supervise-process-at ───────────────────────────────────────────── */
 
-/* Reads @fd until a line holding @needle, for at most WAIT_MS. */
+/* Reads @fd until a line holding @needle, for at most TEST_WAIT_USEC. */
 static gboolean
 read_until_line (int         fd,
                  const char *needle,
                  GString    *seen)
 {
-  gint64 end_time = g_get_monotonic_time () + WAIT_USEC;
+  gint64 end_time = g_get_monotonic_time () + TEST_WAIT_USEC;
 
   while (strstr (seen->str, needle) == NULL)
     {
@@ -755,7 +618,7 @@ test_place_socket_bridge (void)
   dp_place_channel_new_pair (&pch, &place_end);
 
   /* Put before the bridge exists: it goes first. */
-  put_message (DP_CHANNEL (place_end), g_variant_new_string ("early"));
+  test_put (DP_CHANNEL (place_end), g_variant_new_string ("early"));
 
   bridge = dp_place_socket_bridge_new (DP_CHANNEL (pch), b, id, &error);
   g_assert_no_error (error);
@@ -769,17 +632,17 @@ test_place_socket_bridge (void)
   dp_event_container_register (DP_EVENT_CONTAINER (bridge), events);
   g_assert_cmpuint (events->len, ==, 0);
 
-  message = get_message (DP_CHANNEL (remote));
+  message = test_get (DP_CHANNEL (remote));
   g_assert_cmpstr (g_variant_get_string (message, NULL), ==, "early");
   g_clear_pointer (&message, g_variant_unref);
 
-  put_message (DP_CHANNEL (remote), expected);
-  message = get_message (DP_CHANNEL (place_end));
+  test_put (DP_CHANNEL (remote), expected);
+  message = test_get (DP_CHANNEL (place_end));
   g_assert_true (g_variant_equal (message, expected));
   g_clear_pointer (&message, g_variant_unref);
 
-  put_message (DP_CHANNEL (place_end), g_variant_new_string ("back"));
-  message = get_message (DP_CHANNEL (remote));
+  test_put (DP_CHANNEL (place_end), g_variant_new_string ("back"));
+  message = test_get (DP_CHANNEL (remote));
   g_assert_cmpstr (g_variant_get_string (message, NULL), ==, "back");
 
   /* An id can be bridged once. */
@@ -807,25 +670,26 @@ test_place_socket_bridge (void)
 static void
 test_processes_log_message (void)
 {
-  g_autoptr(DpRemoteNode) node = spawn_node ();
-  g_autoptr(DpRemoteConnection) logger = launch (node, "seed_log_place", NULL, "processes");
+  g_autoptr(DpRemoteNode) node = test_spawn_mesh_node ();
+  g_autoptr(DpRemoteConnection) logger = test_launch (node, TEST_MODULE, "seed_log_place", NULL,
+                                                      "processes");
   g_autoptr(GVariant) answer = NULL;
   g_autofree char *prefix = dp_remote_node_get_log_prefix (node);
   g_autofree char *marker = g_strdup_printf ("a line from a child process %d", g_random_int ());
   g_autofree char *line = NULL;
   const char *needles[] = { prefix, "place ", marker, NULL };
 
-  put_message (DP_CHANNEL (logger), g_variant_new_string (marker));
-  answer = get_message (DP_CHANNEL (logger));
+  test_put (DP_CHANNEL (logger), g_variant_new_string (marker));
+  answer = test_get (DP_CHANNEL (logger));
   g_assert_cmpstr (g_variant_get_string (answer, NULL), ==, "logged");
 
   /* It reached the root — here — through the node, with both prefixes. */
-  line = wait_for_log_line (needles);
+  line = test_log_wait (0, needles);
   g_assert_nonnull (line);
   g_test_message ("logged at the root: %s", line);
   g_assert_true (g_str_has_prefix (line, prefix));
 
-  stop_node (node);
+  test_stop_node (node);
 }
 
 static void
@@ -833,7 +697,7 @@ assert_connect_reply (DpChannel  *place,
                       const char *expected_tag,
                       const char *expected_text)
 {
-  g_autoptr(GVariant) reply = get_message (place);
+  g_autoptr(GVariant) reply = test_get (place);
   g_autoptr(GVariant) value = NULL;
   const char *tag;
 
@@ -865,40 +729,42 @@ assert_connect_reply (DpChannel  *place,
 static void
 test_processes_connect (void)
 {
-  g_autoptr(DpRemoteNode) server = spawn_node ();
-  g_autoptr(DpRemoteNode) client = spawn_node ();
-  g_autoptr(DpRemoteConnection) echo = launch (server, "seed_named_echo", "echo", NULL);
-  g_autoptr(DpRemoteConnection) child = launch (client, "seed_connect_place", NULL, "processes");
-  g_autoptr(DpRemoteConnection) local_child = launch (server, "seed_connect_place", NULL, "processes");
+  g_autoptr(DpRemoteNode) server = test_spawn_mesh_node ();
+  g_autoptr(DpRemoteNode) client = test_spawn_mesh_node ();
+  g_autoptr(DpRemoteConnection) echo = test_launch (server, TEST_MODULE, "seed_named_echo", "echo", NULL);
+  g_autoptr(DpRemoteConnection) child = test_launch (client, TEST_MODULE, "seed_connect_place", NULL,
+                                                     "processes");
+  g_autoptr(DpRemoteConnection) local_child = test_launch (server, TEST_MODULE, "seed_connect_place", NULL,
+                                                           "processes");
   guint port = dp_remote_node_get_listen_port (server);
 
   /* A processes place on another node reaches the named place: its
    * creator, that node, connects for it. */
-  put_message (DP_CHANNEL (child),
+  test_put (DP_CHANNEL (child),
                g_variant_new ("(sus@v)", "localhost", port, "echo",
                               g_variant_new_variant (g_variant_new_string ("from a child"))));
   assert_connect_reply (DP_CHANNEL (child), "ok", "from a child");
 
   /* Twice: each request gets its own channel. */
-  put_message (DP_CHANNEL (child),
+  test_put (DP_CHANNEL (child),
                g_variant_new ("(sus@v)", "localhost", port, "echo",
                               g_variant_new_variant (g_variant_new_string ("once more"))));
   assert_connect_reply (DP_CHANNEL (child), "ok", "once more");
 
   /* And one on the named place's own node. */
-  put_message (DP_CHANNEL (local_child),
+  test_put (DP_CHANNEL (local_child),
                g_variant_new ("(sus@v)", "localhost", port, "echo",
                               g_variant_new_variant (g_variant_new_string ("next door"))));
   assert_connect_reply (DP_CHANNEL (local_child), "ok", "next door");
 
   /* What goes wrong comes back as the first get's error. */
-  put_message (DP_CHANNEL (child),
+  test_put (DP_CHANNEL (child),
                g_variant_new ("(sus@v)", "localhost", port, "nobody",
                               g_variant_new_variant (g_variant_new_string ("lost"))));
   assert_connect_reply (DP_CHANNEL (child), "error", "No place named “nobody”");
 
-  stop_node (client);
-  stop_node (server);
+  test_stop_node (client);
+  test_stop_node (server);
 }
 
 int
@@ -908,8 +774,7 @@ main (int    argc,
   static const char secret[] = "seed-api-test-cookie-0123456789abcdef";
   g_autoptr(GBytes) cookie = g_bytes_new_static (secret, strlen (secret));
 
-  log_lines = g_ptr_array_new_with_free_func (g_free);
-  g_log_set_writer_func (capture_writer, NULL, NULL);
+  test_log_capture (TRUE);
 
   g_test_init (&argc, &argv, NULL);
 
