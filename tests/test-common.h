@@ -88,25 +88,27 @@ test_place_with_backend (const char *function,
   return g_steal_pointer (&place);
 }
 
-/* Gets the next message from @channel, failing the test on an error or
- * when nothing comes within TEST_WAIT_USEC. */
+/* Gets the next message from @channel (any #DpChannel), failing the test
+ * on an error or when nothing comes within TEST_WAIT_USEC. */
 static inline GVariant *
-test_get (DpChannel *channel)
+test_get (gpointer channel)
 {
   g_autoptr(GError) error = NULL;
-  GVariant *message = dp_channel_get_timeout (channel, TEST_WAIT_USEC, &error);
+  GVariant *message = dp_channel_get_timeout (DP_CHANNEL (channel), TEST_WAIT_USEC, &error);
 
   g_assert_no_error (error);
   g_assert_nonnull (message);
   return message;
 }
 
+/* Puts @message on @channel (any #DpChannel), failing the test if it
+ * cannot. */
 static inline void
-test_put (DpChannel *channel,
-          GVariant  *message)
+test_put (gpointer  channel,
+          GVariant *message)
 {
   g_autoptr(GError) error = NULL;
-  gboolean ok = dp_channel_put (channel, message, &error);
+  gboolean ok = dp_channel_put (DP_CHANNEL (channel), message, &error);
 
   /* The error first: it says why. */
   g_assert_no_error (error);
@@ -167,10 +169,10 @@ test_wait (DpPlace *place)
 /* The first get on @channel fails — neither a message nor a get that
  * waited in vain for TEST_WAIT_USEC: returns why. */
 static inline GError *
-test_get_error (DpChannel *channel)
+test_get_error (gpointer channel)
 {
   GError *error = NULL;
-  g_autoptr(GVariant) message = dp_channel_get_timeout (channel, TEST_WAIT_USEC, &error);
+  g_autoptr(GVariant) message = dp_channel_get_timeout (DP_CHANNEL (channel), TEST_WAIT_USEC, &error);
 
   if (message != NULL)
     {

@@ -288,7 +288,7 @@ run_vector_cases (const char *backend,
                                  c->values->len > 0 ? dp_shared_vector_get_fixnums (vector) : NULL,
                                  c->values->len, c->values->len);
       test_note ("%s (%u): %.1f ms, %u parts to other workers", c->name, c->values->len,
-            (g_get_monotonic_time () - start) / 1e3, g_variant_get_uint32 (handoffs));
+                 (g_get_monotonic_time () - start) / 1e3, g_variant_get_uint32 (handoffs));
       most_handoffs = MAX (most_handoffs, g_variant_get_uint32 (handoffs));
       g_assert_cmpuint (dp_ndp_group_get_n_free (group), ==, 3);
     }
@@ -764,7 +764,7 @@ test_worker_killed_node (void)
 
   outcome = wait_outcome (&runner);
   test_note ("the run ended %.3f s after the kill: %s", test_seconds_since (killed),
-        outcome->error != NULL ? outcome->error->message : "no error");
+             outcome->error != NULL ? outcome->error->message : "no error");
   g_assert_null (outcome->value);
   g_assert_error (outcome->error, DP_ERROR, DP_ERROR_PEER_DIED);
   g_assert_nonnull (strstr (outcome->error->message, "ndp worker ndpw1"));

@@ -158,7 +158,7 @@ test_local_stubs (void)
   g_assert_true (counter_ping_channel (server, DP_CHANNEL (theirs), &error));
   g_assert_no_error (error);
   g_object_unref (theirs);
-  message = test_get (DP_CHANNEL (mine));
+  message = test_get (mine);
   g_assert_cmpstr (g_variant_get_string (message, NULL), ==, "pong");
   g_object_unref (mine);
   g_clear_pointer (&message, g_variant_unref);
@@ -503,7 +503,7 @@ test_node_killed (void)
   g_assert_cmpint (kill (dp_spawned_process_get_pid (dp_remote_node_get_process (node)), SIGKILL), ==, 0);
   g_thread_join (thread);
   test_note ("the waiting call returned %.3f s after the kill: %s", test_seconds_since (start),
-        call.error != NULL ? call.error->message : "(no error)");
+             call.error != NULL ? call.error->message : "(no error)");
   g_assert_false (call.result);
   g_assert_error (call.error, DP_RPC_ERROR, DP_RPC_ERROR_SERVER_DIED);
   g_assert_cmpfloat (test_seconds_since (start), <, 10.0 * test_timeout_multiplier ());
@@ -661,7 +661,7 @@ test_many_clients (void)
     }
   took = test_seconds_since (start);
   test_note ("%d clients × %d calls in %.2f s: %.0f calls/s", MANY_CLIENTS, MANY_CALLS, took,
-        MANY_CLIENTS * MANY_CALLS / took);
+             MANY_CLIENTS * MANY_CALLS / took);
 
   /* The server's state agrees, asked by its creator. */
   g_assert_cmpint (counter_total (DP_CHANNEL (server), &error), ==, MANY_CLIENTS * MANY_CALLS);
