@@ -66,50 +66,25 @@
 #include "test-bare-node.h"
 #include "test-common.h"
 #include "test-nodes.h"
+#include "test-run.h"
+#include "test-sandbox.h"
 #include "test-wire.h"
-#include "../test-timeouts.h"
 
 #define DIST_MODULE "dist-places"
 #define TEST_COOKIE "dplaces-distributed-tests-0123456789abcdef"
 
-/* Long enough never to trip on a loaded machine, short enough that a hang
- * fails the test before meson's timeout. */
+/* How long a wait other than a get (test_get()'s TEST_WAIT_USEC) may
+ * take: long enough never to trip on a loaded machine, short enough that
+ * a hang fails the test before meson's timeout. */
 #define WAIT_USEC (20 * G_USEC_PER_SEC)
 
 /* How long a subprocess running one test may take. */
-#define SUBPROCESS_USEC (50 * G_USEC_PER_SEC)
+#define SUBPROCESS_USEC (test_timeout_multiplier () * 50 * G_USEC_PER_SEC)
 
 /* The messages each way of the streaming test. */
 #define STREAM_MESSAGES 100000
 
-static char *tmp_dir;
-
-/* g_test_message(), but on stderr in a test's subprocess, whose stdout
- * nobody sees. */
-#define note(...) \
-  G_STMT_START { \
-    if (g_test_subprocess ()) \
-      { \
-        g_autofree char *note_text_ = g_strdup_printf (__VA_ARGS__); \
-        g_printerr ("# %s\n", note_text_); \
-      } \
-    else \
-      g_test_message (__VA_ARGS__); \
-  } G_STMT_END
-
-/* Runs the calling test's body in a subprocess: TRUE there, FALSE in the
- * parent, which reports the subprocess's failure as the test's. */
-static gboolean
-in_subprocess (void)
-{
-  if (g_test_subprocess ())
-    return TRUE;
-
-  g_test_trap_subprocess (NULL, SUBPROCESS_USEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
-  if (!g_test_trap_has_passed ())
-    g_test_fail_printf ("the test failed in its subprocess (its stderr is in the log)");
-  return FALSE;
-}
+static const char *tmp_dir;
 
 /* ── nodes and places ──────────────────────────────────────────────── */
 
@@ -119,44 +94,6 @@ launch (DpRemoteNode *node,
         const char   *named)
 {
   return test_launch (node, DIST_MODULE, function, named, NULL);
-}
-
-static void
-put (gpointer  channel,
-     GVariant *message)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_assert_true (dp_channel_put (DP_CHANNEL (channel), message, &error));
-  g_assert_no_error (error);
-}
-
-static GVariant *
-get (gpointer channel)
-{
-  g_autoptr(GError) error = NULL;
-  GVariant *message = dp_channel_get_timeout (DP_CHANNEL (channel), WAIT_USEC, &error);
-
-  g_assert_no_error (error);
-  g_assert_nonnull (message);
-  return message;
-}
-
-/* The first get on @channel fails: returns why. */
-static GError *
-get_fails (gpointer channel)
-{
-  GError *error = NULL;
-  g_autoptr(GVariant) message = dp_channel_get_timeout (DP_CHANNEL (channel), WAIT_USEC, &error);
-
-  if (message != NULL)
-    {
-      g_autofree char *text = g_variant_print (message, TRUE);
-      g_error ("expected the get to fail, got %s", text);
-    }
-  g_assert_nonnull (error);
-  g_assert_false (g_error_matches (error, DP_ERROR, DP_ERROR_TIMED_OUT));
-  return error;
 }
 
 /* ── 1. a named place reached from two other nodes ─────────────────── */
@@ -181,7 +118,7 @@ test_named_place (void)
   gint64 value;
   const char *op;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
   a = test_spawn_node ();
@@ -191,8 +128,8 @@ test_named_place (void)
   server = launch (a, "named_server_place", "squares");
   g_assert_cmpstr (dp_remote_connection_get_name (server), ==, "squares");
   /* Its creator reaches it too, without the wrapping. */
-  put (server, g_variant_new ("(sx)", "count", (gint64) 0));
-  reply = get (server);
+  test_put (server, g_variant_new ("(sx)", "count", (gint64) 0));
+  reply = test_get (server);
   g_assert_cmpstr (g_variant_get_type_string (reply), ==, "(sx)");
   g_variant_get (reply, "(&sx)", &op, &value);
   g_assert_cmpstr (op, ==, "count");
@@ -205,28 +142,28 @@ test_named_place (void)
   clients[0] = client_b;
   clients[1] = client_c;
   for (gint i = 0; i < 2; i++)
-    put (clients[i], g_variant_new ("(sqsii)", dp_remote_node_get_host (a),
-                                    (guint16) dp_remote_node_get_listen_port (a), "squares",
-                                    i + 1, NAMED_REQUESTS));
+    test_put (clients[i], g_variant_new ("(sqsii)", dp_remote_node_get_host (a),
+                                         (guint16) dp_remote_node_get_listen_port (a), "squares",
+                                         i + 1, NAMED_REQUESTS));
 
   for (gint i = 0; i < 2; i++)
     {
-      g_autoptr(GVariant) report = get (clients[i]);
+      g_autoptr(GVariant) report = test_get (clients[i]);
       const char *problem;
       gint32 id, right;
       gdouble connecting, asking;
 
       g_assert_cmpstr (g_variant_get_type_string (report), ==, "(iisdd)");
       g_variant_get (report, "(ii&sdd)", &id, &right, &problem, &connecting, &asking);
-      note ("client on node %c: %d of %d answers right (connected in %.3f s, asked in %.3f s)%s%s",
-            'B' + i, right, NAMED_REQUESTS, connecting, asking,
-            problem[0] != '\0' ? ": " : "", problem);
+      test_note ("client on node %c: %d of %d answers right (connected in %.3f s, asked in %.3f s)%s%s",
+                 'B' + i, right, NAMED_REQUESTS, connecting, asking,
+                 problem[0] != '\0' ? ": " : "", problem);
       g_assert_cmpstr (problem, ==, "");
       g_assert_cmpint (id, ==, i + 1);
       g_assert_cmpint (right, ==, NAMED_REQUESTS);
       g_assert_cmpint (test_wait_remote (clients[i]), ==, 0);
     }
-  note ("%d requests from two nodes in %.3f s", 2 * NAMED_REQUESTS, test_seconds_since (start));
+  test_note ("%d requests from two nodes in %.3f s", 2 * NAMED_REQUESTS, test_seconds_since (start));
 
   /* Both reached the same place: it counted every square. And the root
    * reaches it by address as well. */
@@ -234,8 +171,8 @@ test_named_place (void)
                                              dp_remote_node_get_listen_port (a), "squares", &error);
   g_assert_no_error (error);
   g_assert_nonnull (by_address);
-  put (by_address, g_variant_new ("(sx)", "count", (gint64) 0));
-  reply = get (by_address);
+  test_put (by_address, g_variant_new ("(sx)", "count", (gint64) 0));
+  reply = test_get (by_address);
   g_variant_get (reply, "(&sx)", &op, &value);
   g_assert_cmpstr (op, ==, "count");
   g_assert_cmpint (value, ==, 2 * NAMED_REQUESTS);
@@ -247,14 +184,14 @@ test_named_place (void)
   g_assert_no_error (error);
   g_assert_nonnull (nobody);
   {
-    g_autoptr(GError) why = get_fails (nobody);
+    g_autoptr(GError) why = test_get_error (nobody);
 
-    note ("connecting to a missing name: %s", why->message);
+    test_note ("connecting to a missing name: %s", why->message);
     g_assert_nonnull (strstr (why->message, "nobody"));
   }
 
-  put (server, g_variant_new ("(sx)", "stop", (gint64) 0));
-  reply = get (server);
+  test_put (server, g_variant_new ("(sx)", "stop", (gint64) 0));
+  reply = test_get (server);
   g_variant_get (reply, "(&sx)", &op, &value);
   g_assert_cmpstr (op, ==, "stopped");
   g_assert_cmpint (value, ==, 2 * NAMED_REQUESTS);
@@ -283,21 +220,21 @@ test_named_place_latency (void)
   gint32 id, right;
   gdouble connecting, asking;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
   a = test_spawn_node ();
   b = test_spawn_node ();
   server = launch (a, "named_server_place", "squares");
   client = launch (b, "named_client_place", NULL);
-  put (client, g_variant_new ("(sqsii)", dp_remote_node_get_host (a),
-                              (guint16) dp_remote_node_get_listen_port (a), "squares",
-                              7, LATENCY_REQUESTS));
-  report = get (client);
+  test_put (client, g_variant_new ("(sqsii)", dp_remote_node_get_host (a),
+                                   (guint16) dp_remote_node_get_listen_port (a), "squares",
+                                   7, LATENCY_REQUESTS));
+  report = test_get (client);
   g_assert_cmpstr (g_variant_get_type_string (report), ==, "(iisdd)");
   g_variant_get (report, "(ii&sdd)", &id, &right, &problem, &connecting, &asking);
-  note ("%d round trips from node B to the named place on node A in %.3f s: %.3f ms each "
-        "(bound %.0f ms)", right, asking, 1000 * asking / MAX (right, 1), 1000 * LATENCY_BOUND);
+  test_note ("%d round trips from node B to the named place on node A in %.3f s: %.3f ms each "
+             "(bound %.0f ms)", right, asking, 1000 * asking / MAX (right, 1), 1000 * LATENCY_BOUND);
   g_assert_cmpstr (problem, ==, "");
   g_assert_cmpint (right, ==, LATENCY_REQUESTS);
   g_assert_cmpfloat (asking / LATENCY_REQUESTS, <, LATENCY_BOUND);
@@ -342,12 +279,12 @@ test_stream (void)
   gint64 start;
   gdouble seconds;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
   node = test_spawn_node ();
   place = launch (node, "stream_place", NULL);
-  put (place, g_variant_new_uint64 (STREAM_MESSAGES));
+  test_put (place, g_variant_new_uint64 (STREAM_MESSAGES));
 
   start = g_get_monotonic_time ();
   sender.channel = DP_CHANNEL (place);
@@ -365,8 +302,8 @@ test_stream (void)
       if (g_variant_get_uint64 (message) != received)
         {
           if (out_of_order == 0)
-            note ("message %" G_GUINT64_FORMAT " was %" G_GUINT64_FORMAT, received,
-                  g_variant_get_uint64 (message));
+            test_note ("message %" G_GUINT64_FORMAT " was %" G_GUINT64_FORMAT, received,
+                       g_variant_get_uint64 (message));
           out_of_order++;
         }
       received++;
@@ -375,17 +312,17 @@ test_stream (void)
   g_assert_no_error (sender.error);
   g_assert_cmpuint (sender.sent, ==, STREAM_MESSAGES);
 
-  report = get (place);
+  report = test_get (place);
   seconds = test_seconds_since (start);
   g_assert_cmpstr (g_variant_get_type_string (report), ==, "(ttts)");
   g_variant_get (report, "(ttt&s)", &place_received, &place_out_of_order, &place_sent, &problem);
-  note ("test → node: sent %" G_GUINT64_FORMAT ", the place received %" G_GUINT64_FORMAT
-        " (%" G_GUINT64_FORMAT " out of order)%s%s",
-        sender.sent, place_received, place_out_of_order, problem[0] != '\0' ? ": " : "", problem);
-  note ("node → test: the place sent %" G_GUINT64_FORMAT ", received %" G_GUINT64_FORMAT
-        " (%" G_GUINT64_FORMAT " out of order)", place_sent, received, out_of_order);
-  note ("%d messages each way in %.3f s (%.0f messages/s each way)", STREAM_MESSAGES, seconds,
-        STREAM_MESSAGES / seconds);
+  test_note ("test → node: sent %" G_GUINT64_FORMAT ", the place received %" G_GUINT64_FORMAT
+             " (%" G_GUINT64_FORMAT " out of order)%s%s",
+             sender.sent, place_received, place_out_of_order, problem[0] != '\0' ? ": " : "", problem);
+  test_note ("node → test: the place sent %" G_GUINT64_FORMAT ", received %" G_GUINT64_FORMAT
+             " (%" G_GUINT64_FORMAT " out of order)", place_sent, received, out_of_order);
+  test_note ("%d messages each way in %.3f s (%.0f messages/s each way)", STREAM_MESSAGES, seconds,
+             STREAM_MESSAGES / seconds);
 
   g_assert_cmpstr (problem, ==, "");
   g_assert_cmpuint (place_received, ==, STREAM_MESSAGES);
@@ -407,14 +344,14 @@ assert_pair_report (DpRemoteConnection *place,
                     const char         *expected_role,
                     const char         *where)
 {
-  g_autoptr(GVariant) report = get (place);
+  g_autoptr(GVariant) report = test_get (place);
   const char *role, *problem;
   gint64 rounds;
 
   g_assert_cmpstr (g_variant_get_type_string (report), ==, "(sxs)");
   g_variant_get (report, "(&sx&s)", &role, &rounds, &problem);
-  note ("%s on %s: %" G_GINT64_FORMAT " of %d rounds%s%s", role, where, rounds, PAIR_ROUNDS,
-        problem[0] != '\0' ? ": " : "", problem);
+  test_note ("%s on %s: %" G_GINT64_FORMAT " of %d rounds%s%s", role, where, rounds, PAIR_ROUNDS,
+             problem[0] != '\0' ? ": " : "", problem);
   g_assert_cmpstr (problem, ==, "");
   g_assert_cmpstr (role, ==, expected_role);
   g_assert_cmpint (rounds, ==, PAIR_ROUNDS);
@@ -434,7 +371,7 @@ test_channel_pair_from_root (void)
   g_autoptr(DpPlaceChannel) end_b = NULL;
   gint64 start;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
   a = test_spawn_node ();
@@ -444,14 +381,14 @@ test_channel_pair_from_root (void)
 
   start = g_get_monotonic_time ();
   dp_place_channel_new_pair (&end_a, &end_b);
-  put (ping, g_variant_new ("(s@hx)", "ping", dp_channel_to_variant (DP_CHANNEL (end_a)),
-                            (gint64) PAIR_ROUNDS));
-  put (pong, g_variant_new ("(s@hx)", "pong", dp_channel_to_variant (DP_CHANNEL (end_b)),
-                            (gint64) PAIR_ROUNDS));
+  test_put (ping, g_variant_new ("(s@hx)", "ping", dp_channel_to_variant (DP_CHANNEL (end_a)),
+                                 (gint64) PAIR_ROUNDS));
+  test_put (pong, g_variant_new ("(s@hx)", "pong", dp_channel_to_variant (DP_CHANNEL (end_b)),
+                                 (gint64) PAIR_ROUNDS));
 
   assert_pair_report (ping, "ping", "node A");
   assert_pair_report (pong, "pong", "node B");
-  note ("%d round trips between A and B in %.3f s", PAIR_ROUNDS, test_seconds_since (start));
+  test_note ("%d round trips between A and B in %.3f s", PAIR_ROUNDS, test_seconds_since (start));
 
   test_stop_node (a);
   test_stop_node (b);
@@ -472,7 +409,7 @@ test_channel_made_on_node (void)
   g_autoptr(GError) error = NULL;
   gint64 start;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
   a = test_spawn_node ();
@@ -481,21 +418,21 @@ test_channel_made_on_node (void)
   pong = launch (b, "pair_place", NULL);
 
   start = g_get_monotonic_time ();
-  put (maker, g_variant_new_int64 (PAIR_ROUNDS));
-  message = get (maker);
+  test_put (maker, g_variant_new_int64 (PAIR_ROUNDS));
+  message = test_get (maker);
   g_assert_cmpstr (g_variant_get_type_string (message), ==, "(h)");
   handle = g_variant_get_child_value (message, 0);
   relayed = dp_channel_from_variant (handle, &error);
   g_assert_no_error (error);
   g_assert_nonnull (relayed);
 
-  put (pong, g_variant_new ("(s@hx)", "pong", dp_channel_to_variant (relayed),
-                            (gint64) PAIR_ROUNDS));
+  test_put (pong, g_variant_new ("(s@hx)", "pong", dp_channel_to_variant (relayed),
+                                 (gint64) PAIR_ROUNDS));
 
   assert_pair_report (maker, "ping", "node A");
   assert_pair_report (pong, "pong", "node B");
-  note ("%d round trips between A and B through the root in %.3f s", PAIR_ROUNDS,
-        test_seconds_since (start));
+  test_note ("%d round trips between A and B through the root in %.3f s", PAIR_ROUNDS,
+             test_seconds_since (start));
 
   test_stop_node (a);
   test_stop_node (b);
@@ -554,13 +491,13 @@ test_close_then_wait (void)
   g_autoptr(DpRemoteConnection) place = NULL;
   g_autoptr(GVariant) reply = NULL;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
   node = test_spawn_node ();
   place = launch (node, "echo_place", NULL);
-  put (place, g_variant_new_string ("once"));
-  reply = get (place);
+  test_put (place, g_variant_new_string ("once"));
+  reply = test_get (place);
   g_assert_cmpstr (g_variant_get_string (reply, NULL), ==, "once");
 
   dp_channel_close (DP_CHANNEL (place));
@@ -594,7 +531,7 @@ test_named_connections_let_go (void)
   g_autoptr(DpRemoteNode) node = NULL;
   const guint rounds = 3;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
   node = test_spawn_node ();
@@ -613,8 +550,8 @@ test_named_connections_let_go (void)
       client = dp_connect_to_named_place_at (dp_remote_node_get_host (node),
                                              dp_remote_node_get_listen_port (node), "server", &error);
       g_assert_no_error (error);
-      put (client, g_variant_new ("(sx)", "square", (gint64) round + 2));
-      answer = get (client);
+      test_put (client, g_variant_new ("(sx)", "square", (gint64) round + 2));
+      answer = test_get (client);
       g_variant_get (answer, "(&sx)", NULL, &value);
       g_assert_cmpint (value, ==, (round + 2) * (round + 2));
       dp_channel_close (DP_CHANNEL (client));
@@ -623,8 +560,8 @@ test_named_connections_let_go (void)
        * as it connected. */
       g_assert_cmpuint (named_connections_held (node), ==, 1);
 
-      put (server, g_variant_new ("(sx)", "stop", (gint64) 0));
-      stopped = get (server);
+      test_put (server, g_variant_new ("(sx)", "stop", (gint64) 0));
+      stopped = test_get (server);
       g_assert_cmpint (test_wait_remote (server), ==, 0);
     }
   test_stop_node (node);
@@ -645,7 +582,7 @@ test_node_sigkill (void)
   gint64 killed;
   gdouble get_seconds, died_seconds;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
   blocked.started = g_async_queue_new ();
 
@@ -656,8 +593,8 @@ test_node_sigkill (void)
   g_signal_connect (node, "died", G_CALLBACK (died_cb), &died);
 
   place = launch (node, "hold_place", NULL);
-  put (place, g_variant_new_string ("are you there?"));
-  reply = get (place);
+  test_put (place, g_variant_new_string ("are you there?"));
+  reply = test_get (place);
   g_assert_cmpstr (g_variant_get_string (reply, NULL), ==, "are you there?");
 
   /* A get blocks on the place's channel in another thread … */
@@ -673,8 +610,8 @@ test_node_sigkill (void)
 
   g_thread_join (thread);
   get_seconds = (blocked.returned - killed) / (gdouble) G_USEC_PER_SEC;
-  note ("the blocked get returned %.3f ms after SIGKILL: %s", 1000 * get_seconds,
-        blocked.error != NULL ? blocked.error->message : "(no error)");
+  test_note ("the blocked get returned %.3f ms after SIGKILL: %s", 1000 * get_seconds,
+             blocked.error != NULL ? blocked.error->message : "(no error)");
   g_assert_null (blocked.message);
   g_assert_nonnull (blocked.error);
   g_assert_false (g_error_matches (blocked.error, DP_ERROR, DP_ERROR_TIMED_OUT));
@@ -684,7 +621,7 @@ test_node_sigkill (void)
   /* "died" fires, once, in our context. */
   g_assert_true (test_iterate_until (context, &died.fired, 5000));
   died_seconds = (died.when - killed) / (gdouble) G_USEC_PER_SEC;
-  note ("\"died\" fired %.3f ms after SIGKILL: %s", 1000 * died_seconds, died.reason);
+  test_note ("\"died\" fired %.3f ms after SIGKILL: %s", 1000 * died_seconds, died.reason);
   g_assert_true (died.in_context);
   g_assert_cmpuint (died.times, ==, 1);
   g_assert_cmpfloat (died_seconds, <, 2.0 * test_timeout_multiplier ());
@@ -693,7 +630,7 @@ test_node_sigkill (void)
   /* Everything else about the node fails at once too. */
   g_assert_false (dp_channel_put (DP_CHANNEL (place), g_variant_new_string ("anyone?"), &error));
   g_assert_nonnull (error);
-  note ("a put after the kill: %s", error->message);
+  test_note ("a put after the kill: %s", error->message);
   g_clear_error (&error);
   g_assert_cmpint (test_wait_remote (place), ==, 1);
   g_assert_true (dp_spawned_process_wait_timeout (dp_remote_node_get_process (node), 5000));
@@ -796,8 +733,8 @@ run_attack (Attack              attack,
   /* Cut off: the node closes, and we read to the end. */
   if (!test_raw_read_to_eof (socket, &bytes, &why))
     g_error ("the node did not close the connection: %s", why);
-  note ("the node closed the connection %.3f ms after the attack (%" G_GSIZE_FORMAT
-        " more bytes came)", 1000 * test_seconds_since (start), bytes);
+  test_note ("the node closed the connection %.3f ms after the attack (%" G_GSIZE_FORMAT
+             " more bytes came)", 1000 * test_seconds_since (start), bytes);
   /* Past the handshake, nothing is sent to a peer that misbehaves. */
   if (attack != ATTACK_GARBAGE)
     g_assert_cmpuint (bytes, ==, 0);
@@ -811,13 +748,13 @@ run_attack (Attack              attack,
 
       g_mutex_lock (&node->err->lock);
       for (guint i = log_from; i < n; i++)
-        note ("node stderr since the attack: %s",
-              (const char *) g_ptr_array_index (node->err->lines, i));
+        test_note ("node stderr since the attack: %s",
+                   (const char *) g_ptr_array_index (node->err->lines, i));
       g_mutex_unlock (&node->err->lock);
       g_error ("the node logged no line with “%s” on its stderr (%u lines since the attack)",
                wanted, n - log_from);
     }
-  note ("the node logged: %s", logged);
+  test_note ("the node logged: %s", logged);
 
   /* It serves on: the client that was there, and a new one. */
   test_client_assert_served (before, "after the attack");
@@ -830,7 +767,7 @@ test_hostile_wrong_cookie (void)
 {
   const char *needles[] = { "Refused connection", "cookie", NULL };
 
-  if (in_subprocess ())
+  if (test_in_subprocess_within (SUBPROCESS_USEC))
     run_attack (ATTACK_WRONG_COOKIE, needles);
 }
 
@@ -839,7 +776,7 @@ test_hostile_garbage (void)
 {
   const char *needles[] = { "Refused connection", "kind 47", NULL };
 
-  if (in_subprocess ())
+  if (test_in_subprocess_within (SUBPROCESS_USEC))
     run_attack (ATTACK_GARBAGE, needles);
 }
 
@@ -848,7 +785,7 @@ test_hostile_huge_frame (void)
 {
   const char *needles[] = { "2147483648", "limit", NULL };
 
-  if (in_subprocess ())
+  if (test_in_subprocess_within (SUBPROCESS_USEC))
     run_attack (ATTACK_HUGE_FRAME, needles);
 }
 
@@ -857,7 +794,7 @@ test_hostile_truncated_frame (void)
 {
   const char *needles[] = { "middle of a frame", NULL };
 
-  if (in_subprocess ())
+  if (test_in_subprocess_within (SUBPROCESS_USEC))
     run_attack (ATTACK_TRUNCATED_FRAME, needles);
 }
 
@@ -894,8 +831,8 @@ assert_refused (DpRemoteNode       *node,
   place = dp_remote_node_launch_place (node, exec, module, function, NULL, NULL, &error);
   g_assert_no_error (error);
   g_assert_nonnull (place);
-  why = get_fails (place);
-  note ("%s: %s", module, why->message);
+  why = test_get_error (place);
+  test_note ("%s: %s", module, why->message);
   for (guint i = 0; needles[i] != NULL; i++)
     if (strstr (why->message, needles[i]) == NULL)
       g_error ("the refusal does not say “%s”: %s", needles[i], why->message);
@@ -916,7 +853,7 @@ test_refused_outside (void)
   const char *plugin_dir = g_getenv ("DPLACES_PLUGIN_PATH");
   const char *outside_needles[] = { "outside", "plugin directories", NULL };
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
   g_assert_nonnull (module_path);
@@ -948,8 +885,8 @@ test_refused_outside (void)
 
   /* The module in the plugin directory, by name, still runs. */
   echo = launch (node, "echo_place", NULL);
-  put (echo, g_variant_new_string ("inside"));
-  reply = get (echo);
+  test_put (echo, g_variant_new_string ("inside"));
+  reply = test_get (echo);
   g_assert_cmpstr (g_variant_get_string (reply, NULL), ==, "inside");
 
   test_stop_node (node);
@@ -963,7 +900,7 @@ test_refused_unknown (void)
   g_autofree char *missing = g_build_filename (tmp_dir, "nowhere", "no-module.so", NULL);
   const char *missing_path_needles[] = { missing, NULL };
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
   g_assert_nonnull (plugin_dir);
@@ -990,126 +927,19 @@ test_refused_unknown (void)
 
 /* ── 7–9. the hello world, run for real ────────────────────────────── */
 
-typedef struct {
-  gboolean done;
-  gboolean timed_out;
-  gboolean exited;
-  gint status;
-  gdouble seconds;
-  char *out;
-  char *err;
-  GError *error;
-} Run;
-
-static void
-run_free (Run *run)
-{
-  g_free (run->out);
-  g_free (run->err);
-  g_clear_error (&run->error);
-  g_free (run);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Run, run_free)
-
-static void
-communicated_cb (GObject      *source,
-                 GAsyncResult *result,
-                 gpointer      data)
-{
-  Run *run = data;
-
-  g_subprocess_communicate_utf8_finish (G_SUBPROCESS (source), result, &run->out, &run->err,
-                                        &run->error);
-  run->done = TRUE;
-}
-
-/* Runs @argv with NAME, VALUE pairs from @env set, for at most
- * @timeout_ms, and measures how long it took to exit. */
-static Run *
-run_program (const char * const *argv,
-             const char * const *env,
-             guint               timeout_ms)
-{
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GMainContext) context = g_main_context_new ();
-  g_autoptr(GError) error = NULL;
-  Run *run = g_new0 (Run, 1);
-  gint64 start;
-
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE
-                                        | G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  for (guint i = 0; env != NULL && env[i] != NULL; i += 2)
-    g_subprocess_launcher_setenv (launcher, env[i], env[i + 1], TRUE);
-
-  g_main_context_push_thread_default (context);
-  start = g_get_monotonic_time ();
-  process = g_subprocess_launcher_spawnv (launcher, argv, &error);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8_async (process, NULL, NULL, communicated_cb, run);
-  if (!test_iterate_until (context, &run->done, timeout_ms))
-    {
-      run->timed_out = TRUE;
-      g_subprocess_force_exit (process);
-      g_assert_true (test_iterate_until (context, &run->done, WAIT_USEC / 1000));
-    }
-  run->seconds = test_seconds_since (start);
-  g_main_context_pop_thread_default (context);
-
-  g_assert_no_error (run->error);
-  run->exited = g_subprocess_get_if_exited (process);
-  run->status = run->exited ? g_subprocess_get_exit_status (process) : -1;
-
-  note ("%s%s%s: %s after %.3f s", argv[0], argv[1] != NULL ? " " : "", argv[1] != NULL ? argv[1] : "",
-        run->timed_out ? "killed" : run->exited ? "exited" : "died", run->seconds);
-  if (run->out != NULL && run->out[0] != '\0')
-    note ("its stdout:\n%s", run->out);
-  if (run->err != NULL && run->err[0] != '\0')
-    note ("its stderr:\n%s", run->err);
-  return run;
-}
-
-/* A cookie file of the test's own, mode 0600. */
-static char *
-write_cookie_file (const char *path)
-{
-  g_autoptr(GError) error = NULL;
-  g_autofree char *dir = g_path_get_dirname (path);
-
-  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
-  g_assert_true (g_file_set_contents_full (path, TEST_COOKIE "\n", -1, G_FILE_SET_CONTENTS_NONE,
-                                           0600, &error));
-  g_assert_no_error (error);
-  g_assert_cmpint (g_chmod (path, 0600), ==, 0);
-  return g_strdup (path);
-}
-
 /* The example's keyfile, with listen-port=0 and the test's cookie, and
  * the [node localhost] group replaced by @node_group when given. */
 static char *
 hello_world_keyfile (const char *name,
                      const char *node_group)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *example = NULL;
-  g_autofree char *contents = NULL;
-  g_autofree char *cookie = NULL;
-  g_autofree char *cookie_path = g_build_filename (tmp_dir, "cookie", NULL);
-  g_autofree char *path = g_build_filename (tmp_dir, name, NULL);
+  g_autofree char *example = test_example_path ("hello-world.ini");
+  g_autofree char *contents = test_read_file (example);
   g_auto(GStrv) lines = NULL;
   g_autoptr(GString) text = g_string_new (NULL);
   gboolean in_node = FALSE;
   guint ports = 0;
 
-  g_assert_nonnull (g_getenv ("DP_SOURCE_ROOT"));
-  example = g_build_filename (g_getenv ("DP_SOURCE_ROOT"), "data", "examples", "hello-world.ini",
-                              NULL);
-  g_assert_true (g_file_get_contents (example, &contents, NULL, &error));
-  g_assert_no_error (error);
-  cookie = write_cookie_file (cookie_path);
-
-  g_string_append_printf (text, "[dplaces]\ncookie-file=%s\n\n", cookie);
   lines = g_strsplit (contents, "\n", -1);
   for (guint i = 0; lines[i] != NULL; i++)
     {
@@ -1139,31 +969,13 @@ hello_world_keyfile (const char *name,
   if (node_group == NULL)
     g_assert_cmpuint (ports, ==, 1);
 
-  g_assert_true (g_file_set_contents (path, text->str, -1, &error));
-  g_assert_no_error (error);
-  note ("keyfile %s:\n%s", path, text->str);
-  return g_steal_pointer (&path);
-}
-
-/* A plain file where XDG_CONFIG_HOME should be a directory: reaching for
- * the default cookie fails. */
-static const char *
-no_config_home (void)
-{
-  static char *path;
-
-  if (path == NULL)
-    {
-      path = g_build_filename (tmp_dir, "not-a-config-home", NULL);
-      g_assert_true (g_file_set_contents (path, "", -1, NULL));
-    }
-  return path;
+  return test_write_keyfile (name, text->str);
 }
 
 /* The lines the hello world prints: the root's, exactly, and the node's,
  * with its prefix PLACE @host:PORT, the same port on both. */
 static void
-assert_hello_world_output (Run        *run,
+assert_hello_world_output (TestRun    *run,
                            const char *host)
 {
   g_auto(GStrv) lines = g_strsplit (run->out, "\n", -1);
@@ -1199,29 +1011,25 @@ assert_hello_world_output (Run        *run,
   g_assert_true (root);
   g_assert_cmpuint (received_port, >, 0);
   g_assert_cmpuint (sent_port, ==, received_port);
-  note ("the node listened on port %" G_GUINT64_FORMAT, received_port);
+  test_note ("the node listened on port %" G_GUINT64_FORMAT, received_port);
 }
 
 static void
 test_run_hello_world (void)
 {
   g_autofree char *keyfile = NULL;
-  g_autoptr(Run) run = NULL;
-  const char *env[] = { "XDG_CONFIG_HOME", NULL, NULL };
+  g_autoptr(TestRun) run = NULL;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
   keyfile = hello_world_keyfile ("hello-world.ini", NULL);
-  env[1] = no_config_home ();
   {
     const char *argv[] = { test_dplaces_bin (), "run", keyfile, NULL };
 
-    run = run_program (argv, env, 20000);
+    run = test_run (argv, NULL, 20000);
   }
-  g_assert_false (run->timed_out);
-  g_assert_true (run->exited);
-  g_assert_cmpint (run->status, ==, 0);
+  test_run_assert_status (run, 0);
   assert_hello_world_output (run, "localhost");
   g_assert_cmpfloat (run->seconds, <, 8.0);
 }
@@ -1250,8 +1058,7 @@ test_run_hello_world_ssh (void)
   g_autofree char *node_group = NULL;
   g_autofree char *keyfile = NULL;
   g_autofree char *why = NULL;
-  g_autoptr(Run) run = NULL;
-  const char *env[] = { "XDG_CONFIG_HOME", NULL, NULL };
+  g_autoptr(TestRun) run = NULL;
 
   /* Skipped here, in the parent, so that the skip is reported. */
   if (!g_test_subprocess () && !ssh_test_possible (&why))
@@ -1259,13 +1066,13 @@ test_run_hello_world_ssh (void)
       g_test_skip (why);
       return;
     }
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
   harness = sshd_harness_start (&error);
   g_assert_no_error (error);
   g_assert_nonnull (harness);
-  note ("sshd listening on 127.0.0.1:%u", harness->port);
+  test_note ("sshd listening on 127.0.0.1:%u", harness->port);
 
   /* The harness's ssh options, "-o", "X", … as "-o X;…". */
   for (guint i = 0; harness->ssh_options[i] != NULL; i++)
@@ -1285,15 +1092,12 @@ test_run_hello_world_ssh (void)
                                 options->str, test_dplaces_bin ());
   keyfile = hello_world_keyfile ("hello-world-ssh.ini", node_group);
 
-  env[1] = no_config_home ();
   {
     const char *argv[] = { test_dplaces_bin (), "run", keyfile, NULL };
 
-    run = run_program (argv, env, 30000);
+    run = test_run (argv, NULL, 30000);
   }
-  g_assert_false (run->timed_out);
-  g_assert_true (run->exited);
-  g_assert_cmpint (run->status, ==, 0);
+  test_run_assert_status (run, 0);
   assert_hello_world_output (run, "127.0.0.1");
   g_assert_cmpfloat (run->seconds, <, 10.0);
 }
@@ -1301,34 +1105,23 @@ test_run_hello_world_ssh (void)
 static void
 test_program_hello_world (void)
 {
-  const char *program = g_getenv ("DP_HELLO_WORLD_PROGRAM");
-  g_autofree char *config_home = NULL;
-  g_autofree char *cookie_path = NULL;
-  g_autofree char *cookie = NULL;
-  g_autoptr(Run) run = NULL;
+  g_autoptr(TestRun) run = NULL;
   g_auto(GStrv) lines = NULL;
   gboolean received = FALSE;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
-  g_assert_nonnull (program);
-  g_assert_true (g_file_test (program, G_FILE_TEST_IS_EXECUTABLE));
+  g_assert_true (g_file_test (test_getenv ("DP_HELLO_WORLD_PROGRAM"), G_FILE_TEST_IS_EXECUTABLE));
 
   /* The program reads the default cookie: a private config home holds
    * the test's. */
-  config_home = g_build_filename (tmp_dir, "config", NULL);
-  cookie_path = g_build_filename (config_home, "dplaces", "cookie", NULL);
-  cookie = write_cookie_file (cookie_path);
   {
-    const char *argv[] = { program, NULL };
-    const char *env[] = { "XDG_CONFIG_HOME", config_home, NULL };
+    const char *env[] = { "XDG_CONFIG_HOME", test_sandbox_config_home (), NULL };
 
-    run = run_program (argv, env, 20000);
+    run = test_run_program ("DP_HELLO_WORLD_PROGRAM", NULL, env, 20000);
   }
-  g_assert_false (run->timed_out);
-  g_assert_true (run->exited);
-  g_assert_cmpint (run->status, ==, 0);
+  test_run_assert_status (run, 0);
 
   lines = g_strsplit (run->out, "\n", -1);
   for (guint i = 0; lines[i] != NULL; i++)
@@ -1398,7 +1191,7 @@ slow_consumer (const char *backend)
   gint64 start;
   gdouble seconds;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
   node = test_spawn_node ();
@@ -1410,10 +1203,10 @@ slow_consumer (const char *backend)
   echo = launch (node, "echo_place", NULL);
 
   dp_place_channel_new_pair (&gate, &gate_far);
-  put (slow, g_variant_new ("(@hmhtuu)", dp_channel_to_variant (DP_CHANNEL (gate_far)), FALSE, 0,
-                            (guint64) SLOW_MESSAGES, (guint32) SLOW_MESSAGE_SIZE,
-                            (guint32) SLOW_PAUSE_USEC));
-  ready = get (slow);
+  test_put (slow, g_variant_new ("(@hmhtuu)", dp_channel_to_variant (DP_CHANNEL (gate_far)), FALSE, 0,
+                                 (guint64) SLOW_MESSAGES, (guint32) SLOW_MESSAGE_SIZE,
+                                 (guint32) SLOW_PAUSE_USEC));
+  ready = test_get (slow);
   g_assert_cmpstr (g_variant_get_type_string (ready), ==, "(st)");
   g_variant_get (ready, "(&st)", &tag, &consumer_base);
   g_assert_cmpstr (tag, ==, "ready");
@@ -1435,7 +1228,7 @@ slow_consumer (const char *backend)
              producer.error != NULL ? producer.error->message : "");
   {
     g_autofree char *text = g_variant_print (busy.first, TRUE);
-    note ("the producer waits after %u messages: %s", g_atomic_int_get (&producer.sent), text);
+    test_note ("the producer waits after %u messages: %s", g_atomic_int_get (&producer.sent), text);
   }
 
   /* The connection's other channels flow meanwhile. */
@@ -1443,16 +1236,16 @@ slow_consumer (const char *backend)
     {
       g_autoptr(GVariant) reply = NULL;
 
-      put (echo, g_variant_new_int64 (i));
-      reply = get (echo);
+      test_put (echo, g_variant_new_int64 (i));
+      reply = test_get (echo);
       g_assert_cmpint (g_variant_get_int64 (reply), ==, i);
     }
   /* And the producer is still held back: nothing was consumed. */
   g_assert_cmpuint (g_atomic_int_get (&producer.sent), <, SLOW_MESSAGES);
-  note ("%d round trips on another channel of the connection while the producer waited",
-        SLOW_ROUND_TRIPS);
+  test_note ("%d round trips on another channel of the connection while the producer waited",
+             SLOW_ROUND_TRIPS);
 
-  put (gate, g_variant_new_string ("go"));
+  test_put (gate, g_variant_new_string ("go"));
   {
     g_autoptr(GError) why = NULL;
 
@@ -1466,15 +1259,15 @@ slow_consumer (const char *backend)
 
   g_assert_cmpstr (g_variant_get_type_string (done), ==, "(stst)");
   g_variant_get (done, "(&st&st)", &tag, &right, &problem, &consumer_peak);
-  note ("%" G_GUINT64_FORMAT " of %d messages of %d KiB right in %.2f s (%.0f MiB/s)%s%s; "
-        "%u busy events", right, SLOW_MESSAGES, SLOW_MESSAGE_SIZE / 1024, seconds,
-        (gdouble) SLOW_MESSAGES * SLOW_MESSAGE_SIZE / (1024 * 1024) / seconds,
-        problem[0] != '\0' ? ": " : "", problem, test_busy_events (&busy));
-  note ("the consumer's process grew by %" G_GINT64_FORMAT " KiB at most (%" G_GUINT64_FORMAT
-        " → %" G_GUINT64_FORMAT "), the node's by %" G_GINT64_FORMAT " KiB (%" G_GUINT64_FORMAT
-        " → %" G_GUINT64_FORMAT "); bound %d KiB", (gint64) (consumer_peak - consumer_base),
-        consumer_base, consumer_peak, (gint64) (node_peak - node_base), node_base, node_peak,
-        SLOW_BOUND_KIB);
+  test_note ("%" G_GUINT64_FORMAT " of %d messages of %d KiB right in %.2f s (%.0f MiB/s)%s%s; "
+             "%u busy events", right, SLOW_MESSAGES, SLOW_MESSAGE_SIZE / 1024, seconds,
+             (gdouble) SLOW_MESSAGES * SLOW_MESSAGE_SIZE / (1024 * 1024) / seconds,
+             problem[0] != '\0' ? ": " : "", problem, test_busy_events (&busy));
+  test_note ("the consumer's process grew by %" G_GINT64_FORMAT " KiB at most (%" G_GUINT64_FORMAT
+             " → %" G_GUINT64_FORMAT "), the node's by %" G_GINT64_FORMAT " KiB (%" G_GUINT64_FORMAT
+             " → %" G_GUINT64_FORMAT "); bound %d KiB", (gint64) (consumer_peak - consumer_base),
+             consumer_base, consumer_peak, (gint64) (node_peak - node_base), node_base, node_peak,
+             SLOW_BOUND_KIB);
 
   g_assert_no_error (producer.error);
   g_assert_cmpuint (producer.sent, ==, SLOW_MESSAGES);
@@ -1526,7 +1319,7 @@ test_slow_consumer_relayed (void)
   GPid b_pid;
   gint64 start;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
   a = test_spawn_node ();
@@ -1535,19 +1328,19 @@ test_slow_consumer_relayed (void)
   maker = launch (a, "stream_maker_place", NULL);
   slow = launch (b, "slow_consumer_place", NULL);
 
-  put (maker, g_variant_new ("(tu)", (guint64) SLOW_MESSAGES, (guint32) SLOW_MESSAGE_SIZE));
-  made = get (maker);
+  test_put (maker, g_variant_new ("(tu)", (guint64) SLOW_MESSAGES, (guint32) SLOW_MESSAGE_SIZE));
+  made = test_get (maker);
   g_assert_cmpstr (g_variant_get_type_string (made), ==, "(h)");
   handle = g_variant_get_child_value (made, 0);
   stream = dp_channel_from_variant (handle, &error);
   g_assert_no_error (error);
 
   dp_place_channel_new_pair (&gate, &gate_far);
-  put (slow, g_variant_new ("(@h@mhtuu)", dp_channel_to_variant (DP_CHANNEL (gate_far)),
-                            g_variant_new_maybe (G_VARIANT_TYPE_HANDLE, dp_channel_to_variant (stream)),
-                            (guint64) SLOW_MESSAGES, (guint32) SLOW_MESSAGE_SIZE,
-                            (guint32) SLOW_PAUSE_USEC));
-  ready = get (slow);
+  test_put (slow, g_variant_new ("(@h@mhtuu)", dp_channel_to_variant (DP_CHANNEL (gate_far)),
+                                 g_variant_new_maybe (G_VARIANT_TYPE_HANDLE, dp_channel_to_variant (stream)),
+                                 (guint64) SLOW_MESSAGES, (guint32) SLOW_MESSAGE_SIZE,
+                                 (guint32) SLOW_PAUSE_USEC));
+  ready = test_get (slow);
   g_variant_get (ready, "(&st)", &tag, &consumer_base);
   g_assert_cmpstr (tag, ==, "ready");
   g_assert_cmpuint (consumer_base, >, 0);
@@ -1558,8 +1351,8 @@ test_slow_consumer_relayed (void)
 
   /* The consumer has taken the channel: the stream goes. */
   start = g_get_monotonic_time ();
-  put (maker, g_variant_new_string ("go"));
-  put (gate, g_variant_new_string ("go"));
+  test_put (maker, g_variant_new_string ("go"));
+  test_put (gate, g_variant_new_string ("go"));
   {
     g_autoptr(GError) why = NULL;
 
@@ -1567,20 +1360,20 @@ test_slow_consumer_relayed (void)
     g_assert_no_error (why);
     g_assert_nonnull (done);
   }
-  produced = get (maker);
+  produced = test_get (maker);
   root_peak = slow_status_kib (0, "VmHWM");
   b_peak = slow_status_kib (b_pid, "VmHWM");
 
   g_variant_get (done, "(&st&st)", &tag, &right, &problem, &consumer_peak);
   g_variant_get (produced, "(&st&s)", NULL, &sent, &maker_problem);
-  note ("%" G_GUINT64_FORMAT " of %d messages of %d KiB from node A to node B through the root, "
-        "right, in %.2f s%s%s%s%s", right, SLOW_MESSAGES, SLOW_MESSAGE_SIZE / 1024,
-        test_seconds_since (start), problem[0] != '\0' ? ": " : "", problem,
-        maker_problem[0] != '\0' ? "; the producer: " : "", maker_problem);
-  note ("grown at most: the root by %" G_GINT64_FORMAT " KiB, node B by %" G_GINT64_FORMAT
-        " KiB, the consumer's process by %" G_GINT64_FORMAT " KiB; bound %d KiB",
-        (gint64) (root_peak - root_base), (gint64) (b_peak - b_base),
-        (gint64) (consumer_peak - consumer_base), SLOW_BOUND_KIB);
+  test_note ("%" G_GUINT64_FORMAT " of %d messages of %d KiB from node A to node B through the root, "
+             "right, in %.2f s%s%s%s%s", right, SLOW_MESSAGES, SLOW_MESSAGE_SIZE / 1024,
+             test_seconds_since (start), problem[0] != '\0' ? ": " : "", problem,
+             maker_problem[0] != '\0' ? "; the producer: " : "", maker_problem);
+  test_note ("grown at most: the root by %" G_GINT64_FORMAT " KiB, node B by %" G_GINT64_FORMAT
+             " KiB, the consumer's process by %" G_GINT64_FORMAT " KiB; bound %d KiB",
+             (gint64) (root_peak - root_base), (gint64) (b_peak - b_base),
+             (gint64) (consumer_peak - consumer_base), SLOW_BOUND_KIB);
 
   g_assert_cmpstr (maker_problem, ==, "");
   g_assert_cmpuint (sent, ==, SLOW_MESSAGES);
@@ -1601,30 +1394,13 @@ int
 main (int    argc,
       char **argv)
 {
-  g_autoptr(GBytes) cookie = NULL;
-  g_autoptr(GError) error = NULL;
   int status;
 
   g_test_init (&argc, &argv, NULL);
-
-  /* A test's subprocess works in a folder inside its parent's, which the
-   * parent removes at the end even when the subprocess failed. */
-  if (g_getenv ("DP_DIST_TMP") != NULL)
-    {
-      tmp_dir = g_build_filename (g_getenv ("DP_DIST_TMP"), "subprocess-XXXXXX", NULL);
-      g_assert_nonnull (g_mkdtemp (tmp_dir));
-    }
-  else
-    {
-      tmp_dir = g_dir_make_tmp ("dplaces-distributed-XXXXXX", &error);
-      g_assert_no_error (error);
-      g_setenv ("DP_DIST_TMP", tmp_dir, TRUE);
-    }
-
-  /* The test's own cookie; the user's is never read. */
-  cookie = g_bytes_new_static (TEST_COOKIE, strlen (TEST_COOKIE));
-  dp_cookie_set_process (cookie);
-  g_setenv ("XDG_CONFIG_HOME", no_config_home (), TRUE);
+  /* The test's own cookie; the user's is never read. A test's subprocess
+   * works in a folder inside its parent's, which the parent removes at
+   * the end even when the subprocess failed. */
+  tmp_dir = test_sandbox_init ("dplaces-distributed", TEST_COOKIE);
 
   g_test_add_func ("/distributed/named-place/two-clients", test_named_place);
   g_test_add_func ("/distributed/named-place/latency", test_named_place_latency);
@@ -1648,7 +1424,6 @@ main (int    argc,
   g_test_add_func ("/distributed/slow-consumer/relayed", test_slow_consumer_relayed);
 
   status = g_test_run ();
-  test_remove_tree (tmp_dir);
-  g_free (tmp_dir);
+  test_sandbox_finish ();
   return status;
 }
