@@ -16,69 +16,10 @@
 #include <json-glib/json-glib.h>
 
 #include "test-common.h"
+#include "test-nodes.h"
+#include "test-run.h"
 
 static char *tmp_dir;
-
-typedef struct {
-  int status;         /* exit status; -1 if killed by a signal */
-  char *out;
-  char *err;
-} Run;
-
-static void
-run_free (Run *run)
-{
-  g_free (run->out);
-  g_free (run->err);
-  g_free (run);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Run, run_free)
-
-static const char *
-dplaces_bin (void)
-{
-  const char *bin = g_getenv ("DPLACES_BIN");
-
-  if (bin == NULL)
-    g_error ("DPLACES_BIN is not set: run the tests with meson test");
-  return bin;
-}
-
-/* Runs dplaces with @args (NULL-terminated) in @cwd and collects all. */
-static Run *
-run_dplaces (const char *cwd,
-             ...)
-{
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GError) error = NULL;
-  Run *run = g_new0 (Run, 1);
-  const char *arg;
-  va_list args;
-
-  g_ptr_array_add (argv, (gpointer) dplaces_bin ());
-  va_start (args, cwd);
-  while ((arg = va_arg (args, const char *)) != NULL)
-    g_ptr_array_add (argv, (gpointer) arg);
-  va_end (args);
-  g_ptr_array_add (argv, NULL);
-
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                        G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  if (cwd != NULL)
-    g_subprocess_launcher_set_cwd (launcher, cwd);
-  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8 (process, NULL, NULL, &run->out, &run->err, &error);
-  g_assert_no_error (error);
-
-  run->status = g_subprocess_get_if_exited (process) ? g_subprocess_get_exit_status (process) : -1;
-  g_test_message ("dplaces exited with %d\nstdout:\n%s\nstderr:\n%s", run->status,
-                  run->out, run->err);
-  return run;
-}
 
 /* Writes @text to NAME.ini in the temporary directory. */
 static char *
@@ -225,7 +166,7 @@ test_bad_keyfile (gconstpointer data)
 {
   const BadKeyfile *bad = data;
   g_autofree char *path = write_keyfile (bad->name, bad->text);
-  g_autoptr(Run) run = run_dplaces (NULL, "run", path, NULL);
+  g_autoptr(TestRun) run = test_run_dplaces ("run", path, NULL);
 
   g_assert_cmpint (run->status, ==, 2);
   assert_reported (run->err, path, bad->line, bad->where, bad->also);
@@ -290,7 +231,7 @@ test_all_errors_at_once (void)
     { 31, "[place a]: group given twice" },
   };
   g_autofree char *path = write_keyfile ("all-errors", text);
-  g_autoptr(Run) run = run_dplaces (NULL, "run", path, NULL);
+  g_autoptr(TestRun) run = test_run_dplaces ("run", path, NULL);
   g_auto(GStrv) lines = NULL;
   g_autofree char *prefix = g_strconcat (path, ":", NULL);
   gboolean ok = TRUE;
@@ -324,7 +265,7 @@ test_run_unknown_module (void)
 {
   g_autofree char *extra_dir = g_build_filename (tmp_dir, "my-plugins", NULL);
   g_autofree char *path = NULL;
-  g_autoptr(Run) run = NULL;
+  g_autoptr(TestRun) run = NULL;
 
   g_assert_cmpint (g_mkdir_with_parents (extra_dir, 0755), ==, 0);
   path = write_keyfile ("unknown-module",
@@ -334,7 +275,7 @@ test_run_unknown_module (void)
                         "[place x]\n"
                         "module=no-such-module\n"
                         "function=no_such_function\n");
-  run = run_dplaces (NULL, "run", path, NULL);
+  run = test_run_dplaces ("run", path, NULL);
 
   g_assert_cmpint (run->status, ==, 2);
   assert_reported (run->err, path, 5, "[place x] module: ", "no-such-module");
@@ -352,7 +293,7 @@ test_run_unknown_symbol (void)
                                          "[place x]\n"
                                          "module=test-places\n"
                                          "function=no_such_function\n");
-  g_autoptr(Run) run = run_dplaces (NULL, "run", path, NULL);
+  g_autoptr(TestRun) run = test_run_dplaces ("run", path, NULL);
 
   g_assert_cmpint (run->status, ==, 2);
   assert_reported (run->err, path, 3, "[place x] function: ", "no_such_function");
@@ -364,7 +305,7 @@ static void
 test_run_missing_file (void)
 {
   g_autofree char *path = g_build_filename (tmp_dir, "does-not-exist.ini", NULL);
-  g_autoptr(Run) run = run_dplaces (NULL, "run", path, NULL);
+  g_autoptr(TestRun) run = test_run_dplaces ("run", path, NULL);
 
   g_assert_cmpint (run->status, ==, 2);
   g_assert_nonnull (strstr (run->err, path));
@@ -373,8 +314,8 @@ test_run_missing_file (void)
 static void
 test_run_usage (void)
 {
-  g_autoptr(Run) run = run_dplaces (NULL, "run", NULL);
-  g_autoptr(Run) unknown = run_dplaces (NULL, "frobnicate", NULL);
+  g_autoptr(TestRun) run = test_run_dplaces ("run", NULL);
+  g_autoptr(TestRun) unknown = test_run_dplaces ("frobnicate", NULL);
 
   g_assert_cmpint (run->status, ==, 2);
   g_assert_nonnull (strstr (run->err, "Usage"));
@@ -387,7 +328,7 @@ test_run_places_hello (void)
 {
   g_autofree char *example = g_test_build_filename (G_TEST_DIST, "..", "data", "examples",
                                                     "places-hello.ini", NULL);
-  g_autoptr(Run) run = run_dplaces (NULL, "run", example, NULL);
+  g_autoptr(TestRun) run = test_run_dplaces ("run", example, NULL);
   g_auto(GStrv) lines = NULL;
   gint received = -1, sent = -1, main_received = -1, n = 0;
 
@@ -428,7 +369,7 @@ test_run_exit_status (void)
                                          "message=('ping', 1, [true])\n"
                                          "print-reply=got %s (100%%)\n"
                                          "exit=7\n");
-  g_autoptr(Run) run = run_dplaces (NULL, "run", path, NULL);
+  g_autoptr(TestRun) run = test_run_dplaces ("run", path, NULL);
 
   g_assert_cmpint (run->status, ==, 7);
   g_assert_cmpstr (run->out, ==, "got ('ping', 1, [true]) (100%)\n");
@@ -442,7 +383,7 @@ test_run_exit_when_idle (void)
                                          "[place quick]\n"
                                          "module=test-places\n"
                                          "function=return_place\n");
-  g_autoptr(Run) run = run_dplaces (NULL, "run", path, NULL);
+  g_autoptr(TestRun) run = test_run_dplaces ("run", path, NULL);
 
   g_assert_cmpint (run->status, ==, 0);
 }
@@ -506,7 +447,7 @@ parse_plugins (JsonParser *parser,
 static void
 test_inspect_json (void)
 {
-  g_autoptr(Run) run = run_dplaces (NULL, "inspect", "--json", NULL);
+  g_autoptr(TestRun) run = test_run_dplaces ("inspect", "--json", NULL);
   g_autoptr(JsonParser) parser = json_parser_new ();
   JsonArray *plugins;
 
@@ -519,7 +460,7 @@ test_inspect_json (void)
 static void
 test_inspect_one_json (void)
 {
-  g_autoptr(Run) run = run_dplaces (NULL, "inspect", "threads", "--json", NULL);
+  g_autoptr(TestRun) run = test_run_dplaces ("inspect", "threads", "--json", NULL);
   g_autoptr(JsonParser) parser = json_parser_new ();
   JsonArray *plugins;
 
@@ -532,9 +473,9 @@ test_inspect_one_json (void)
 static void
 test_inspect_text (void)
 {
-  g_autoptr(Run) all = run_dplaces (NULL, "inspect", NULL);
-  g_autoptr(Run) one = run_dplaces (NULL, "inspect", "threads", NULL);
-  g_autoptr(Run) missing = run_dplaces (NULL, "inspect", "no-such-plugin", NULL);
+  g_autoptr(TestRun) all = test_run_dplaces ("inspect", NULL);
+  g_autoptr(TestRun) one = test_run_dplaces ("inspect", "threads", NULL);
+  g_autoptr(TestRun) missing = test_run_dplaces ("inspect", "no-such-plugin", NULL);
 
   g_assert_cmpint (all->status, ==, 0);
   g_assert_nonnull (strstr (all->out, "threads"));
@@ -570,7 +511,7 @@ parse_bench_json (JsonParser *parser,
 static void
 test_bench_soak (void)
 {
-  g_autoptr(Run) run = run_dplaces (NULL, "bench", "soak", "--minutes", "0.1", "--json", NULL);
+  g_autoptr(TestRun) run = test_run_dplaces ("bench", "soak", "--minutes", "0.1", "--json", NULL);
   g_autoptr(JsonParser) parser = json_parser_new ();
   JsonObject *result;
   gint64 sent, received, lost, dropped;
@@ -602,28 +543,13 @@ test_bench_soak (void)
 static void
 test_bench_soak_bad_minutes (void)
 {
-  g_autoptr(Run) zero = run_dplaces (NULL, "bench", "soak", "--minutes", "0", NULL);
-  g_autoptr(Run) word = run_dplaces (NULL, "bench", "soak", "--minutes", "ten", NULL);
+  g_autoptr(TestRun) zero = test_run_dplaces ("bench", "soak", "--minutes", "0", NULL);
+  g_autoptr(TestRun) word = test_run_dplaces ("bench", "soak", "--minutes", "ten", NULL);
 
   g_assert_cmpint (zero->status, ==, 2);
   g_assert_nonnull (strstr (zero->err, "--minutes"));
   g_assert_cmpint (word->status, ==, 2);
   g_assert_nonnull (strstr (word->err, "ten"));
-}
-
-static void
-remove_tmp_dir (void)
-{
-  g_autoptr(GDir) dir = g_dir_open (tmp_dir, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *path = g_build_filename (tmp_dir, name, NULL);
-      if (g_remove (path) != 0)
-        g_rmdir (path);
-    }
-  g_rmdir (tmp_dir);
 }
 
 int
@@ -659,7 +585,7 @@ main (int    argc,
 
   status = g_test_run ();
 
-  remove_tmp_dir ();
+  test_remove_tree (tmp_dir);
   g_free (tmp_dir);
   return status;
 }

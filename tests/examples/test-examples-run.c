@@ -23,58 +23,17 @@
 #include "fork-join-phases.h"
 #include "mandelbrot.h"
 #include "parallel-build.h"
+#include "test-nodes.h"
+#include "test-run.h"
+#include "test-sandbox.h"
 
 static char *tmp_dir;
 
-typedef struct {
-  int status;         /* exit status; -1 if killed by a signal */
-  char *out;
-  char *err;
-} Run;
-
-static void
-run_free (Run *run)
+/* Runs @argv in the test's folder and collects all. */
+static TestRun *
+run_in_tmp_dir (const char * const *argv)
 {
-  g_free (run->out);
-  g_free (run->err);
-  g_free (run);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Run, run_free)
-
-static const char *
-required_env (const char *name)
-{
-  const char *value = g_getenv (name);
-
-  if (value == NULL)
-    g_error ("%s is not set: run the tests with meson test", name);
-  return value;
-}
-
-/* Runs @argv in @cwd and collects all. */
-static Run *
-run_in (const char          *cwd,
-        const char * const  *argv)
-{
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *command = g_strjoinv (" ", (char **) argv);
-  Run *run = g_new0 (Run, 1);
-
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                        G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  g_subprocess_launcher_set_cwd (launcher, cwd);
-  process = g_subprocess_launcher_spawnv (launcher, argv, &error);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8 (process, NULL, NULL, &run->out, &run->err, &error);
-  g_assert_no_error (error);
-
-  run->status = g_subprocess_get_if_exited (process) ? g_subprocess_get_exit_status (process) : -1;
-  g_test_message ("%s exited with %d\nstdout:\n%s\nstderr:\n%s", command, run->status,
-                  run->out, run->err);
-  return run;
+  return test_run_in (tmp_dir, argv, NULL, TEST_RUN_MS);
 }
 
 /* The example's keyfile, with its message's backend replaced by @backend,
@@ -83,16 +42,13 @@ static char *
 keyfile_for (const char *example,
              const char *backend)
 {
-  g_autofree char *source = g_build_filename (required_env ("DP_SOURCE_ROOT"), "data",
-                                              "examples", example, NULL);
+  g_autofree char *source = test_example_path (example);
   g_autofree char *path = g_build_filename (tmp_dir, example, NULL);
-  g_autofree char *text = NULL;
+  g_autofree char *text = test_read_file (source);
   g_autoptr(GError) error = NULL;
   g_autoptr(GString) edited = NULL;
   g_autofree char *quoted = g_strdup_printf ("'%s'", backend);
 
-  g_assert_true (g_file_get_contents (source, &text, NULL, &error));
-  g_assert_no_error (error);
   edited = g_string_new (text);
   g_assert_nonnull (strstr (edited->str, "'backend': <'threads'>"));
   g_string_replace (edited, "'threads'", quoted, 0);
@@ -102,24 +58,24 @@ keyfile_for (const char *example,
   return g_steal_pointer (&path);
 }
 
-static Run *
+static TestRun *
 run_keyfile (const char *example,
              const char *backend)
 {
   g_autofree char *keyfile = NULL;
-  const char *argv[4] = { required_env ("DPLACES_BIN"), "run", NULL, NULL };
+  const char *argv[4] = { test_dplaces_bin (), "run", NULL, NULL };
 
   if (g_str_equal (backend, "threads"))
     /* The file as shipped. */
-    keyfile = g_build_filename (required_env ("DP_SOURCE_ROOT"), "data", "examples", example, NULL);
+    keyfile = test_example_path (example);
   else
     keyfile = keyfile_for (example, backend);
   argv[2] = keyfile;
 
-  return run_in (tmp_dir, argv);
+  return run_in_tmp_dir (argv);
 }
 
-static Run *
+static TestRun *
 run_program (const char *program,
              ...)
 {
@@ -127,14 +83,14 @@ run_program (const char *program,
   const char *arg;
   va_list args;
 
-  g_ptr_array_add (argv, g_build_filename (required_env ("DP_EXAMPLE_PROGRAMS"), program, NULL));
+  g_ptr_array_add (argv, g_build_filename (test_getenv ("DP_EXAMPLE_PROGRAMS"), program, NULL));
   va_start (args, program);
   while ((arg = va_arg (args, const char *)) != NULL)
     g_ptr_array_add (argv, g_strdup (arg));
   va_end (args);
   g_ptr_array_add (argv, NULL);
 
-  return run_in (tmp_dir, (const char * const *) argv->pdata);
+  return run_in_tmp_dir ((const char * const *) argv->pdata);
 }
 
 /* What the examples print, computed serially. */
@@ -231,7 +187,7 @@ assert_pgm_file (const char *path,
 static void
 test_keyfile_parallel_build (gconstpointer backend)
 {
-  g_autoptr(Run) run = run_keyfile ("parallel-build.ini", backend);
+  g_autoptr(TestRun) run = run_keyfile ("parallel-build.ini", backend);
   g_autofree char *expected = expected_build (40, dp_processor_count (), backend);
 
   g_assert_cmpint (run->status, ==, 0);
@@ -241,7 +197,7 @@ test_keyfile_parallel_build (gconstpointer backend)
 static void
 test_keyfile_fork_join_phases (gconstpointer backend)
 {
-  g_autoptr(Run) run = run_keyfile ("fork-join-phases.ini", backend);
+  g_autoptr(TestRun) run = run_keyfile ("fork-join-phases.ini", backend);
   g_autofree char *expected = expected_phases (256, dp_processor_count (), backend);
 
   g_assert_cmpint (run->status, ==, 0);
@@ -251,7 +207,7 @@ test_keyfile_fork_join_phases (gconstpointer backend)
 static void
 test_keyfile_cg_pipeline (gconstpointer backend)
 {
-  g_autoptr(Run) run = run_keyfile ("cg-pipeline.ini", backend);
+  g_autoptr(TestRun) run = run_keyfile ("cg-pipeline.ini", backend);
   g_autofree char *expected = expected_pipeline (5, backend);
 
   g_assert_cmpint (run->status, ==, 0);
@@ -263,7 +219,7 @@ test_keyfile_cg_pipeline (gconstpointer backend)
 static void
 test_keyfile_mandelbrot (gconstpointer backend)
 {
-  g_autoptr(Run) run = run_keyfile ("mandelbrot.ini", backend);
+  g_autoptr(TestRun) run = run_keyfile ("mandelbrot.ini", backend);
   g_autofree char *output = g_build_filename (tmp_dir, "mandelbrot.pgm", NULL);
   g_autofree char *expected = g_strdup_printf ("mandelbrot: wrote a 256x256 image to "
                                                "mandelbrot.pgm with %u %s places\n",
@@ -280,8 +236,8 @@ test_keyfile_bad_option (void)
 {
   g_autofree char *keyfile = g_build_filename (tmp_dir, "bad-option.ini", NULL);
   g_autoptr(GError) error = NULL;
-  g_autoptr(Run) run = NULL;
-  const char *argv[] = { required_env ("DPLACES_BIN"), "run", keyfile, NULL };
+  g_autoptr(TestRun) run = NULL;
+  const char *argv[] = { test_dplaces_bin (), "run", keyfile, NULL };
   const char *text =
     "[place mandelbrot]\n"
     "module=mandelbrot\n"
@@ -296,7 +252,7 @@ test_keyfile_bad_option (void)
 
   g_assert_true (g_file_set_contents (keyfile, text, -1, &error));
   g_assert_no_error (error);
-  run = run_in (tmp_dir, argv);
+  run = run_in_tmp_dir (argv);
   g_assert_cmpstr (run->out, ==, "mandelbrot: error: Unknown option “colour” "
                                  "(known: backend, places, size, output)\n");
   g_assert_nonnull (strstr (run->err, "Unknown option “colour”"));
@@ -308,7 +264,7 @@ static void
 test_program_parallel_build (gconstpointer backend)
 {
   g_autofree char *option = g_strdup_printf ("--backend=%s", (const char *) backend);
-  g_autoptr(Run) run = run_program ("parallel-build", option, "--workers=3", "--jobs=30", NULL);
+  g_autoptr(TestRun) run = run_program ("parallel-build", option, "--workers=3", "--jobs=30", NULL);
   g_autofree char *expected = expected_build (30, 3, backend);
 
   g_assert_cmpint (run->status, ==, 0);
@@ -319,7 +275,7 @@ static void
 test_program_fork_join_phases (gconstpointer backend)
 {
   g_autofree char *option = g_strdup_printf ("--backend=%s", (const char *) backend);
-  g_autoptr(Run) run = run_program ("fork-join-phases", option, "--places=3", "100", NULL);
+  g_autoptr(TestRun) run = run_program ("fork-join-phases", option, "--places=3", "100", NULL);
   g_autofree char *expected = expected_phases (100, 3, backend);
 
   g_assert_cmpint (run->status, ==, 0);
@@ -330,7 +286,7 @@ static void
 test_program_cg_pipeline (gconstpointer backend)
 {
   g_autofree char *option = g_strdup_printf ("--backend=%s", (const char *) backend);
-  g_autoptr(Run) run = run_program ("cg-pipeline", option, "7", NULL);
+  g_autoptr(TestRun) run = run_program ("cg-pipeline", option, "7", NULL);
   g_autofree char *expected = expected_pipeline (7, backend);
 
   g_assert_cmpint (run->status, ==, 0);
@@ -341,7 +297,7 @@ static void
 test_program_mandelbrot (gconstpointer backend)
 {
   g_autofree char *option = g_strdup_printf ("--backend=%s", (const char *) backend);
-  g_autoptr(Run) run = run_program ("mandelbrot", option, "--places=3", "97", "m.pgm", NULL);
+  g_autoptr(TestRun) run = run_program ("mandelbrot", option, "--places=3", "97", "m.pgm", NULL);
   g_autofree char *output = g_build_filename (tmp_dir, "m.pgm", NULL);
   g_autofree char *expected = g_strdup_printf ("mandelbrot: wrote a 97x97 image to m.pgm "
                                                "with 3 %s places\n", (const char *) backend);
@@ -354,7 +310,7 @@ test_program_mandelbrot (gconstpointer backend)
 static void
 test_program_usage (void)
 {
-  g_autoptr(Run) run = run_program ("mandelbrot", "--places=2", NULL);
+  g_autoptr(TestRun) run = run_program ("mandelbrot", "--places=2", NULL);
 
   g_assert_cmpint (run->status, ==, 2);
   g_assert_cmpstr (run->out, ==, "");
@@ -403,18 +359,7 @@ main (int   argc,
 
   status = g_test_run ();
 
-  /* Everything written there was checked and removed; remove the rest. */
-  {
-    g_autoptr(GDir) dir = g_dir_open (tmp_dir, 0, NULL);
-    const char *name;
-
-    while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-      {
-        g_autofree char *path = g_build_filename (tmp_dir, name, NULL);
-        g_unlink (path);
-      }
-  }
-  g_rmdir (tmp_dir);
+  test_remove_tree (tmp_dir);
   g_free (tmp_dir);
 
   return status;
