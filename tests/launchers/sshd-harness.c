@@ -22,6 +22,7 @@
 #include <glib/gstdio.h>
 
 #include "sshd-harness.h"
+#include "test-nodes.h"
 
 #define SSHD_PATH "/usr/sbin/sshd"
 #define PRIVSEP_DIR "/run/sshd"
@@ -35,27 +36,6 @@
 
 /* How many ports to try when the one picked is taken in between. */
 #define PORT_ATTEMPTS 3
-
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = NULL;
-  const char *name;
-
-  if (!g_file_test (path, G_FILE_TEST_IS_DIR) || g_file_test (path, G_FILE_TEST_IS_SYMLINK))
-    {
-      g_unlink (path);
-      return;
-    }
-  dir = g_dir_open (path, 0, NULL);
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      remove_tree (child);
-    }
-  g_rmdir (path);
-}
 
 /* Runs @argv to the end; an error carries its output. */
 static gboolean
@@ -432,7 +412,7 @@ sshd_harness_stop (SshdHarness *harness)
       g_object_unref (harness->sshd);
     }
   if (harness->dir != NULL)
-    remove_tree (harness->dir);
+    test_remove_tree (harness->dir);
 
   g_free (harness->dir);
   g_free (harness->user);
