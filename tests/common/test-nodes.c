@@ -141,6 +141,27 @@ test_spawn_mesh_node (void)
   return spawn_node ("localhost", &options);
 }
 
+/* What the calls that spawn their nodes from addresses take
+ * (dp_make_map_reduce_workers(), dp_make_ndp_group() …) for @n nodes on
+ * localhost, each on a port the system picks, started by the local
+ * launcher, their places with @backend (%NULL: threads): sets @options
+ * and returns the addresses, "localhost:0" @n times. */
+GStrv
+test_local_nodes_config (guint          n,
+                         const char    *backend,
+                         DpNodeOptions *options)
+{
+  GStrv addresses = g_new0 (char *, n + 1);
+
+  for (guint i = 0; i < n; i++)
+    addresses[i] = g_strdup ("localhost:0");
+  dp_node_options_init (options);
+  options->listen_port = 0;
+  options->launcher = "local";
+  options->backend = backend;
+  return addresses;
+}
+
 /* Waits until @node's process has exited, as it must once it was told
  * to. */
 void

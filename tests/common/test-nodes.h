@@ -27,6 +27,9 @@ DpRemoteNode *test_spawn_node         (void);
 DpRemoteNode *test_spawn_node_full    (const char          *host,
                                        DpNodeOptions       *options);
 DpRemoteNode *test_spawn_mesh_node    (void);
+GStrv         test_local_nodes_config (guint                n,
+                                       const char          *backend,
+                                       DpNodeOptions       *options);
 void          test_wait_node_exit     (DpRemoteNode        *node);
 void          test_stop_node          (DpRemoteNode        *node);
 

@@ -186,6 +186,15 @@ test_example_path (const char *name)
   return g_build_filename (test_getenv ("DP_SOURCE_ROOT"), "data", "examples", name, NULL);
 }
 
+/* The text of the example @name in the source tree's data/examples. */
+char *
+test_read_example (const char *name)
+{
+  g_autofree char *path = test_example_path (name);
+
+  return test_read_file (path);
+}
+
 char *
 test_read_file (const char *path)
 {

@@ -25,6 +25,7 @@ TestRun    *test_run_keyfile         (const char *name,
                                       const char *text);
 
 char       *test_example_path        (const char *name);
+char       *test_read_example        (const char *name);
 char       *test_read_file           (const char *path);
 
 char       *test_make_fifo           (const char *name);

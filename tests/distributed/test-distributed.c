@@ -933,8 +933,7 @@ static char *
 hello_world_keyfile (const char *name,
                      const char *node_group)
 {
-  g_autofree char *example = test_example_path ("hello-world.ini");
-  g_autofree char *contents = test_read_file (example);
+  g_autofree char *contents = test_read_example ("hello-world.ini");
   g_auto(GStrv) lines = NULL;
   g_autoptr(GString) text = g_string_new (NULL);
   gboolean in_node = FALSE;

@@ -42,9 +42,8 @@ static char *
 keyfile_for (const char *example,
              const char *backend)
 {
-  g_autofree char *source = test_example_path (example);
   g_autofree char *path = g_build_filename (tmp_dir, example, NULL);
-  g_autofree char *text = test_read_file (source);
+  g_autofree char *text = test_read_example (example);
   g_autoptr(GError) error = NULL;
   g_autoptr(GString) edited = NULL;
   g_autofree char *quoted = g_strdup_printf ("'%s'", backend);

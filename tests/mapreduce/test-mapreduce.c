@@ -62,19 +62,12 @@ start_workers (guint       n,
                const char *backend)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) config = g_ptr_array_new ();
-  DpMapReduceWorkers *workers;
   DpNodeOptions options;
+  g_auto(GStrv) config = test_local_nodes_config (n, backend, &options);
+  DpMapReduceWorkers *workers;
   gint64 start = g_get_monotonic_time ();
 
-  for (guint i = 0; i < n; i++)
-    g_ptr_array_add (config, "localhost:0");
-  g_ptr_array_add (config, NULL);
-  dp_node_options_init (&options);
-  options.listen_port = 0;
-  options.launcher = "local";
-  options.backend = backend;
-  workers = dp_make_map_reduce_workers ((const char * const *) config->pdata, &options, &error);
+  workers = dp_make_map_reduce_workers ((const char * const *) config, &options, &error);
   g_assert_no_error (error);
   g_assert_nonnull (workers);
   g_assert_cmpuint (dp_map_reduce_workers_get_n_workers (workers), ==, n);
@@ -874,7 +867,6 @@ test_errors (void)
 static void
 test_run_wordcount (void)
 {
-  g_autofree char *example = NULL;
   g_autofree char *contents = NULL;
   g_autoptr(TestRun) run = NULL;
   g_autoptr(TestRun) reference = NULL;
@@ -890,8 +882,7 @@ test_run_wordcount (void)
   if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
-  example = test_example_path ("wordcount.ini");
-  contents = test_read_file (example);
+  contents = test_read_example ("wordcount.ini");
 
   /* The example, with the tests' cookie and its files by absolute path. */
   lines = g_strsplit (contents, "\n", -1);

@@ -71,19 +71,12 @@ start_group_on_nodes (guint       n,
                       const char *backend)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) config = g_ptr_array_new ();
-  DpNdpGroup *group;
   DpNodeOptions options;
+  g_auto(GStrv) config = test_local_nodes_config (n, backend, &options);
+  DpNdpGroup *group;
   gint64 start = g_get_monotonic_time ();
 
-  for (guint i = 0; i < n; i++)
-    g_ptr_array_add (config, "localhost:0");
-  g_ptr_array_add (config, NULL);
-  dp_node_options_init (&options);
-  options.listen_port = 0;
-  options.launcher = "local";
-  options.backend = backend;
-  group = dp_make_ndp_group ((const char * const *) config->pdata, &options, &error);
+  group = dp_make_ndp_group ((const char * const *) config, &options, &error);
   g_assert_no_error (error);
   g_assert_nonnull (group);
   g_assert_cmpuint (dp_ndp_group_get_n_workers (group), ==, n);
@@ -905,38 +898,35 @@ test_stop (void)
 
 /* ── 7. keyfiles, programs, inspect ──────────────────────────────── */
 
+/* `dplaces run` of the example @name, with the tests' cookie, prints
+ * @expected. */
+static void
+assert_example_prints (const char *name,
+                       const char *expected)
+{
+  g_autofree char *text = test_read_example (name);
+  g_autoptr(TestRun) run = test_run_keyfile (name, text);
+
+  test_run_assert_status (run, 0);
+  g_assert_cmpstr (run->out, ==, expected);
+}
+
 static void
 test_run_qsort (void)
 {
-  g_autofree char *example = NULL;
-  g_autofree char *text = NULL;
-  g_autoptr(TestRun) run = NULL;
-
   if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
-  example = test_example_path ("ndp-qsort.ini");
-  text = test_read_file (example);
-  run = test_run_keyfile ("ndp-qsort.ini", text);
-  test_run_assert_status (run, 0);
-  g_assert_cmpstr (run->out, ==, "[3, 5, 7, 10, 46, 9128]\n");
+  assert_example_prints ("ndp-qsort.ini", "[3, 5, 7, 10, 46, 9128]\n");
 }
 
 static void
 test_run_map (void)
 {
-  g_autofree char *example = NULL;
-  g_autofree char *text = NULL;
-  g_autoptr(TestRun) run = NULL;
-
   if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
-  example = test_example_path ("ndp-map.ini");
-  text = test_read_file (example);
-  run = test_run_keyfile ("ndp-map.ini", text);
-  test_run_assert_status (run, 0);
-  g_assert_cmpstr (run->out, ==, "[1, 4, 9, 16, 25, 36, 49, 64, 81, 100, 121, 144]\n");
+  assert_example_prints ("ndp-map.ini", "[1, 4, 9, 16, 25, 36, 49, 64, 81, 100, 121, 144]\n");
 }
 
 static void

@@ -601,7 +601,6 @@ test_example_kmeans (void)
 {
   g_autoptr(TestRun) program = NULL;
   g_autoptr(TestRun) keyfile = NULL;
-  g_autofree char *example = NULL;
   g_autofree char *contents = NULL;
   g_autofree char *result = NULL;
   const char *program_out;
@@ -617,8 +616,7 @@ test_example_kmeans (void)
   g_assert_nonnull (strstr (program_out, "serial computation in this process: the same"));
 
   /* The keyfile: the same job on 2 × 2 ranks, the same result. */
-  example = test_example_path ("kmeans.ini");
-  contents = test_read_file (example);
+  contents = test_read_example ("kmeans.ini");
   keyfile = test_run_keyfile ("kmeans.ini", contents);
   test_run_assert_status (keyfile, 0);
   /* The program's result ends where its timing line starts. */

@@ -838,8 +838,7 @@ assert_named_output (const char *out)
 static char *
 named_keyfile (void)
 {
-  g_autofree char *example = test_example_path ("named.ini");
-  g_autofree char *contents = test_read_file (example);
+  g_autofree char *contents = test_read_example ("named.ini");
 
   return test_write_keyfile ("named.ini", contents);
 }
