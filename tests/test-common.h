@@ -9,6 +9,7 @@
 #pragma once
 
 #include <string.h>
+#include <sys/socket.h>
 
 #include <dplaces/dplaces.h>
 
@@ -86,6 +87,26 @@ test_place_with_backend (const char *function,
   g_assert_true (dp_place_start (place, &error));
   g_assert_no_error (error);
   return g_steal_pointer (&place);
+}
+
+/* The two ends of a connection over a socket pair, not reading yet: @a
+ * the side that opened it. */
+static inline void
+test_connection_pair (DpSocketConnection **a,
+                      DpSocketConnection **b)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocket) socket_a = NULL;
+  g_autoptr(GSocket) socket_b = NULL;
+  int fds[2];
+
+  g_assert_cmpint (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), ==, 0);
+  socket_a = g_socket_new_from_fd (fds[0], &error);
+  g_assert_no_error (error);
+  socket_b = g_socket_new_from_fd (fds[1], &error);
+  g_assert_no_error (error);
+  *a = dp_socket_connection_new (socket_a, TRUE);
+  *b = dp_socket_connection_new (socket_b, FALSE);
 }
 
 /* Gets the next message from @channel (any #DpChannel), failing the test

@@ -454,17 +454,7 @@ typedef struct {
 static void
 pair_start (Pair *pair)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GSocket) socket_a = NULL, socket_b = NULL;
-  int fds[2];
-
-  g_assert_cmpint (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), ==, 0);
-  socket_a = g_socket_new_from_fd (fds[0], &error);
-  g_assert_no_error (error);
-  socket_b = g_socket_new_from_fd (fds[1], &error);
-  g_assert_no_error (error);
-  pair->a = dp_socket_connection_new (socket_a, TRUE);
-  pair->b = dp_socket_connection_new (socket_b, FALSE);
+  test_connection_pair (&pair->a, &pair->b);
   pair->first_a = dp_socket_connection_open_channel (pair->a, 1);
   pair->first_b = dp_socket_connection_open_channel (pair->b, 1);
   dp_socket_connection_start (pair->a);
@@ -812,7 +802,6 @@ test_export_put_while_closing (void)
   for (guint round = 0; round < EXPORT_RACE_ROUNDS; round++)
     {
       g_autoptr(GError) error = NULL;
-      g_autoptr(GSocket) socket_a = NULL, socket_b = NULL;
       g_autoptr(DpPlaceChannel) first_b = NULL, sent = NULL;
       g_autoptr(GVariant) handle = NULL, first = NULL;
       g_autoptr(DpChannel) received = NULL;
@@ -820,15 +809,8 @@ test_export_put_while_closing (void)
       DpPlaceChannel *first_a;
       Putter putter = { NULL, 0, 0 };
       GThread *thread;
-      int fds[2];
 
-      g_assert_cmpint (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), ==, 0);
-      socket_a = g_socket_new_from_fd (fds[0], &error);
-      g_assert_no_error (error);
-      socket_b = g_socket_new_from_fd (fds[1], &error);
-      g_assert_no_error (error);
-      a = dp_socket_connection_new (socket_a, TRUE);
-      b = dp_socket_connection_new (socket_b, FALSE);
+      test_connection_pair (&a, &b);
       g_object_add_weak_pointer (G_OBJECT (a), (gpointer *) &a);
       g_object_add_weak_pointer (G_OBJECT (b), (gpointer *) &b);
       first_a = dp_socket_connection_open_channel (a, 1);
@@ -916,21 +898,13 @@ test_bound_channel_closes_with_connection (void)
   for (guint round = 0; round < rounds; round++)
     {
       g_autoptr(GError) error = NULL;
-      g_autoptr(GSocket) socket_a = NULL, socket_b = NULL;
       g_autoptr(DpSocketConnection) a = NULL, b = NULL;
       DpPlaceChannel *far[BOUND_CHANNELS];
       CloseEnds close_ends = { { NULL } };
       gint go = 0;
       GThread *thread;
-      int fds[2];
 
-      g_assert_cmpint (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), ==, 0);
-      socket_a = g_socket_new_from_fd (fds[0], &error);
-      g_assert_no_error (error);
-      socket_b = g_socket_new_from_fd (fds[1], &error);
-      g_assert_no_error (error);
-      a = dp_socket_connection_new (socket_a, TRUE);
-      b = dp_socket_connection_new (socket_b, FALSE);
+      test_connection_pair (&a, &b);
 
       for (guint i = 0; i < BOUND_CHANNELS; i++)
         {
@@ -1141,20 +1115,12 @@ static void
 test_long_type (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GSocket) socket_a = NULL, socket_b = NULL;
   g_autoptr(DpSocketConnection) a = NULL, b = NULL;
   g_autoptr(DpPlaceChannel) first_a = NULL, first_b = NULL;
   g_autoptr(GVariantBuilder) builder = g_variant_builder_new (G_VARIANT_TYPE_TUPLE);
   g_autoptr(GVariant) got = NULL;
-  int fds[2];
 
-  g_assert_cmpint (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), ==, 0);
-  socket_a = g_socket_new_from_fd (fds[0], &error);
-  g_assert_no_error (error);
-  socket_b = g_socket_new_from_fd (fds[1], &error);
-  g_assert_no_error (error);
-  a = dp_socket_connection_new (socket_a, TRUE);
-  b = dp_socket_connection_new (socket_b, FALSE);
+  test_connection_pair (&a, &b);
   first_a = dp_socket_connection_open_channel (a, 1);
   first_b = dp_socket_connection_open_channel (b, 1);
   dp_socket_connection_start (a);

@@ -2,7 +2,9 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
+#include <poll.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "test-common.h"
 #include "test-lines.h"
@@ -94,6 +96,45 @@ test_lines_wait (TestLines          *lines,
     }
   g_mutex_unlock (&lines->lock);
   return found;
+}
+
+static guint
+count_substrings (const char *text,
+                  const char *needle)
+{
+  guint n = 0;
+
+  for (const char *p = text; (p = strstr (p, needle)) != NULL; p += strlen (needle))
+    n++;
+  return n;
+}
+
+/* Reads @fd into @seen until @needle is in it @times times (a process's
+ * output caught on a pipe, say), for at most TEST_WAIT_USEC. Returns
+ * FALSE if the time ran out or @fd ended first. */
+gboolean
+test_read_fd_until (int         fd,
+                    const char *needle,
+                    guint       times,
+                    GString    *seen)
+{
+  gint64 end_time = g_get_monotonic_time () + TEST_WAIT_USEC;
+
+  while (count_substrings (seen->str, needle) < times)
+    {
+      struct pollfd pfd = { fd, POLLIN, 0 };
+      gint64 left = (end_time - g_get_monotonic_time ()) / 1000;
+      char buffer[256];
+      ssize_t n;
+
+      if (left <= 0 || poll (&pfd, 1, (int) left) <= 0)
+        return FALSE;
+      n = read (fd, buffer, sizeof buffer);
+      if (n <= 0)
+        return FALSE;
+      g_string_append_len (seen, buffer, n);
+    }
+  return TRUE;
 }
 
 /* Notes every line from the @from-th on, each after @what. */

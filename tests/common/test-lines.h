@@ -38,4 +38,9 @@ void       test_lines_note  (TestLines          *lines,
                              guint               from,
                              const char         *what);
 
+gboolean   test_read_fd_until (int               fd,
+                               const char       *needle,
+                               guint             times,
+                               GString          *seen);
+
 G_END_DECLS

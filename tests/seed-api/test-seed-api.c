@@ -24,10 +24,8 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <dplaces/dplaces.h>
@@ -35,6 +33,7 @@
 #define TEST_MODULE "seed-api-places"
 
 #include "test-common.h"
+#include "test-lines.h"
 #include "test-log.h"
 #include "test-nodes.h"
 
@@ -448,31 +447,6 @@ test_new_place_channel (void)
 
 /* ── supervise-process-at ───────────────────────────────────────────── */
 
-/* Reads @fd until a line holding @needle, for at most TEST_WAIT_USEC. */
-static gboolean
-read_until_line (int         fd,
-                 const char *needle,
-                 GString    *seen)
-{
-  gint64 end_time = g_get_monotonic_time () + TEST_WAIT_USEC;
-
-  while (strstr (seen->str, needle) == NULL)
-    {
-      struct pollfd pfd = { fd, POLLIN, 0 };
-      gint64 left = (end_time - g_get_monotonic_time ()) / 1000;
-      char buffer[256];
-      ssize_t n;
-
-      if (left <= 0 || poll (&pfd, 1, (int) left) <= 0)
-        return FALSE;
-      n = read (fd, buffer, sizeof buffer);
-      if (n <= 0)
-        return FALSE;
-      g_string_append_len (seen, buffer, n);
-    }
-  return TRUE;
-}
-
 static void
 test_supervise_process (void)
 {
@@ -492,7 +466,8 @@ test_supervise_process (void)
 
   process = dp_supervise_process_at ("localhost", argv, &error);
   if (process != NULL)
-    found = read_until_line (pipe_fds[0], "PROCESS localhost: hello from a supervised process\n", seen);
+    found = test_read_fd_until (pipe_fds[0], "PROCESS localhost: hello from a supervised process\n", 1,
+                                seen);
   else
     found = FALSE;
 
@@ -587,8 +562,6 @@ static void
 test_place_socket_bridge (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GSocket) socket_a = NULL;
-  g_autoptr(GSocket) socket_b = NULL;
   g_autoptr(DpSocketConnection) a = NULL;
   g_autoptr(DpSocketConnection) b = NULL;
   g_autoptr(DpPlaceChannel) remote = NULL;
@@ -599,16 +572,9 @@ test_place_socket_bridge (void)
   g_autoptr(GPtrArray) events = g_ptr_array_new_with_free_func ((GDestroyNotify) g_source_unref);
   g_autoptr(GVariant) message = NULL;
   g_autoptr(GVariant) expected = g_variant_ref_sink (g_variant_new ("(si)", "across", 7));
-  int fds[2];
   guint32 id = 0;
 
-  g_assert_cmpint (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), ==, 0);
-  socket_a = g_socket_new_from_fd (fds[0], &error);
-  g_assert_no_error (error);
-  socket_b = g_socket_new_from_fd (fds[1], &error);
-  g_assert_no_error (error);
-  a = dp_socket_connection_new (socket_a, TRUE);
-  b = dp_socket_connection_new (socket_b, FALSE);
+  test_connection_pair (&a, &b);
   dp_socket_connection_start (a);
   dp_socket_connection_start (b);
 
