@@ -20,6 +20,7 @@
 #include <glib/gstdio.h>
 
 #include "cg-pipeline.h"
+#include "examples-serial.h"
 #include "fork-join-phases.h"
 #include "mandelbrot.h"
 #include "parallel-build.h"
@@ -102,16 +103,7 @@ expected_build (guint       n_jobs,
   g_autoptr(GPtrArray) jobs = parallel_build_make_jobs (n_jobs);
   g_autofree char *digest = NULL;
 
-  for (guint k = 0; k < jobs->len; k++)
-    {
-      BuildJob *job = g_ptr_array_index (jobs, k);
-      g_autoptr(GError) error = NULL;
-      g_autoptr(GBytes) object = calc_compile (job->source, &error);
-
-      g_assert_no_error (error);
-      g_assert_true (calc_run (object, &job->value, &error));
-      job->object_checksum = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, object);
-    }
+  serial_build (jobs);
   digest = parallel_build_digest (jobs);
 
   return g_strdup_printf ("parallel-build: built %u jobs, each exactly once, with %u %s workers; "
@@ -123,17 +115,8 @@ expected_phases (guint       n,
                  guint       np,
                  const char *backend)
 {
-  g_autofree gint64 *a = g_new (gint64, (gsize) n * n);
-  g_autofree gint64 *b = g_new (gint64, (gsize) n * n);
-  gint64 checksum = 0;
-
-  phases_fill (a, n);
-  for (gsize i = 0; i < n; i++)
-    phase_x_row (a, b, n, i);
-  for (gsize j = 0; j < n; j++)
-    phase_y_column (b, a, n, j);
-  for (gsize i = 0; i < n; i++)
-    checksum += phase_z_row (a, b, n, i);
+  g_autofree gint64 *grid = g_new (gint64, (gsize) n * n);
+  gint64 checksum = serial_phases (grid, n);
 
   return g_strdup_printf ("fork-join-phases: 3 passes over a %ux%u grid with %u %s places, "
                           "checksum %" G_GINT64_FORMAT "\n", n, n, np, backend, checksum);
@@ -143,17 +126,8 @@ static char *
 expected_pipeline (guint       n,
                    const char *backend)
 {
-  g_autofree gdouble *matrix = g_new (gdouble, (gsize) n * n);
-  g_autofree char *text = NULL;
-
-  for (guint r = 0; r < n; r++)
-    {
-      gdouble prev_value = 0.0;
-
-      for (guint c = 0; c < n; c++)
-        matrix[r * n + c] = prev_value = cg_pipeline_cell (cg_pipeline_input (n, r, c), prev_value);
-    }
-  text = cg_pipeline_format (matrix, n);
+  g_autofree gdouble *matrix = serial_pipeline (n);
+  g_autofree char *text = cg_pipeline_format (matrix, n);
 
   return g_strdup_printf ("cg-pipeline: %ux%u through %u %s places, one per column:\n%s\n",
                           n, n, n, backend, text);
@@ -165,13 +139,9 @@ assert_pgm_file (const char *path,
 {
   g_autofree char *header = g_strdup_printf ("P5\n%u %u\n255\n", n, n);
   g_autofree char *contents = NULL;
-  g_autofree guint8 *image = g_malloc ((gsize) n * n);
+  g_autofree guint8 *image = serial_mandelbrot (n);
   g_autoptr(GError) error = NULL;
   gsize length;
-
-  for (guint y = 0; y < n; y++)
-    for (guint x = 0; x < n; x++)
-      image[y * n + x] = mandelbrot_point (x, y, n);
 
   g_assert_true (g_file_get_contents (path, &contents, &length, &error));
   g_assert_no_error (error);
