@@ -26,6 +26,8 @@
 
 #include <dplaces/dplaces.h>
 
+#include "test-nodes.h"
+
 /* How long anything may take before the test fails. */
 #define DEADLINE_SECONDS 30
 
@@ -96,14 +98,7 @@ deadline_cb (gpointer data)
 static gboolean
 wait_for_flag (gboolean *flag)
 {
-  gboolean timed_out = FALSE;
-  guint id = g_timeout_add_seconds (DEADLINE_SECONDS, deadline_cb, &timed_out);
-
-  while (!*flag && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  if (!timed_out)
-    g_source_remove (id);
-  return *flag;
+  return test_iterate_until (NULL, flag, DEADLINE_SECONDS * 1000);
 }
 
 /* The system's output. */
@@ -264,17 +259,7 @@ system_free (System *system)
   if (g_test_failed ())
     g_printerr ("dplaces run said:\n%s\n%s\n", system->stdout_text->str, system->stderr_text->str);
 
-  {
-    g_autoptr(GDir) dir = g_dir_open (system->dir, 0, NULL);
-    const char *name;
-
-    while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-      {
-        g_autofree char *path = g_build_filename (system->dir, name, NULL);
-        g_unlink (path);
-      }
-    g_rmdir (system->dir);
-  }
+  test_remove_tree (system->dir);
   g_clear_object (&system->session);
   g_object_unref (system->out);
   g_object_unref (system->err);
@@ -1344,10 +1329,7 @@ test_dashboard (void)
   g_assert_true (g_file_test (screenshot, G_FILE_TEST_IS_REGULAR));
   g_test_message ("screenshot: %s", screenshot);
 
-  {
-    const char *rm[] = { "rm", "-rf", profile, NULL };
-    g_spawn_sync (NULL, (char **) rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
-  }
+  test_remove_tree (profile);
 }
 
 int
