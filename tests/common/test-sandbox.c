@@ -179,6 +179,26 @@ test_run_keyfile (const char *name,
   return test_run_dplaces ("run", path, NULL);
 }
 
+/* Runs each of @cases as the keyfile @name: `dplaces run` ends with the
+ * case's status and says each of its needles. */
+void
+test_run_keyfile_cases (const char            *name,
+                        const TestKeyfileCase *cases,
+                        gsize                  n_cases)
+{
+  for (gsize i = 0; i < n_cases; i++)
+    {
+      g_autoptr(TestRun) run = test_run_keyfile (name, cases[i].text);
+      g_autofree char *both = NULL;
+
+      test_run_assert_status (run, cases[i].status);
+      both = g_strconcat (run->out, run->err, NULL);
+      for (guint n = 0; n < G_N_ELEMENTS (cases[i].needles) && cases[i].needles[n] != NULL; n++)
+        if (strstr (both, cases[i].needles[n]) == NULL)
+          g_error ("case %" G_GSIZE_FORMAT ": “%s” not in:\n%s", i, cases[i].needles[n], both);
+    }
+}
+
 /* @name in the source tree's data/examples (DP_SOURCE_ROOT). */
 char *
 test_example_path (const char *name)

@@ -24,6 +24,25 @@ char       *test_write_keyfile       (const char *name,
 TestRun    *test_run_keyfile         (const char *name,
                                       const char *text);
 
+/**
+ * TestKeyfileCase:
+ * @text: a keyfile (the test's cookie is added)
+ * @status: the exit status `dplaces run` must end with
+ * @needles: what it must say, on its standard output or error; up to
+ *   three, the rest %NULL
+ *
+ * A keyfile `dplaces run` refuses or fails, and what it says.
+ */
+typedef struct {
+  const char *text;
+  gint status;
+  const char *needles[3];
+} TestKeyfileCase;
+
+void        test_run_keyfile_cases   (const char            *name,
+                                      const TestKeyfileCase *cases,
+                                      gsize                  n_cases);
+
 char       *test_example_path        (const char *name);
 char       *test_read_example        (const char *name);
 char       *test_read_file           (const char *path);

@@ -186,6 +186,23 @@ static const char * const some_texts[] = {
   NULL
 };
 
+/* @mapper and sum_reducer, on @n workers with @backend, count some_texts'
+ * words as count_texts() does. */
+static void
+assert_counts_words (guint       n,
+                     const char *backend,
+                     const char *mapper)
+{
+  g_autoptr(DpMapReduceWorkers) workers = start_workers (n, backend);
+  g_autoptr(GHashTable) expected = count_texts (some_texts);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) result = run_job (workers, text_tasks (some_texts), mapper, PROCS ":sum_reducer",
+                                        NULL, NULL, NULL, &error);
+
+  g_assert_no_error (error);
+  assert_word_counts (result, expected);
+}
+
 /* ── 1. the seeds' word count against sort | uniq -c ──────────────── */
 
 /* Files of words drawn from a skewed distribution, always the same; one
@@ -455,19 +472,10 @@ test_empty (void)
 static void
 test_one_worker (void)
 {
-  g_autoptr(DpMapReduceWorkers) workers = NULL;
-  g_autoptr(GVariant) result = NULL;
-  g_autoptr(GHashTable) expected = count_texts (some_texts);
-  g_autoptr(GError) error = NULL;
-
   if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
-  workers = start_workers (1, NULL);
-  result = run_job (workers, text_tasks (some_texts), PROCS ":split_mapper", PROCS ":sum_reducer", NULL,
-                    NULL, NULL, &error);
-  g_assert_no_error (error);
-  assert_word_counts (result, expected);
+  assert_counts_words (1, NULL, PROCS ":split_mapper");
 }
 
 typedef struct {
@@ -750,19 +758,10 @@ test_worker_killed_merging (void)
 static void
 test_processes_backend (void)
 {
-  g_autoptr(DpMapReduceWorkers) workers = NULL;
-  g_autoptr(GVariant) result = NULL;
-  g_autoptr(GHashTable) expected = count_texts (some_texts);
-  g_autoptr(GError) error = NULL;
-
   if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
-  workers = start_workers (2, "processes");
-  result = run_job (workers, text_tasks (some_texts), PROCS ":split_mapper", PROCS ":sum_reducer", NULL,
-                    NULL, NULL, &error);
-  g_assert_no_error (error);
-  assert_word_counts (result, expected);
+  assert_counts_words (2, "processes", PROCS ":split_mapper");
 }
 
 static void
@@ -795,19 +794,10 @@ test_tuples (void)
 static void
 test_seed_mapper (void)
 {
-  g_autoptr(DpMapReduceWorkers) workers = NULL;
-  g_autoptr(GVariant) result = NULL;
-  g_autoptr(GHashTable) expected = count_texts (some_texts);
-  g_autoptr(GError) error = NULL;
-
   if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
-  workers = start_workers (2, NULL);
-  result = run_job (workers, text_tasks (some_texts), PROCS ":pairs_mapper", PROCS ":sum_reducer", NULL,
-                    NULL, NULL, &error);
-  g_assert_no_error (error);
-  assert_word_counts (result, expected);
+  assert_counts_words (2, NULL, PROCS ":pairs_mapper");
 }
 
 /* ── 10. errors ───────────────────────────────────────────────────── */
@@ -962,11 +952,7 @@ test_run_nodes (void)
 static void
 test_run_errors (void)
 {
-  struct {
-    const char *text;
-    gint status;
-    const char *needles[3];
-  } cases[] = {
+  static const TestKeyfileCase cases[] = {
     { "[mapreduce]\nworkers=localhost:0\nmapper=" PROCS ":split_mapper\ntasks=[]\n", 2,
       { "errors.ini:", "[mapreduce]", "reducer=" } },
     { "[mapreduce]\nworkers=localhost:0\nmapper=split_mapper\nreducer=sum_reducer\ntasks=[]\n", 2,
@@ -988,17 +974,7 @@ test_run_errors (void)
   if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
-  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
-    {
-      g_autoptr(TestRun) run = test_run_keyfile ("errors.ini", cases[i].text);
-      g_autofree char *both = NULL;
-
-      test_run_assert_status (run, cases[i].status);
-      both = g_strconcat (run->out, run->err, NULL);
-      for (guint n = 0; n < G_N_ELEMENTS (cases[i].needles) && cases[i].needles[n] != NULL; n++)
-        if (strstr (both, cases[i].needles[n]) == NULL)
-          g_error ("case %u: “%s” not in:\n%s", i, cases[i].needles[n], both);
-    }
+  test_run_keyfile_cases ("errors.ini", cases, G_N_ELEMENTS (cases));
 }
 
 static void

@@ -974,11 +974,7 @@ test_run_nodes (void)
 static void
 test_run_errors (void)
 {
-  struct {
-    const char *text;
-    gint status;
-    const char *needles[3];
-  } cases[] = {
+  static const TestKeyfileCase cases[] = {
     { "[ndp]\nworkers=localhost:0\ndata=[1]\n", 2, { "errors.ini:", "[ndp]", "procedure=" } },
     { "[ndp]\nworkers=localhost:0\nprocedure=ndp_parallel_qsort\n", 2,
       { "[ndp]", "procedure= (line 6)", "module=" } },
@@ -996,17 +992,7 @@ test_run_errors (void)
   if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
-  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
-    {
-      g_autoptr(TestRun) run = test_run_keyfile ("errors.ini", cases[i].text);
-      g_autofree char *both = NULL;
-
-      test_run_assert_status (run, cases[i].status);
-      both = g_strconcat (run->out, run->err, NULL);
-      for (guint n = 0; n < G_N_ELEMENTS (cases[i].needles) && cases[i].needles[n] != NULL; n++)
-        if (strstr (both, cases[i].needles[n]) == NULL)
-          g_error ("case %u: “%s” not in:\n%s", i, cases[i].needles[n], both);
-    }
+  test_run_keyfile_cases ("errors.ini", cases, G_N_ELEMENTS (cases));
 }
 
 /* Runs an example program with the tests' cookie file: it must succeed. */
