@@ -31,7 +31,9 @@ G_BEGIN_DECLS
 /**
  * DP_MONITOR_EVENT_NODE_RESTART:
  *
- * A node that died was spawned again. Details: `node` (s), `restarts` (u).
+ * A node that died was spawned again. Details: `node` (s), `restarts` (u),
+ * `delay` (d: the seconds its supervisor waited first — its restart
+ * strategy's delay, or more where the storm guard held it back).
  */
 #define DP_MONITOR_EVENT_NODE_RESTART "node-restart"
 /**
@@ -52,7 +54,8 @@ G_BEGIN_DECLS
  * DP_MONITOR_EVENT_PLACE_RESTART:
  *
  * A supervised place was started again. Details: `place` (s), `node` (s),
- * `restarts` (u).
+ * `restarts` (u), `delay` (d: the seconds its supervisor waited first, or
+ * its node's when it was started again with its node).
  */
 #define DP_MONITOR_EVENT_PLACE_RESTART "place-restart"
 /**

@@ -981,11 +981,13 @@ emit_restarted_cb (gpointer data)
 
 /* Starts @place again on the node's current connection, if it is down and
  * can be started again. Serialized per node: the place's own supervisor
- * and the node's restart may both try. */
+ * and the node's restart may both try. @delay: how long the supervisor
+ * that restarts it (the place's, or the node's) waited, for the event. */
 static gboolean
 relaunch_on (DpRemoteNode        *self,
              DpSocketConnection  *connection,
              DpRemoteConnection  *place,
+             gdouble              delay,
              GError             **error)
 {
   g_autoptr(GVariant) request = NULL;
@@ -1029,8 +1031,9 @@ relaunch_on (DpRemoteNode        *self,
 
   if (ok)
     dp_remote_connection_emit (place, DP_MONITOR_EVENT_PLACE_RESTART,
-                               g_variant_new_parsed ("{'restarts': <%u>}",
-                                                     dp_remote_connection_get_restarts (place)));
+                               g_variant_new_parsed ("{'restarts': <%u>, 'delay': <%d>}",
+                                                     dp_remote_connection_get_restarts (place),
+                                                     delay));
   g_debug ("place %s started again on %s:%u (channel %u)",
            dp_remote_connection_get_name (place) != NULL ? dp_remote_connection_get_name (place) : "",
            self->host, self->listen_port, id);
@@ -1047,6 +1050,7 @@ dp_remote_node_relaunch_place (DpRemoteNode        *self,
                                GError             **error)
 {
   g_autoptr(DpSocketConnection) connection = NULL;
+  g_autoptr(DpSupervisor) supervisor = NULL;
 
   g_mutex_lock (&self->lock);
   if (self->restarting)
@@ -1064,7 +1068,9 @@ dp_remote_node_relaunch_place (DpRemoteNode        *self,
   connection = g_object_ref (self->connection);
   g_mutex_unlock (&self->lock);
 
-  return relaunch_on (self, connection, place, error);
+  supervisor = dp_remote_connection_dup_supervisor (place);
+  return relaunch_on (self, connection, place,
+                      supervisor != NULL ? dp_supervisor_get_delay (supervisor) : 0, error);
 }
 
 /* A thread: spawning blocks (it waits for the node to say it is ready,
@@ -1121,7 +1127,8 @@ respawn_thread (gpointer data)
     {
       g_autoptr(GError) launch_error = NULL;
 
-      if (!relaunch_on (self, connection, g_ptr_array_index (places, i), &launch_error))
+      if (!relaunch_on (self, connection, g_ptr_array_index (places, i),
+                        dp_supervisor_get_delay (supervisor), &launch_error))
         g_message ("Cannot start a place again on %s:%u: %s", self->host, self->listen_port,
                    launch_error->message);
     }
@@ -1131,8 +1138,9 @@ respawn_thread (gpointer data)
     g_autofree char *node = g_strdup_printf ("%s:%u", self->host, self->listen_port);
 
     dp_monitor_emit (dp_monitor_get_default (), DP_MONITOR_EVENT_NODE_RESTART,
-                     g_variant_new_parsed ("{'node': <%s>, 'restarts': <%u>}", node,
-                                           dp_supervisor_get_restarts (supervisor)));
+                     g_variant_new_parsed ("{'node': <%s>, 'restarts': <%u>, 'delay': <%d>}", node,
+                                           dp_supervisor_get_restarts (supervisor),
+                                           dp_supervisor_get_delay (supervisor)));
   }
   g_main_context_invoke_full (self->creator_context, G_PRIORITY_DEFAULT, emit_restarted_cb,
                               g_object_ref (self), g_object_unref);

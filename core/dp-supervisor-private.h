@@ -63,6 +63,7 @@ void               dp_supervisor_give_up      (DpSupervisor          *self,
 void               dp_supervisor_stop         (DpSupervisor          *self);
 gboolean           dp_supervisor_is_finished  (DpSupervisor          *self);
 guint              dp_supervisor_get_restarts (DpSupervisor          *self);
+gdouble            dp_supervisor_get_delay    (DpSupervisor          *self);
 DpRestartStrategy *dp_supervisor_get_strategy (DpSupervisor          *self);
 const char        *dp_supervisor_get_name     (DpSupervisor          *self);
 

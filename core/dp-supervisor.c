@@ -29,6 +29,7 @@ struct _DpSupervisor
   gint64 started_at;        /* the running instance's start */
   gint64 last_start;        /* the last start attempt, for the storm guard */
   guint restarts;
+  gint64 last_delay;        /* how long the last restart waited, in µs */
   GSource *pending;         /* the restart timer */
 };
 
@@ -271,6 +272,7 @@ decide_cb (gpointer data)
     delay = earliest - now;
 
   self->restarts++;
+  self->last_delay = delay;
   g_info ("%s %s: restart %u in %.3f s", self->name, ending->reason, self->restarts,
           delay / (gdouble) G_USEC_PER_SEC);
   source = g_timeout_source_new ((guint) ((delay + 999) / 1000));
@@ -412,6 +414,23 @@ dp_supervisor_get_restarts (DpSupervisor *self)
   g_mutex_unlock (&self->lock);
 
   return restarts;
+}
+
+/* How long the supervisor waited before its last restart, in seconds:
+ * the strategy's delay, or more where the storm guard held it back; 0
+ * before the first restart. */
+gdouble
+dp_supervisor_get_delay (DpSupervisor *self)
+{
+  gint64 delay;
+
+  g_return_val_if_fail (DP_IS_SUPERVISOR (self), 0);
+
+  g_mutex_lock (&self->lock);
+  delay = self->last_delay;
+  g_mutex_unlock (&self->lock);
+
+  return delay / (gdouble) G_USEC_PER_SEC;
 }
 
 DpRestartStrategy *

@@ -424,8 +424,10 @@ root_place_start_cb (DpSupervisor *supervisor,
     g_autofree char *node = dp_node_describe_self ();
 
     dp_monitor_emit (dp_monitor_get_default (), DP_MONITOR_EVENT_PLACE_RESTART,
-                     g_variant_new_parsed ("{'place': <%s>, 'node': <%s>, 'restarts': <%u>}",
-                                           child->name, node, dp_supervisor_get_restarts (supervisor)));
+                     g_variant_new_parsed ("{'place': <%s>, 'node': <%s>, 'restarts': <%u>, "
+                                           "'delay': <%d>}",
+                                           child->name, node, dp_supervisor_get_restarts (supervisor),
+                                           dp_supervisor_get_delay (supervisor)));
   }
   put_initial_message (self, child->group, DP_CHANNEL (place));
 }
