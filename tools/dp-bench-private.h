@@ -72,5 +72,7 @@ int       dp_bench_qsort            (int          argc,
                                      char       **argv);
 int       dp_bench_soak             (int          argc,
                                      char       **argv);
+int       dp_bench_restart          (int          argc,
+                                     char       **argv);
 
 G_END_DECLS

@@ -143,6 +143,7 @@ static const struct {
   { "wordcount", dp_bench_wordcount, "the seeds' word count with map-reduce on two workers, and sort | uniq -c" },
   { "rmpi", dp_bench_rmpi, "RMPI allreduce, barrier and 1 MiB broadcast between rank places on local nodes [--ranks N]" },
   { "qsort", dp_bench_qsort, "the NDP quicksort of 10 000 000 int64 on N workers, and serial qsort() [--workers N]" },
+  { "restart", dp_bench_restart, "from a SIGKILL to a supervised place answering its name again, and a fresh process [--backend threads|processes] [--kills N]" },
   { "soak", dp_bench_soak, "messages among 8 nodes while their places are killed at random: lost, RSS [--minutes N]" },
 };
 

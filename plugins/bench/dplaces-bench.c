@@ -5,10 +5,13 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
+#include <unistd.h>
+
 #include <dplaces/dplaces.h>
 
 G_MODULE_EXPORT void dp_bench_echo (DpChannel *channel);
 G_MODULE_EXPORT void dp_bench_sink (DpChannel *channel);
+G_MODULE_EXPORT void dp_bench_pid  (DpChannel *channel);
 
 /* Sends back what it gets, until its channel closes. */
 void
@@ -44,6 +47,27 @@ dp_bench_sink (DpChannel *channel)
           bytes += g_variant_get_size (message);
         }
       if (!dp_channel_put (channel, g_variant_new_uint64 (bytes), NULL))
+        return;
+    }
+}
+
+/* A named place: answers every message, its creator's or a client's of
+ * its name, with its process id, (i) — what `dplaces bench restart` kills
+ * and asks again. */
+void
+dp_bench_pid (DpChannel *channel)
+{
+  for (;;)
+    {
+      g_autoptr(GVariant) message = dp_channel_get (channel, NULL);
+      g_autoptr(GVariant) request = NULL;
+      g_autoptr(DpChannel) reply = NULL;
+
+      if (message == NULL)
+        return;
+      request = dp_named_place_message_unwrap (message, &reply, NULL);
+      if (!dp_channel_put (reply != NULL ? reply : channel, g_variant_new ("(i)", (gint32) getpid ()),
+                           NULL) && reply == NULL)
         return;
     }
 }
