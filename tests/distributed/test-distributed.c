@@ -3,7 +3,10 @@
  *
  *   /distributed/named-place/two-clients    a named place on node A reached
  *                                           by address from places on B, C
- *   /distributed/named-place/latency        … as fast as the loopback allows
+ *   /distributed/named-place/latency        … 50 round trips in a row from
+ *                                           another node (how fast: `dplaces
+ *                                           bench rpc`, a named place on
+ *                                           another node)
  *   /distributed/named-place/connections-let-go  a node keeps no connection
  *                                           to a named place that ended
  *   /distributed/stream/both-ways           100 000 numbered messages each
@@ -13,7 +16,7 @@
  *   /distributed/channel/made-on-node       a channel made on A, sent
  *                                           through the root to B
  *   /distributed/node/sigkill               a SIGKILLed node: a blocked
- *                                           get fails within 2 s, "died"
+ *                                           get fails with PEER_DIED, "died"
  *   /distributed/hostile/…                  wrong cookie, garbage first
  *                                           frame, a 2^31-byte frame, a
  *                                           truncated frame: cut off and
@@ -39,6 +42,8 @@
  *
  * Nodes listen on ports the system picks. Nothing sleeps to wait: gets
  * and waits have deadlines, loops run until what they wait for happens.
+ * No test bounds how long something takes — deadlines only catch hangs;
+ * speed is `dplaces bench`'s.
  * Each test runs in a subprocess of its own (its nodes are that process's
  * and end with it), so one failing test does not take the others down.
  * The cookie is the test's own (dp_cookie_set_process(), a mode-0600
@@ -202,11 +207,11 @@ test_named_place (void)
   test_stop_node (c);
 }
 
-/* A client on another node gets its answers at the speed of the loopback
- * interface: each round trip well under LATENCY_BOUND, not held up by
- * the named place waiting on another connection's socket. */
+/* A client on another node asks a named place again and again, each
+ * question as soon as the last answer came: every answer right. How long
+ * a round trip takes is noted, not asserted (it once waited on another
+ * connection's socket, 20 ms each); `dplaces bench rpc` measures it. */
 #define LATENCY_REQUESTS 50
-#define LATENCY_BOUND 0.020
 
 static void
 test_named_place_latency (void)
@@ -233,11 +238,10 @@ test_named_place_latency (void)
   report = test_get (client);
   g_assert_cmpstr (g_variant_get_type_string (report), ==, "(iisdd)");
   g_variant_get (report, "(ii&sdd)", &id, &right, &problem, &connecting, &asking);
-  test_note ("%d round trips from node B to the named place on node A in %.3f s: %.3f ms each "
-             "(bound %.0f ms)", right, asking, 1000 * asking / MAX (right, 1), 1000 * LATENCY_BOUND);
+  test_note ("%d round trips from node B to the named place on node A in %.3f s: %.3f ms each",
+             right, asking, 1000 * asking / MAX (right, 1));
   g_assert_cmpstr (problem, ==, "");
   g_assert_cmpint (right, ==, LATENCY_REQUESTS);
-  g_assert_cmpfloat (asking / LATENCY_REQUESTS, <, LATENCY_BOUND);
 
   test_stop_node (a);
   test_stop_node (b);
@@ -477,7 +481,7 @@ blocked_get_thread (gpointer data)
   BlockedGet *blocked = data;
 
   g_async_queue_push (blocked->started, GINT_TO_POINTER (1));
-  blocked->message = dp_channel_get_timeout (blocked->channel, 5 * G_USEC_PER_SEC, &blocked->error);
+  blocked->message = dp_channel_get_timeout (blocked->channel, WAIT_USEC, &blocked->error);
   blocked->returned = g_get_monotonic_time ();
   return NULL;
 }
@@ -615,16 +619,15 @@ test_node_sigkill (void)
   g_assert_null (blocked.message);
   g_assert_nonnull (blocked.error);
   g_assert_false (g_error_matches (blocked.error, DP_ERROR, DP_ERROR_TIMED_OUT));
+  /* The death, not the get's deadline, ended it. */
   g_assert_error (blocked.error, DP_ERROR, DP_ERROR_PEER_DIED);
-  g_assert_cmpfloat (get_seconds, <, 2.0 * test_timeout_multiplier ());
 
   /* "died" fires, once, in our context. */
-  g_assert_true (test_iterate_until (context, &died.fired, 5000));
+  g_assert_true (test_iterate_until (context, &died.fired, WAIT_USEC / 1000));
   died_seconds = (died.when - killed) / (gdouble) G_USEC_PER_SEC;
   test_note ("\"died\" fired %.3f ms after SIGKILL: %s", 1000 * died_seconds, died.reason);
   g_assert_true (died.in_context);
   g_assert_cmpuint (died.times, ==, 1);
-  g_assert_cmpfloat (died_seconds, <, 2.0 * test_timeout_multiplier ());
   g_assert_false (dp_remote_node_is_alive (node));
 
   /* Everything else about the node fails at once too. */
@@ -1030,7 +1033,6 @@ test_run_hello_world (void)
   }
   test_run_assert_status (run, 0);
   assert_hello_world_output (run, "localhost");
-  g_assert_cmpfloat (run->seconds, <, 8.0);
 }
 
 static gboolean
@@ -1098,7 +1100,6 @@ test_run_hello_world_ssh (void)
   }
   test_run_assert_status (run, 0);
   assert_hello_world_output (run, "127.0.0.1");
-  g_assert_cmpfloat (run->seconds, <, 10.0);
 }
 
 static void
@@ -1126,7 +1127,6 @@ test_program_hello_world (void)
   for (guint i = 0; lines[i] != NULL; i++)
     received |= g_str_equal (lines[i], "main received: Hello World");
   g_assert_true (received);
-  g_assert_cmpfloat (run->seconds, <, 8.0);
 }
 
 
