@@ -72,27 +72,47 @@ finalized_cb (gpointer data)
   g_mutex_unlock (&finalized_lock);
 }
 
-/* Drops our reference to @object, which must be the last but for those
- * of threads that are ending, and waits until it is finalized. A
+/* Sets *@finalized once @object is finalized, for wait_finalized(). A
  * connection's reader thread lets go of it as it ends, and its descriptors
  * close only then: a test that does not wait leaves them open for the next
  * one to count. Object data goes last, after the class's finalize (a weak
  * reference is notified before: too soon). */
 static void
-unref_and_wait_finalized (gpointer object)
+watch_finalized (gpointer  object,
+                 gboolean *finalized)
+{
+  *finalized = FALSE;
+  g_object_set_data_full (object, "test-finalized", finalized, finalized_cb);
+}
+
+/* Waits until the object watch_finalized() watches with @finalized is
+ * finalized: once the threads that still hold it let go. */
+static void
+wait_finalized (gboolean   *finalized,
+                const char *what)
 {
   gint64 deadline = g_get_monotonic_time () + TEST_WAIT_USEC;
-  gboolean finalized = FALSE;
 
-  g_object_set_data_full (object, "test-finalized", &finalized, finalized_cb);
-  g_object_unref (object);
   g_mutex_lock (&finalized_lock);
-  while (!finalized && g_cond_wait_until (&finalized_cond, &finalized_lock, deadline))
+  while (!*finalized && g_cond_wait_until (&finalized_cond, &finalized_lock, deadline))
     ;
-  if (!finalized)
-    test_note ("%s not finalized: something still holds it", G_OBJECT_TYPE_NAME (object));
-  g_assert_true (finalized);
+  if (!*finalized)
+    test_note ("%s not finalized: something still holds it", what);
+  g_assert_true (*finalized);
   g_mutex_unlock (&finalized_lock);
+}
+
+/* Drops our reference to @object, which must be the last but for those
+ * of threads that are ending, and waits until it is finalized. */
+static void
+unref_and_wait_finalized (gpointer object)
+{
+  g_autofree char *what = g_strdup (G_OBJECT_TYPE_NAME (object));
+  gboolean finalized;
+
+  watch_finalized (object, &finalized);
+  g_object_unref (object);
+  wait_finalized (&finalized, what);
 }
 
 /* Drops everything and checks the connection goes: nothing the peer sent
@@ -784,18 +804,6 @@ putter_thread (gpointer data)
  * rounds. */
 #define EXPORT_RACE_ROUNDS 50
 
-/* Waits until the connection @weak points to is finalized: its reader
- * thread lets go of it as it ends, with nothing to wait on from here. */
-static void
-wait_finalized (DpSocketConnection **weak)
-{
-  gint64 deadline = g_get_monotonic_time () + TEST_WAIT_USEC;
-
-  while (*weak != NULL && g_get_monotonic_time () < deadline)
-    g_usleep (1000);
-  g_assert_null (*weak);
-}
-
 static void
 test_export_put_while_closing (void)
 {
@@ -808,11 +816,12 @@ test_export_put_while_closing (void)
       DpSocketConnection *a, *b;
       DpPlaceChannel *first_a;
       Putter putter = { NULL, 0, 0 };
+      gboolean a_finalized, b_finalized;
       GThread *thread;
 
       test_connection_pair (&a, &b);
-      g_object_add_weak_pointer (G_OBJECT (a), (gpointer *) &a);
-      g_object_add_weak_pointer (G_OBJECT (b), (gpointer *) &b);
+      watch_finalized (a, &a_finalized);
+      watch_finalized (b, &b_finalized);
       first_a = dp_socket_connection_open_channel (a, 1);
       first_b = dp_socket_connection_open_channel (b, 1);
       dp_socket_connection_start (a);
@@ -845,7 +854,7 @@ test_export_put_while_closing (void)
       g_thread_join (thread);
       dp_channel_close (DP_CHANNEL (putter.writer));
       g_clear_object (&putter.writer);
-      wait_finalized (&a);
+      wait_finalized (&a_finalized, "A");
 
       /* B goes too, before the next round or test counts descriptors. */
       dp_socket_connection_close (b, NULL);
@@ -854,7 +863,7 @@ test_export_put_while_closing (void)
       dp_channel_close (DP_CHANNEL (first_b));
       g_clear_object (&first_b);
       g_object_unref (b);
-      wait_finalized (&b);
+      wait_finalized (&b_finalized, "B");
     }
 }
 
