@@ -3,20 +3,26 @@
  * Everything lives in a temporary directory: host key, user key,
  * authorized_keys, sshd_config, the pid file and sshd's log. sshd runs in
  * the foreground (-D) as a child, logging to the directory (-e), on a port
- * the system just handed out; the harness waits until that port answers
- * with an SSH banner. Debian's sshd needs root (privilege separation, and
- * logging in as another user) and the directory /run/sshd; without root,
- * or without sshd, ssh or ssh-keygen, starting fails with
- * G_IO_ERROR_NOT_SUPPORTED, which a test turns into g_test_skip().
+ * the system just handed out; the harness waits until sshd says it
+ * listens — READY=1 on NOTIFY_SOCKET, systemd's readiness protocol, which
+ * Debian's sshd speaks — or exits. Debian's sshd needs root (privilege
+ * separation, and logging in as another user) and the directory
+ * /run/sshd; without root, or without sshd, ssh or ssh-keygen, starting
+ * fails with G_IO_ERROR_NOT_SUPPORTED, which a test turns into
+ * g_test_skip().
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/pidfd.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
@@ -27,9 +33,8 @@
 #define SSHD_PATH "/usr/sbin/sshd"
 #define PRIVSEP_DIR "/run/sshd"
 
-/* How long sshd may take to answer, polled every POLL_USEC. */
+/* How long sshd may take to say it listens: only a hang takes longer. */
 #define START_TIMEOUT_USEC (10 * G_USEC_PER_SEC)
-#define POLL_USEC (20 * 1000)
 
 /* How long stopping waits for sessions to end by themselves. */
 #define STOP_TIMEOUT_USEC (G_USEC_PER_SEC / 2)
@@ -88,25 +93,6 @@ pick_free_port (GError **error)
   if (bound == NULL)
     return 0;
   return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-}
-
-/* Whether sshd answers on @port: a connection that reads an SSH banner. */
-static gboolean
-sshd_answers (guint port)
-{
-  g_autoptr(GSocketClient) client = g_socket_client_new ();
-  g_autoptr(GSocketConnection) connection = NULL;
-  char banner[4] = { 0 };
-  gssize got;
-
-  g_socket_client_set_enable_proxy (client, FALSE);
-  g_socket_client_set_timeout (client, 2);
-  connection = g_socket_client_connect_to_host (client, "127.0.0.1", port, NULL, NULL);
-  if (connection == NULL)
-    return FALSE;
-  got = g_input_stream_read (g_io_stream_get_input_stream (G_IO_STREAM (connection)),
-                             banner, sizeof banner, NULL, NULL);
-  return got == sizeof banner && memcmp (banner, "SSH-", 4) == 0;
 }
 
 static char *
@@ -168,8 +154,84 @@ die_with_parent (gpointer data)
   prctl (PR_SET_PDEATHSIG, SIGTERM);
 }
 
-/* Starts sshd on harness->port and waits until it answers. FALSE with
- * @port_taken set when it could not bind its port. */
+/* The socket sshd tells it is ready on: a datagram socket at @path. */
+static GSocket *
+notify_socket_new (const char  *path,
+                   GError     **error)
+{
+  struct sockaddr_un address = { .sun_family = AF_UNIX };
+  int fd;
+
+  if (strlen (path) >= sizeof address.sun_path)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FILENAME_TOO_LONG, "%s: too long for a socket",
+                   path);
+      return NULL;
+    }
+  strcpy (address.sun_path, path);
+  fd = socket (AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0 || bind (fd, (struct sockaddr *) &address, sizeof address) != 0)
+    {
+      int saved_errno = errno;
+
+      if (fd >= 0)
+        close (fd);
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                   "Cannot make sshd's notification socket %s: %s", path, g_strerror (saved_errno));
+      return NULL;
+    }
+  return g_socket_new_from_fd (fd, error);
+}
+
+typedef struct {
+  gboolean ready;         /* sshd said READY=1 */
+  gboolean waited;        /* the wait for sshd's exit returned */
+  gboolean timed_out;
+} Startup;
+
+static gboolean
+notified_cb (GSocket      *socket,
+             GIOCondition  condition,
+             gpointer      data)
+{
+  Startup *startup = data;
+  char buffer[512];
+  gssize got = g_socket_receive (socket, buffer, sizeof buffer - 1, NULL, NULL);
+
+  if (got > 0)
+    {
+      g_auto(GStrv) lines = NULL;
+
+      buffer[got] = '\0';
+      lines = g_strsplit (buffer, "\n", -1);
+      for (guint i = 0; lines[i] != NULL; i++)
+        startup->ready |= g_str_equal (lines[i], "READY=1");
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+sshd_waited_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      data)
+{
+  Startup *startup = data;
+
+  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
+  startup->waited = TRUE;
+}
+
+static gboolean
+startup_timeout_cb (gpointer data)
+{
+  Startup *startup = data;
+
+  startup->timed_out = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Starts sshd on harness->port and waits until it says it listens. FALSE
+ * with @port_taken set when it could not bind its port. */
 static gboolean
 start_sshd (SshdHarness  *harness,
             const char   *config_path,
@@ -177,47 +239,70 @@ start_sshd (SshdHarness  *harness,
             GError      **error)
 {
   g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GSocket) notify = NULL;
+  g_autoptr(GSource) notified = NULL;
+  g_autoptr(GSource) timeout = NULL;
   g_autofree char *log_path = g_build_filename (harness->dir, "sshd.log", NULL);
-  gint64 deadline;
+  g_autofree char *notify_path = g_build_filename (harness->dir, "notify", NULL);
+  Startup startup = { FALSE, FALSE, FALSE };
 
   *port_taken = FALSE;
+  g_unlink (notify_path);
+  notify = notify_socket_new (notify_path, error);
+  if (notify == NULL)
+    return FALSE;
+
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
   g_subprocess_launcher_set_stderr_file_path (launcher, log_path);
   g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  g_subprocess_launcher_setenv (launcher, "NOTIFY_SOCKET", notify_path, TRUE);
   harness->sshd = g_subprocess_launcher_spawn (launcher, error, SSHD_PATH, "-D", "-e",
                                                "-f", config_path, NULL);
   if (harness->sshd == NULL)
     return FALSE;
 
-  deadline = g_get_monotonic_time () + START_TIMEOUT_USEC;
-  while (!sshd_answers (harness->port))
+  /* Whichever comes first: READY=1, sshd's exit, the deadline. */
+  g_main_context_push_thread_default (context);
+  notified = g_socket_create_source (notify, G_IO_IN, NULL);
+  g_source_set_callback (notified, (GSourceFunc) (void (*) (void)) notified_cb, &startup, NULL);
+  g_source_attach (notified, context);
+  timeout = g_timeout_source_new (START_TIMEOUT_USEC / 1000);
+  g_source_set_callback (timeout, startup_timeout_cb, &startup, NULL);
+  g_source_attach (timeout, context);
+  g_subprocess_wait_async (harness->sshd, cancellable, sshd_waited_cb, &startup);
+  while (!startup.ready && !startup.waited && !startup.timed_out)
+    g_main_context_iteration (context, TRUE);
+  g_source_destroy (notified);
+  g_source_destroy (timeout);
+  /* The wait's callback runs in this context, with our Startup: let it. */
+  g_cancellable_cancel (cancellable);
+  while (!startup.waited)
+    g_main_context_iteration (context, TRUE);
+  g_main_context_pop_thread_default (context);
+
+  if (startup.ready)
+    return TRUE;
+
+  if (g_subprocess_get_identifier (harness->sshd) == NULL)
     {
-      /* GSubprocess reaps its child in GLib's worker thread; the
-       * identifier is gone once it has exited. */
-      if (g_subprocess_get_identifier (harness->sshd) == NULL)
-        {
-          g_autofree char *log = read_log (harness);
+      g_autofree char *log = read_log (harness);
 
-          g_subprocess_wait (harness->sshd, NULL, NULL);
-          g_clear_object (&harness->sshd);
-          *port_taken = strstr (log, "Address already in use") != NULL;
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                       "sshd on port %u exited at once: %s", harness->port, log);
-          return FALSE;
-        }
-      if (g_get_monotonic_time () >= deadline)
-        {
-          g_autofree char *log = read_log (harness);
-
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
-                       "sshd did not answer on port %u within %d s: %s", harness->port,
-                       (int) (START_TIMEOUT_USEC / G_USEC_PER_SEC), log);
-          return FALSE;
-        }
-      g_usleep (POLL_USEC);
+      g_clear_object (&harness->sshd);
+      *port_taken = strstr (log, "Address already in use") != NULL;
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                   "sshd on port %u exited at once: %s", harness->port, log);
+      return FALSE;
     }
+  {
+    g_autofree char *log = read_log (harness);
 
-  return TRUE;
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                 "sshd did not say it listens on port %u within %d s (READY=1 on NOTIFY_SOCKET): %s",
+                 harness->port, (int) (START_TIMEOUT_USEC / G_USEC_PER_SEC), log);
+  }
+  return FALSE;
 }
 
 /* Debian's sshd refuses to start without its privilege separation
@@ -370,6 +455,47 @@ list_descendants (GPid ancestor)
   return descendants;
 }
 
+/* Waits until every process of @pids has exited, or @timeout_usec passed:
+ * through pidfds, which tell when a process that is not our child ends. */
+static void
+wait_exits (GArray *pids,
+            gint64  timeout_usec)
+{
+  gint64 deadline = g_get_monotonic_time () + timeout_usec;
+  g_autofree struct pollfd *fds = g_new0 (struct pollfd, MAX (pids->len, 1));
+  guint n = 0;
+
+  for (guint i = 0; i < pids->len; i++)
+    {
+      int fd = pidfd_open (g_array_index (pids, GPid, i), 0);
+
+      /* ESRCH: gone already. */
+      if (fd >= 0)
+        fds[n++] = (struct pollfd) { fd, POLLIN, 0 };
+    }
+  while (n > 0)
+    {
+      gint64 left = (deadline - g_get_monotonic_time ()) / 1000;
+      int ready;
+
+      if (left <= 0)
+        break;
+      ready = poll (fds, n, (int) left);
+      if (ready < 0 && errno == EINTR)
+        continue;
+      if (ready <= 0)
+        break;
+      for (guint i = n; i > 0; i--)
+        if (fds[i - 1].revents != 0)
+          {
+            close (fds[i - 1].fd);
+            fds[i - 1] = fds[--n];
+          }
+    }
+  for (guint i = 0; i < n; i++)
+    close (fds[i].fd);
+}
+
 /**
  * sshd_harness_stop:
  * @harness: (transfer full) (nullable): a harness
@@ -395,15 +521,12 @@ sshd_harness_stop (SshdHarness *harness)
       if (identifier != NULL)
         {
           GPid pid = (GPid) g_ascii_strtoll (identifier, NULL, 10);
-          gint64 deadline = g_get_monotonic_time () + STOP_TIMEOUT_USEC;
           g_autoptr(GArray) descendants = list_descendants (pid);
 
-          while (descendants->len > 0 && g_get_monotonic_time () < deadline)
-            {
-              g_usleep (POLL_USEC);
-              g_array_unref (descendants);
-              descendants = list_descendants (pid);
-            }
+          wait_exits (descendants, STOP_TIMEOUT_USEC);
+          /* What is left, and whatever started meanwhile. */
+          g_array_unref (descendants);
+          descendants = list_descendants (pid);
           for (guint i = 0; i < descendants->len; i++)
             kill (g_array_index (descendants, GPid, i), SIGTERM);
         }
