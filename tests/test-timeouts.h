@@ -9,9 +9,9 @@
 /* How many times longer than usual the tests' time limits are: 1, or
  * DP_TEST_TIMEOUT_MULTIPLIER. A sanitizer build's test setup sets it as
  * it multiplies meson's timeouts (tests/meson.build): everything runs
- * several times slower there. Limits that catch a hang, or that bound how
- * long something may take "at once", scale by it; lower bounds (a delay
- * honoured) do not. */
+ * several times slower there. Deadlines that catch a hang scale by it;
+ * lower bounds (a delay honoured) do not. No test bounds how long
+ * something takes: speed is measured by `dplaces bench`. */
 static inline gint64
 test_timeout_multiplier (void)
 {
