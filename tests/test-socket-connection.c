@@ -1001,21 +1001,12 @@ test_bind_races_close (void)
 
   for (guint round = 0; round < rounds; round++)
     {
-      g_autoptr(GError) error = NULL;
-      g_autoptr(GSocket) socket_a = NULL, socket_b = NULL;
       g_autoptr(DpSocketConnection) a = NULL, b = NULL;
       BindEnds bind = { NULL, { NULL }, NULL };
       gint go = 0;
       GThread *thread;
-      int fds[2];
 
-      g_assert_cmpint (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), ==, 0);
-      socket_a = g_socket_new_from_fd (fds[0], &error);
-      g_assert_no_error (error);
-      socket_b = g_socket_new_from_fd (fds[1], &error);
-      g_assert_no_error (error);
-      a = dp_socket_connection_new (socket_a, TRUE);
-      b = dp_socket_connection_new (socket_b, FALSE);
+      test_connection_pair (&a, &b);
       dp_socket_connection_start (a);
       dp_socket_connection_start (b);
 
