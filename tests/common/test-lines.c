@@ -1,7 +1,9 @@
-/* test-lines.c: the lines a process writes, read on a thread of their own
+/* test-lines.c: what a process writes, read line by line on a thread of
+ * its own, or caught on a pipe
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
+#include <fcntl.h>
 #include <poll.h>
 #include <string.h>
 #include <unistd.h>
@@ -98,13 +100,14 @@ test_lines_wait (TestLines          *lines,
   return found;
 }
 
-static guint
-count_substrings (const char *text,
-                  const char *needle)
+/* How many times @needle is in @text (%NULL: none). */
+guint
+test_count_substrings (const char *text,
+                       const char *needle)
 {
   guint n = 0;
 
-  for (const char *p = text; (p = strstr (p, needle)) != NULL; p += strlen (needle))
+  for (const char *p = text; p != NULL && (p = strstr (p, needle)) != NULL; p += strlen (needle))
     n++;
   return n;
 }
@@ -120,7 +123,7 @@ test_read_fd_until (int         fd,
 {
   gint64 end_time = g_get_monotonic_time () + TEST_WAIT_USEC;
 
-  while (count_substrings (seen->str, needle) < times)
+  while (test_count_substrings (seen->str, needle) < times)
     {
       struct pollfd pfd = { fd, POLLIN, 0 };
       gint64 left = (end_time - g_get_monotonic_time ()) / 1000;
@@ -135,6 +138,43 @@ test_read_fd_until (int         fd,
       g_string_append_len (seen, buffer, n);
     }
   return TRUE;
+}
+
+/**
+ * test_stdout_catch:
+ * @caught: (out caller-allocates): where this process's standard output
+ *   now goes
+ *
+ * Sends this process's standard output to a pipe, whose read end is
+ * @caught->fd, until [func@test_stdout_release]: for what is forwarded
+ * there, such as a supervised process's output, read with
+ * [func@test_read_fd_until]. Nothing in between may fail the test: its
+ * report would go down the pipe.
+ */
+void
+test_stdout_catch (TestStdout *caught)
+{
+  int fds[2];
+
+  g_assert_cmpint (pipe2 (fds, O_CLOEXEC), ==, 0);
+  fflush (stdout);
+  caught->saved = fcntl (STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+  g_assert_cmpint (caught->saved, >=, 0);
+  g_assert_cmpint (dup2 (fds[1], STDOUT_FILENO), ==, STDOUT_FILENO);
+  close (fds[1]);
+  caught->fd = fds[0];
+}
+
+/* Gives this process its standard output back, and closes @caught's
+ * pipe. */
+void
+test_stdout_release (TestStdout *caught)
+{
+  fflush (stdout);
+  g_assert_cmpint (dup2 (caught->saved, STDOUT_FILENO), ==, STDOUT_FILENO);
+  close (caught->saved);
+  close (caught->fd);
+  caught->saved = caught->fd = -1;
 }
 
 /* Notes every line from the @from-th on, each after @what. */

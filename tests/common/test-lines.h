@@ -1,4 +1,5 @@
-/* test-lines.h: the lines a process writes, read on a thread of their own
+/* test-lines.h: what a process writes, read line by line on a thread of
+ * its own, or caught on a pipe
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -38,9 +39,27 @@ void       test_lines_note  (TestLines          *lines,
                              guint               from,
                              const char         *what);
 
-gboolean   test_read_fd_until (int               fd,
-                               const char       *needle,
-                               guint             times,
-                               GString          *seen);
+guint      test_count_substrings (const char     *text,
+                                  const char     *needle);
+
+/**
+ * TestStdout:
+ * @fd: the read end of the pipe this process's standard output goes to
+ *
+ * This process's standard output, caught: see [func@test_stdout_catch].
+ */
+typedef struct {
+  int fd;
+
+  /*< private >*/
+  int saved;
+} TestStdout;
+
+void       test_stdout_catch   (TestStdout       *caught);
+void       test_stdout_release (TestStdout       *caught);
+gboolean   test_read_fd_until  (int               fd,
+                                const char       *needle,
+                                guint             times,
+                                GString          *seen);
 
 G_END_DECLS

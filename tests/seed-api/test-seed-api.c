@@ -454,27 +454,15 @@ test_supervise_process (void)
   g_autoptr(GError) error = NULL;
   g_autoptr(DpSpawnedProcess) process = NULL;
   g_autoptr(GString) seen = g_string_new (NULL);
-  int pipe_fds[2], saved_stdout;
+  TestStdout caught;
   gboolean found;
 
   /* Its output is forwarded to our standard output: catch it there. */
-  g_assert_cmpint (pipe (pipe_fds), ==, 0);
-  fflush (stdout);
-  saved_stdout = dup (STDOUT_FILENO);
-  g_assert_cmpint (dup2 (pipe_fds[1], STDOUT_FILENO), ==, STDOUT_FILENO);
-  close (pipe_fds[1]);
-
+  test_stdout_catch (&caught);
   process = dp_supervise_process_at ("localhost", argv, &error);
-  if (process != NULL)
-    found = test_read_fd_until (pipe_fds[0], "PROCESS localhost: hello from a supervised process\n", 1,
-                                seen);
-  else
-    found = FALSE;
-
-  fflush (stdout);
-  dup2 (saved_stdout, STDOUT_FILENO);
-  close (saved_stdout);
-  close (pipe_fds[0]);
+  found = process != NULL &&
+          test_read_fd_until (caught.fd, "PROCESS localhost: hello from a supervised process\n", 1, seen);
+  test_stdout_release (&caught);
 
   g_assert_no_error (error);
   g_assert_nonnull (process);
