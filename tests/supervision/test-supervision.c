@@ -20,8 +20,9 @@
  *                                      backend) killed with SIGKILL is
  *                                      started again at once and answers its
  *                                      name
- *   /supervision/remote/named-sigkill  the same on another node, twice: the
- *                                      second time after restart-every's 2 s
+ *   /supervision/remote/named-sigkill  root/named-sigkill on another node,
+ *                                      twice: the second time after
+ *                                      restart-every's 2 s
  *   /supervision/remote/final-fail     on-final-fail exactly once for a
  *                                      remote place; wait returns after
  *   /supervision/remote/retired-endpoints  a place killed six times: its
@@ -46,56 +47,29 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include <signal.h>
-#include <stdio.h>
 #include <string.h>
-#include <poll.h>
 #include <unistd.h>
-
-#include <glib/gstdio.h>
 
 #include <dplaces/dplaces.h>
 
-#include "test-common.h"
-#include "test-nodes.h"
-
-#define MODULE "supervision-places"
+#define TEST_MODULE "supervision-places"
 #define TEST_COOKIE "dplaces-supervision-tests-0123456789abcdef"
 
-/* Long enough never to trip on a loaded machine, short enough that a hang
- * fails before meson's timeout. */
-#define WAIT_USEC (20 * G_USEC_PER_SEC)
-#define SUBPROCESS_USEC (55 * G_USEC_PER_SEC)
+#include "test-common.h"
+#include "test-lines.h"
+#include "test-nodes.h"
+#include "test-run.h"
+#include "test-sandbox.h"
+
+/* How long a test's subprocess may take: the restart example runs 14 s by
+ * design. */
+#define SUBPROCESS_USEC (test_timeout_multiplier () * 55 * G_USEC_PER_SEC)
 
 /* The longest a restart the strategy says is "at once" may wait: the
  * supervisor's storm guard keeps two starts of a child 100 ms apart. */
 #define AT_ONCE_DELAY 0.1
 
-static char *tmp_dir;
-
-#define note(...) \
-  G_STMT_START { \
-    if (g_test_subprocess ()) \
-      { \
-        g_autofree char *note_text_ = g_strdup_printf (__VA_ARGS__); \
-        g_printerr ("# %s\n", note_text_); \
-      } \
-    else \
-      g_test_message (__VA_ARGS__); \
-  } G_STMT_END
-
-static gboolean
-in_subprocess (void)
-{
-  /* DP_TEST_NO_SUBPROCESS=1 runs the body here, for a debugger. */
-  if (g_test_subprocess () || g_getenv ("DP_TEST_NO_SUBPROCESS") != NULL)
-    return TRUE;
-
-  g_test_trap_subprocess (NULL, SUBPROCESS_USEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
-  if (!g_test_trap_has_passed ())
-    g_test_fail_printf ("the test failed in its subprocess (its stderr is in the log)");
-  return FALSE;
-}
-
+/* How many lines of @text end with @line. */
 static guint
 count_lines (const char *text,
              const char *line)
@@ -108,164 +82,29 @@ count_lines (const char *text,
   return n;
 }
 
-static guint
-count_substrings (const char *text,
-                  const char *needle)
-{
-  guint n = 0;
-
-  for (const char *p = text; p != NULL && (p = strstr (p, needle)) != NULL; p += strlen (needle))
-    n++;
-  return n;
-}
-
-/* ── running dplaces ───────────────────────────────────────────────── */
-
-typedef struct {
-  gboolean done;
-  gboolean timed_out;
-  gboolean exited;
-  gint status;
-  gdouble seconds;
-  char *out;
-  char *err;
-  GError *error;
-} Run;
-
-static void
-run_free (Run *run)
-{
-  g_free (run->out);
-  g_free (run->err);
-  g_clear_error (&run->error);
-  g_free (run);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Run, run_free)
-
-static void
-communicated_cb (GObject      *source,
-                 GAsyncResult *result,
-                 gpointer      data)
-{
-  Run *run = data;
-
-  g_subprocess_communicate_utf8_finish (G_SUBPROCESS (source), result, &run->out, &run->err,
-                                        &run->error);
-  run->done = TRUE;
-}
-
-/* Runs @argv with XDG_CONFIG_HOME set to @config_home (if given), for at
- * most @timeout_ms. */
-static Run *
-run_program (const char * const *argv,
-             const char         *config_home,
-             guint               timeout_ms)
-{
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GMainContext) context = g_main_context_new ();
-  g_autoptr(GError) error = NULL;
-  Run *run = g_new0 (Run, 1);
-  gint64 start;
-
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  if (config_home != NULL)
-    g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", config_home, TRUE);
-
-  g_main_context_push_thread_default (context);
-  start = g_get_monotonic_time ();
-  process = g_subprocess_launcher_spawnv (launcher, argv, &error);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8_async (process, NULL, NULL, communicated_cb, run);
-  if (!test_iterate_until (context, &run->done, timeout_ms))
-    {
-      run->timed_out = TRUE;
-      g_subprocess_force_exit (process);
-      g_assert_true (test_iterate_until (context, &run->done, WAIT_USEC / 1000));
-    }
-  run->seconds = test_seconds_since (start);
-  g_main_context_pop_thread_default (context);
-
-  g_assert_no_error (run->error);
-  run->exited = g_subprocess_get_if_exited (process);
-  run->status = run->exited ? g_subprocess_get_exit_status (process) : -1;
-
-  note ("%s %s: %s with status %d after %.3f s", argv[0], argv[1] != NULL ? argv[1] : "",
-        run->timed_out ? "killed" : run->exited ? "exited" : "died", run->status, run->seconds);
-  if (run->out != NULL && run->out[0] != '\0')
-    note ("its stdout:\n%s", run->out);
-  if (run->err != NULL && run->err[0] != '\0')
-    note ("its stderr:\n%s", run->err);
-  return run;
-}
-
-/* `dplaces run @keyfile`. */
-static Run *
-run_dplaces (const char *keyfile,
-             const char *config_home,
-             guint       timeout_ms)
-{
-  const char *argv[] = { test_dplaces_bin (), "run", keyfile, NULL };
-
-  return run_program (argv, config_home, timeout_ms);
-}
-
-static char *
-cookie_file (void)
-{
-  g_autoptr(GError) error = NULL;
-  char *path = g_build_filename (tmp_dir, "cookie", NULL);
-
-  g_assert_true (g_file_set_contents_full (path, TEST_COOKIE "\n", -1, G_FILE_SET_CONTENTS_NONE,
-                                           0600, &error));
-  g_assert_no_error (error);
-  g_assert_cmpint (g_chmod (path, 0600), ==, 0);
-  return path;
-}
-
-/* A keyfile in the test's folder: [dplaces] with the test's cookie, then
- * @body. */
-static char *
-write_keyfile (const char *name,
-               const char *body)
-{
-  g_autoptr(GError) error = NULL;
-  g_autofree char *cookie = cookie_file ();
-  g_autofree char *text = g_strdup_printf ("[dplaces]\ncookie-file=%s\n\n%s", cookie, body);
-  char *path = g_build_filename (tmp_dir, name, NULL);
-
-  g_assert_true (g_file_set_contents (path, text, -1, &error));
-  g_assert_no_error (error);
-  note ("keyfile %s:\n%s", path, text);
-  return path;
-}
-
 /* ── keyfiles run by dplaces ───────────────────────────────────────── */
 
-/* The acceptance: the Racket example, as it is in data/examples. */
+/* The acceptance: the Racket example, as it is in data/examples. Its
+ * default cookie is the test's, in a configuration folder of the test's
+ * own, never the user's. */
 static void
 test_run_restart_example (void)
 {
   g_autofree char *example = NULL;
-  g_autofree char *config_home = NULL;
-  g_autoptr(Run) run = NULL;
+  g_autoptr(TestRun) run = NULL;
   g_auto(GStrv) lines = NULL;
-  g_autofree char *port = NULL;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
-  example = g_build_filename (g_getenv ("DP_SOURCE_ROOT"), "data", "examples", "restart.ini", NULL);
-  /* A configuration folder of the test's own: the cookie the example uses
-   * by default is made there, mode 0600, never the user's. */
-  config_home = g_build_filename (tmp_dir, "config", NULL);
-  g_assert_cmpint (g_mkdir_with_parents (config_home, 0700), ==, 0);
+  example = test_example_path ("restart.ini");
+  {
+    const char *argv[] = { test_dplaces_bin (), "run", example, NULL };
+    const char *env[] = { "XDG_CONFIG_HOME", test_sandbox_config_home (), NULL };
 
-  run = run_dplaces (example, config_home, 40000);
-  g_assert_false (run->timed_out);
-  g_assert_true (run->exited);
-  g_assert_cmpint (run->status, ==, 0);
+    run = test_run (argv, env, 40000);
+  }
+  test_run_assert_status (run, 0);
 
   /* 1 + 3 retries, each run printing both lines, from the node's place. */
   g_assert_cmpuint (count_lines (run->out, ": BEGINNING SLEEP"), ==, 4);
@@ -273,7 +112,7 @@ test_run_restart_example (void)
   lines = g_strsplit (run->out, "\n", -1);
   g_assert_true (g_str_has_prefix (lines[0], "PLACE localhost:"));
   /* on-final-fail, once. */
-  g_assert_cmpuint (count_substrings (run->err, "restart: retried 3 times, giving up"), ==, 1);
+  g_assert_cmpuint (test_count_substrings (run->err, "restart: retried 3 times, giving up"), ==, 1);
   /* Starts at 0, 1, 7 and 13 s; the last run ends at 14 s: the delays
    * were waited (test-strategies checks the timeline itself). */
   g_assert_cmpfloat (run->seconds, >, 13.0);
@@ -284,23 +123,15 @@ test_run_restart_example (void)
 static void
 test_program_restart_example (void)
 {
-  const char *program = g_getenv ("DP_RESTART_PROGRAM");
-  g_autofree char *config_home = NULL;
-  g_autoptr(Run) run = NULL;
+  const char *env[] = { "XDG_CONFIG_HOME", NULL, NULL };
+  g_autoptr(TestRun) run = NULL;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
-  g_assert_nonnull (program);
-  config_home = g_build_filename (tmp_dir, "config", NULL);
-  g_assert_cmpint (g_mkdir_with_parents (config_home, 0700), ==, 0);
-  {
-    const char *argv[] = { program, NULL };
-
-    run = run_program (argv, config_home, 40000);
-  }
-  g_assert_false (run->timed_out);
-  g_assert_cmpint (run->status, ==, 0);
+  env[1] = test_sandbox_config_home ();
+  run = test_run_program ("DP_RESTART_PROGRAM", NULL, env, 40000);
+  test_run_assert_status (run, 0);
   g_assert_cmpuint (count_lines (run->out, ": BEGINNING SLEEP"), ==, 4);
   g_assert_cmpuint (count_lines (run->out, ": SLEEP DONE"), ==, 4);
   g_assert_cmpuint (count_lines (run->out, "restart: retried 3 times, giving up"), ==, 1);
@@ -310,57 +141,51 @@ test_program_restart_example (void)
 static void
 test_run_final_fail_once (void)
 {
-  g_autofree char *keyfile = NULL;
-  g_autoptr(Run) run = NULL;
+  g_autoptr(TestRun) run = NULL;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
-  keyfile = write_keyfile ("final-fail.ini",
-                           "[place quick]\n"
-                           "module=" MODULE "\n"
-                           "function=quick_exit_place\n"
-                           "restart=restarter\n"
-                           "seconds=0.2\n"
-                           "retry=2\n"
-                           "on-final-fail-put=sink\n"
-                           "on-final-fail-message=('quick', 'given up')\n"
-                           "on-final-fail-log=FINAL-FAIL quick\n"
-                           "\n"
-                           "[place sink]\n"
-                           "module=" MODULE "\n"
-                           "function=sink_place\n");
-  run = run_dplaces (keyfile, NULL, 20000);
-  g_assert_false (run->timed_out);
+  run = test_run_keyfile ("final-fail.ini",
+                          "[place quick]\n"
+                          "module=" TEST_MODULE "\n"
+                          "function=quick_exit_place\n"
+                          "restart=restarter\n"
+                          "seconds=0.2\n"
+                          "retry=2\n"
+                          "on-final-fail-put=sink\n"
+                          "on-final-fail-message=('quick', 'given up')\n"
+                          "on-final-fail-log=FINAL-FAIL quick\n"
+                          "\n"
+                          "[place sink]\n"
+                          "module=" TEST_MODULE "\n"
+                          "function=sink_place\n");
   /* A place given up on is a failure: exit-when-idle says 1. */
-  g_assert_cmpint (run->status, ==, 1);
+  test_run_assert_status (run, 1);
   g_assert_cmpuint (count_lines (run->out, "quick-exit started"), ==, 3);
   g_assert_cmpuint (count_lines (run->out, "sink got: ('quick', 'given up')"), ==, 1);
-  g_assert_cmpuint (count_substrings (run->err, "FINAL-FAIL quick"), ==, 1);
+  g_assert_cmpuint (test_count_substrings (run->err, "FINAL-FAIL quick"), ==, 1);
 }
 
 static void
 test_run_final_fail_exit (void)
 {
-  g_autofree char *keyfile = NULL;
-  g_autoptr(Run) run = NULL;
+  g_autoptr(TestRun) run = NULL;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
-  keyfile = write_keyfile ("final-fail-exit.ini",
-                           "[place quick]\n"
-                           "module=" MODULE "\n"
-                           "function=quick_exit_place\n"
-                           "backend=processes\n"
-                           "restart=backoff\n"
-                           "initial-delay=0.05\n"
-                           "jitter=0\n"
-                           "retry=3\n"
-                           "on-final-fail-exit=7\n");
-  run = run_dplaces (keyfile, NULL, 20000);
-  g_assert_false (run->timed_out);
-  g_assert_cmpint (run->status, ==, 7);
+  run = test_run_keyfile ("final-fail-exit.ini",
+                          "[place quick]\n"
+                          "module=" TEST_MODULE "\n"
+                          "function=quick_exit_place\n"
+                          "backend=processes\n"
+                          "restart=backoff\n"
+                          "initial-delay=0.05\n"
+                          "jitter=0\n"
+                          "retry=3\n"
+                          "on-final-fail-exit=7\n");
+  test_run_assert_status (run, 7);
   g_assert_cmpuint (count_lines (run->out, "quick-exit started"), ==, 4);
 }
 
@@ -368,27 +193,24 @@ test_run_final_fail_exit (void)
 static void
 test_run_storm_guard (void)
 {
-  g_autofree char *keyfile = NULL;
-  g_autoptr(Run) run = NULL;
+  g_autoptr(TestRun) run = NULL;
   guint starts;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
-  keyfile = write_keyfile ("storm.ini",
-                           "[place storm]\n"
-                           "module=" MODULE "\n"
-                           "function=storm_place\n"
-                           "restart=always\n"
-                           "\n"
-                           "[timer stop]\n"
-                           "after-seconds=3\n"
-                           "exit=0\n");
-  run = run_dplaces (keyfile, NULL, 20000);
-  g_assert_false (run->timed_out);
-  g_assert_cmpint (run->status, ==, 0);
+  run = test_run_keyfile ("storm.ini",
+                          "[place storm]\n"
+                          "module=" TEST_MODULE "\n"
+                          "function=storm_place\n"
+                          "restart=always\n"
+                          "\n"
+                          "[timer stop]\n"
+                          "after-seconds=3\n"
+                          "exit=0\n");
+  test_run_assert_status (run, 0);
   starts = count_lines (run->out, "storm started");
-  note ("%u starts in 3 s", starts);
+  test_note ("%u starts in 3 s", starts);
   /* Starts at 0, 0.1, 0.2, 0.4, 0.8, 1.6 s (the next at 3.2 s): 6, give
    * or take the machine's load; without the guard, thousands. */
   g_assert_cmpuint (starts, >=, 4);
@@ -398,28 +220,25 @@ test_run_storm_guard (void)
 static void
 test_run_escalate (void)
 {
-  g_autofree char *keyfile = NULL;
-  g_autoptr(Run) run = NULL;
+  g_autoptr(TestRun) run = NULL;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
-  keyfile = write_keyfile ("escalate.ini",
-                           "[place quick]\n"
-                           "module=" MODULE "\n"
-                           "function=quick_exit_place\n"
-                           "restart=intensity\n"
-                           "max-restarts=2\n"
-                           "period=10\n"
-                           "\n"
-                           "[timer never]\n"
-                           "after-seconds=15\n"
-                           "exit=0\n");
-  run = run_dplaces (keyfile, NULL, 20000);
-  g_assert_false (run->timed_out);
+  run = test_run_keyfile ("escalate.ini",
+                          "[place quick]\n"
+                          "module=" TEST_MODULE "\n"
+                          "function=quick_exit_place\n"
+                          "restart=intensity\n"
+                          "max-restarts=2\n"
+                          "period=10\n"
+                          "\n"
+                          "[timer never]\n"
+                          "after-seconds=15\n"
+                          "exit=0\n");
   /* The third death within 10 s: the system, its parent, fails — not the
    * timer at 15 s, which would exit with 0. */
-  g_assert_cmpint (run->status, ==, 1);
+  test_run_assert_status (run, 1);
   g_assert_cmpuint (count_lines (run->out, "quick-exit started"), ==, 3);
   g_assert_nonnull (strstr (run->err, "[place quick] escalates"));
 }
@@ -427,45 +246,32 @@ test_run_escalate (void)
 static void
 test_run_never_function (void)
 {
-  g_autofree char *keyfile = NULL;
-  g_autoptr(Run) run = NULL;
+  g_autoptr(TestRun) run = NULL;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
-  keyfile = write_keyfile ("never-function.ini",
-                           "[place once]\n"
-                           "module=" MODULE "\n"
-                           "function=storm_place\n"
-                           "restart=never\n"
-                           "on-final-fail-log=NEVER GAVE UP\n"
-                           "\n"
-                           "[place thrice]\n"
-                           "module=" MODULE "\n"
-                           "function=quick_exit_place\n"
-                           "restart=function\n"
-                           "restart-module=" MODULE "\n"
-                           "restart-function=twice_strategy\n");
-  run = run_dplaces (keyfile, NULL, 20000);
-  g_assert_false (run->timed_out);
+  run = test_run_keyfile ("never-function.ini",
+                          "[place once]\n"
+                          "module=" TEST_MODULE "\n"
+                          "function=storm_place\n"
+                          "restart=never\n"
+                          "on-final-fail-log=NEVER GAVE UP\n"
+                          "\n"
+                          "[place thrice]\n"
+                          "module=" TEST_MODULE "\n"
+                          "function=quick_exit_place\n"
+                          "restart=function\n"
+                          "restart-module=" TEST_MODULE "\n"
+                          "restart-function=twice_strategy\n");
   /* Both strategies stopped, which is no failure. */
-  g_assert_cmpint (run->status, ==, 0);
+  test_run_assert_status (run, 0);
   g_assert_cmpuint (count_lines (run->out, "storm started"), ==, 1);
   g_assert_cmpuint (count_lines (run->out, "quick-exit started"), ==, 3);
   g_assert_null (strstr (run->err, "NEVER GAVE UP"));
 }
 
 /* ── named places that come back ───────────────────────────────────── */
-
-static void
-put (gpointer  channel,
-     GVariant *message)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_assert_true (dp_channel_put (DP_CHANNEL (channel), message, &error));
-  g_assert_no_error (error);
-}
 
 /* Asks a pid_place for its process id. */
 static gint32
@@ -475,10 +281,8 @@ ask_pid (gpointer channel)
   g_autoptr(GVariant) reply = NULL;
   gint32 pid;
 
-  put (channel, g_variant_new_string ("pid?"));
-  reply = dp_channel_get_timeout (DP_CHANNEL (channel), WAIT_USEC, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (reply);
+  test_put (channel, g_variant_new_string ("pid?"));
+  reply = test_get (channel);
   g_assert_cmpstr (g_variant_get_type_string (reply), ==, "(i)");
   g_variant_get (reply, "(i)", &pid);
   return pid;
@@ -552,7 +356,7 @@ restart_events_wait (RestartEvents *restarts,
                      const char    *kind,
                      guint          n)
 {
-  gint64 end_time = g_get_monotonic_time () + WAIT_USEC;
+  gint64 end_time = g_get_monotonic_time () + TEST_WAIT_USEC;
   g_autoptr(GVariant) found = NULL;
   gdouble delay = -1;
 
@@ -576,11 +380,11 @@ restart_events_wait (RestartEvents *restarts,
   g_mutex_unlock (&restarts->lock);
 
   if (found == NULL)
-    g_error ("no %s event number %u within %d s", kind, n, (int) (WAIT_USEC / G_USEC_PER_SEC));
+    g_error ("no %s event number %u within %d s", kind, n, (int) (TEST_WAIT_USEC / G_USEC_PER_SEC));
   {
     g_autofree char *text = g_variant_print (found, FALSE);
 
-    note ("%s", text);
+    test_note ("%s", text);
   }
   g_assert_true (g_variant_lookup (found, "delay", "d", &delay));
   return delay;
@@ -597,6 +401,33 @@ system_thread (gpointer data)
   return GINT_TO_POINTER (status);
 }
 
+/* The system of @text, a keyfile, started and run on @thread. */
+static DpSystem *
+system_start (const char  *text,
+              GThread    **thread)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DpConfig) config = NULL;
+  g_autoptr(DpSystem) system = NULL;
+
+  config = dp_config_new_from_data (text, -1, "test.ini", &error);
+  g_assert_no_error (error);
+  system = dp_system_new (config);
+  g_assert_true (dp_system_start (system, &error));
+  g_assert_no_error (error);
+  *thread = g_thread_new ("system", system_thread, system);
+  return g_steal_pointer (&system);
+}
+
+/* Tells the system run on @thread to exit, and waits until it has. */
+static void
+system_stop (DpSystem *system,
+             GThread  *thread)
+{
+  dp_system_exit (system, 0);
+  g_assert_cmpint (GPOINTER_TO_INT (g_thread_join (thread)), ==, 0);
+}
+
 /* A named place of the processes backend, on the root of a keyfile's
  * system, SIGKILLed: `always` starts it again at once, under its name. */
 static void
@@ -608,13 +439,12 @@ test_root_named_sigkill (void)
     "exit-when-idle=false\n"
     "\n"
     "[place pid]\n"
-    "module=" MODULE "\n"
+    "module=" TEST_MODULE "\n"
     "function=pid_place\n"
     "named=true\n"
     "backend=processes\n"
     "restart=always\n";
   g_autoptr(GError) error = NULL;
-  g_autoptr(DpConfig) config = NULL;
   g_autoptr(DpSystem) system = NULL;
   g_autoptr(DpRemoteConnection) first = NULL;
   RestartEvents restarts;
@@ -624,18 +454,13 @@ test_root_named_sigkill (void)
   gint64 killed;
   gdouble delay;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
   restart_events_start (&restarts);
-  config = dp_config_new_from_data (text, -1, "root-named.ini", &error);
-  g_assert_no_error (error);
-  system = dp_system_new (config);
-  g_assert_true (dp_system_start (system, &error));
-  g_assert_no_error (error);
+  system = system_start (text, &thread);
   port = dp_node_get_listen_port (dp_system_get_node (system));
   g_assert_cmpuint (port, >, 0);
-  thread = g_thread_new ("system", system_thread, system);
 
   first = dp_connect_to_named_place_at ("localhost", port, "pid", &error);
   g_assert_no_error (error);
@@ -649,24 +474,23 @@ test_root_named_sigkill (void)
   delay = restart_events_wait (&restarts, DP_MONITOR_EVENT_PLACE_RESTART, 1);
   g_assert_cmpfloat (delay, <=, AT_ONCE_DELAY);
   new_pid = ask_name ("localhost", port, "pid");
-  note ("the named place (pid %d) answered again as pid %d %.3f s after SIGKILL", pid, new_pid,
-        test_seconds_since (killed));
+  test_note ("the named place (pid %d) answered again as pid %d %.3f s after SIGKILL", pid, new_pid,
+             test_seconds_since (killed));
   g_assert_cmpint (new_pid, !=, pid);
   g_assert_cmpint (new_pid, !=, getpid ());
 
   /* The old connection led to the old instance: it says it is gone. */
   if (dp_channel_put (DP_CHANNEL (first), g_variant_new_string ("pid?"), &error))
     {
-      g_autoptr(GVariant) reply = dp_channel_get_timeout (DP_CHANNEL (first), WAIT_USEC, &error);
+      g_autoptr(GVariant) reply = dp_channel_get_timeout (DP_CHANNEL (first), TEST_WAIT_USEC, &error);
 
       g_assert_null (reply);
     }
   g_assert_nonnull (error);
   g_assert_false (g_error_matches (error, DP_ERROR, DP_ERROR_TIMED_OUT));
-  note ("the old connection: %s", error->message);
+  test_note ("the old connection: %s", error->message);
 
-  dp_system_exit (system, 0);
-  g_assert_cmpint (GPOINTER_TO_INT (g_thread_join (thread)), ==, 0);
+  system_stop (system, thread);
   restart_events_stop (&restarts);
 }
 
@@ -683,14 +507,14 @@ test_remote_named_sigkill (void)
   gint64 killed;
   gdouble delay, seconds;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
   restart_events_start (&restarts);
   node = test_spawn_node ();
   port = dp_remote_node_get_listen_port (node);
   restarter = dp_restart_every (2.0, -1, NULL, NULL, NULL);
-  place = dp_remote_node_launch_place_full (node, DP_PLACE_EXEC_DYNAMIC_PLACE, MODULE, "pid_place",
+  place = dp_remote_node_launch_place_full (node, DP_PLACE_EXEC_DYNAMIC_PLACE, TEST_MODULE, "pid_place",
                                             "pid", "processes", DP_RESTART_STRATEGY (restarter), &error);
   g_assert_no_error (error);
   pid = ask_pid (place);
@@ -704,8 +528,8 @@ test_remote_named_sigkill (void)
   /* The creator's channel reaches the new instance, and so does its name
    * (the node named it before it answered anyone). */
   pid2 = ask_pid (place);
-  note ("the remote named place answered again %.3f s after SIGKILL (delay %.3f s)",
-        test_seconds_since (killed), delay);
+  test_note ("the remote named place answered again %.3f s after SIGKILL (delay %.3f s)",
+             test_seconds_since (killed), delay);
   g_assert_cmpint (pid2, !=, pid);
   g_assert_cmpint (ask_name ("localhost", port, "pid"), ==, pid2);
   g_assert_cmpuint (dp_remote_connection_get_restarts (place), ==, 1);
@@ -718,7 +542,7 @@ test_remote_named_sigkill (void)
   delay = restart_events_wait (&restarts, DP_MONITOR_EVENT_PLACE_RESTART, 2);
   seconds = test_seconds_since (killed);
   pid3 = ask_pid (place);
-  note ("… and %.3f s after the second SIGKILL (delay %.3f s)", seconds, delay);
+  test_note ("… and %.3f s after the second SIGKILL (delay %.3f s)", seconds, delay);
   g_assert_cmpfloat (delay, ==, 2.0);
   g_assert_cmpfloat (seconds, >=, 1.9);
   g_assert_cmpint (pid3, !=, pid2);
@@ -745,7 +569,7 @@ test_remote_retired_endpoints (void)
   guint port;
   gint32 pid;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
   restart_events_start (&restarts);
@@ -753,7 +577,7 @@ test_remote_retired_endpoints (void)
   port = dp_remote_node_get_listen_port (node);
   always = dp_restart_strategy_new ("always", &error);
   g_assert_no_error (error);
-  place = dp_remote_node_launch_place_full (node, DP_PLACE_EXEC_DYNAMIC_PLACE, MODULE, "pid_place",
+  place = dp_remote_node_launch_place_full (node, DP_PLACE_EXEC_DYNAMIC_PLACE, TEST_MODULE, "pid_place",
                                             "pid", "processes", always, &error);
   g_assert_no_error (error);
   first = dp_channel_get_endpoint (DP_CHANNEL (place));
@@ -796,19 +620,19 @@ test_remote_final_fail (void)
   gint final_fails = 0;
   gint64 start;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
   node = test_spawn_node ();
   restarter = dp_restart_every (0.2, 2, count_atomic_cb, &final_fails, NULL);
   start = g_get_monotonic_time ();
-  place = dp_supervise_place_at_full (node, MODULE, "count_place", NULL, FALSE,
+  place = dp_supervise_place_at_full (node, TEST_MODULE, "count_place", NULL, FALSE,
                                       DP_RESTART_STRATEGY (restarter), &error);
   g_assert_no_error (error);
 
   /* It ends at once, three times; wait returns once it is given up. */
   g_assert_cmpint (test_wait_remote (place), ==, 0);
-  note ("given up after %.3f s", test_seconds_since (start));
+  test_note ("given up after %.3f s", test_seconds_since (start));
   g_assert_cmpint (g_atomic_int_get (&final_fails), ==, 1);
   g_assert_cmpuint (dp_remote_connection_get_restarts (place), ==, 2);
   g_assert_true (dp_remote_connection_has_exited (place));
@@ -830,7 +654,7 @@ died_cb (DpRemoteNode *node,
          GError       *reason,
          NodeEvents   *events)
 {
-  note ("node died: %s", reason->message);
+  test_note ("node died: %s", reason->message);
   events->died = TRUE;
 }
 
@@ -857,7 +681,7 @@ test_node_sigkill (void)
   gint32 pid;
   gint64 killed;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
   /* "died" and "restarted" come in our context. */
@@ -873,17 +697,17 @@ test_node_sigkill (void)
   node_pid = dp_spawned_process_get_pid (dp_remote_node_get_process (node));
 
   /* A named place in the node's own process (threads backend). */
-  place = dp_remote_node_launch_place (node, DP_PLACE_EXEC_DYNAMIC_PLACE, MODULE, "pid_place", "pid",
+  place = dp_remote_node_launch_place (node, DP_PLACE_EXEC_DYNAMIC_PLACE, TEST_MODULE, "pid_place", "pid",
                                        NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpint (ask_pid (place), ==, node_pid);
 
   killed = g_get_monotonic_time ();
   g_assert_cmpint (kill (node_pid, SIGKILL), ==, 0);
-  g_assert_true (test_iterate_until (context, &events.restarted, WAIT_USEC / 1000));
+  g_assert_true (test_iterate_until (context, &events.restarted, TEST_WAIT_USEC / 1000));
   g_assert_true (events.died);
-  note ("the node was spawned again %.3f s after SIGKILL",
-        (events.when - killed) / (gdouble) G_USEC_PER_SEC);
+  test_note ("the node was spawned again %.3f s after SIGKILL",
+             (events.when - killed) / (gdouble) G_USEC_PER_SEC);
 
   /* On the same port, a new process … */
   g_assert_true (dp_remote_node_is_alive (node));
@@ -894,7 +718,7 @@ test_node_sigkill (void)
   /* … with its place, reached by the same channel, and under its name
    * (the node is started again with its places before "restarted"). */
   pid = ask_pid (place);
-  note ("its named place answered %.3f s after SIGKILL", test_seconds_since (killed));
+  test_note ("its named place answered %.3f s after SIGKILL", test_seconds_since (killed));
   g_assert_cmpint (pid, ==, new_node_pid);
   g_assert_cmpint (ask_name ("localhost", port, "pid"), ==, new_node_pid);
   g_assert_cmpuint (dp_remote_connection_get_restarts (place), ==, 1);
@@ -907,32 +731,6 @@ test_node_sigkill (void)
 }
 
 /* ── processes and threads ─────────────────────────────────────────── */
-
-/* Reads @fd until @needle has appeared @times times, or a deadline. */
-static gboolean
-read_until (int         fd,
-            const char *needle,
-            guint       times,
-            GString    *seen)
-{
-  gint64 end_time = g_get_monotonic_time () + WAIT_USEC;
-
-  while (count_substrings (seen->str, needle) < times)
-    {
-      struct pollfd pfd = { fd, POLLIN, 0 };
-      gint64 left = (end_time - g_get_monotonic_time ()) / 1000;
-      char buffer[256];
-      ssize_t n;
-
-      if (left <= 0 || poll (&pfd, 1, (int) left) <= 0)
-        return FALSE;
-      n = read (fd, buffer, sizeof buffer);
-      if (n <= 0)
-        return FALSE;
-      g_string_append_len (seen, buffer, n);
-    }
-  return TRUE;
-}
 
 typedef struct {
   GMutex lock;
@@ -963,32 +761,24 @@ test_process_restart (void)
   g_autoptr(GString) seen = g_string_new (NULL);
   Restarts restarts = { 0 };
   gint final_fails = 0;
-  int pipe_fds[2], saved_stdout;
+  TestStdout caught;
   gboolean found;
   GPid pid;
   gint64 killed;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
-  /* 1. A command that exits: run 1 + 2 times, its output forwarded. */
-  g_assert_cmpint (pipe (pipe_fds), ==, 0);
-  fflush (stdout);
-  saved_stdout = dup (STDOUT_FILENO);
-  g_assert_cmpint (dup2 (pipe_fds[1], STDOUT_FILENO), ==, STDOUT_FILENO);
-  close (pipe_fds[1]);
-
+  /* 1. A command that exits: run 1 + 2 times, its output forwarded to
+   * our standard output. */
+  test_stdout_catch (&caught);
   restarter = dp_restart_every (0.2, 2, count_atomic_cb, &final_fails, NULL);
   process = dp_supervise_process_at_full ("localhost", exits, DP_RESTART_STRATEGY (restarter), &error);
-  found = process != NULL && read_until (pipe_fds[0], "PROCESS localhost: started ", 3, seen);
-
-  fflush (stdout);
-  dup2 (saved_stdout, STDOUT_FILENO);
-  close (saved_stdout);
-  close (pipe_fds[0]);
+  found = process != NULL && test_read_fd_until (caught.fd, "PROCESS localhost: started ", 3, seen);
+  test_stdout_release (&caught);
 
   g_assert_no_error (error);
-  note ("forwarded:\n%s", seen->str);
+  test_note ("forwarded:\n%s", seen->str);
   g_assert_true (found);
   g_assert_cmpint (dp_spawned_process_wait (process), ==, 3);
   g_assert_cmpuint (dp_spawned_process_get_restarts (process), ==, 2);
@@ -1010,14 +800,14 @@ test_process_restart (void)
   g_mutex_lock (&restarts.lock);
   while (restarts.restarts == 0)
     g_assert_true (g_cond_wait_until (&restarts.cond, &restarts.lock,
-                                      g_get_monotonic_time () + WAIT_USEC));
+                                      g_get_monotonic_time () + TEST_WAIT_USEC));
   g_mutex_unlock (&restarts.lock);
-  note ("the killed command ran again %.3f s after SIGKILL", test_seconds_since (killed));
+  test_note ("the killed command ran again %.3f s after SIGKILL", test_seconds_since (killed));
   g_assert_cmpint (dp_spawned_process_get_pid (sleeper), !=, pid);
   g_assert_false (dp_spawned_process_has_exited (sleeper));
 
   dp_spawned_process_stop (sleeper);
-  g_assert_true (dp_spawned_process_wait_timeout (sleeper, WAIT_USEC / 1000));
+  g_assert_true (dp_spawned_process_wait_timeout (sleeper, TEST_WAIT_USEC / 1000));
   g_assert_cmpint (dp_spawned_process_wait (sleeper), ==, 128 + SIGKILL);
   g_assert_cmpuint (dp_spawned_process_get_restarts (sleeper), ==, 1);
   g_signal_handlers_disconnect_by_data (sleeper, &restarts);
@@ -1036,13 +826,13 @@ test_thread_restart (void)
   gint final_fails = 0;
   guint hellos = 0;
 
-  if (!in_subprocess ())
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
 
   restart_events_start (&restarts);
   node = test_spawn_node ();
   restarter = dp_restart_every (0.1, 2, count_atomic_cb, &final_fails, NULL);
-  thread = dp_supervise_thread_at_full (node, MODULE, "hello_place", DP_RESTART_STRATEGY (restarter),
+  thread = dp_supervise_thread_at_full (node, TEST_MODULE, "hello_place", DP_RESTART_STRATEGY (restarter),
                                         &error);
   g_assert_no_error (error);
 
@@ -1052,7 +842,7 @@ test_thread_restart (void)
   while (hellos < 3)
     {
       g_autoptr(GError) get_error = NULL;
-      g_autoptr(GVariant) message = dp_channel_get_timeout (DP_CHANNEL (thread), WAIT_USEC,
+      g_autoptr(GVariant) message = dp_channel_get_timeout (DP_CHANNEL (thread), TEST_WAIT_USEC,
                                                             &get_error);
 
       if (message != NULL)
@@ -1063,7 +853,7 @@ test_thread_restart (void)
         }
       g_assert_nonnull (get_error);
       g_assert_false (g_error_matches (get_error, DP_ERROR, DP_ERROR_TIMED_OUT));
-      note ("after hello %u: %s", hellos, get_error->message);
+      test_note ("after hello %u: %s", hellos, get_error->message);
       /* The run that said hello number @hellos ended: its restart. */
       g_assert_cmpuint (hellos, >, 0);
       restart_events_wait (&restarts, DP_MONITOR_EVENT_PLACE_RESTART, hellos);
@@ -1080,27 +870,10 @@ int
 main (int    argc,
       char **argv)
 {
-  g_autoptr(GBytes) cookie = NULL;
-  g_autoptr(GError) error = NULL;
   int status;
 
   g_test_init (&argc, &argv, NULL);
-
-  if (g_getenv ("DP_SUPERVISION_TMP") != NULL)
-    {
-      tmp_dir = g_build_filename (g_getenv ("DP_SUPERVISION_TMP"), "subprocess-XXXXXX", NULL);
-      g_assert_nonnull (g_mkdtemp (tmp_dir));
-    }
-  else
-    {
-      tmp_dir = g_dir_make_tmp ("dplaces-supervision-XXXXXX", &error);
-      g_assert_no_error (error);
-      g_setenv ("DP_SUPERVISION_TMP", tmp_dir, TRUE);
-    }
-
-  /* The test's own cookie; the user's is never read. */
-  cookie = g_bytes_new_static (TEST_COOKIE, strlen (TEST_COOKIE));
-  dp_cookie_set_process (cookie);
+  test_sandbox_init ("dplaces-supervision", TEST_COOKIE);
 
   g_test_add_func ("/supervision/run/restart-example", test_run_restart_example);
   g_test_add_func ("/supervision/program/restart-example", test_program_restart_example);
@@ -1118,8 +891,6 @@ main (int    argc,
   g_test_add_func ("/supervision/thread/restart", test_thread_restart);
 
   status = g_test_run ();
-  if (!g_test_subprocess ())
-    test_remove_tree (tmp_dir);
-  g_free (tmp_dir);
+  test_sandbox_finish ();
   return status;
 }
