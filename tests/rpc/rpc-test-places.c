@@ -11,6 +11,8 @@
  *   directory_client_place a client place of a keyfile: gets (id, calls) as
  *                          its initial message, then the [rpc] service's
  *                          directory, and calls the counter through it
+ *   rpc_test_wake_sleeper  for a test running the counter in its own
+ *                          process: ends a sleep call's sleep
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -20,9 +22,10 @@
 
 #include "counter-rpc.h"
 
-G_MODULE_EXPORT void runtime_server         (DpChannel *ch);
-G_MODULE_EXPORT void counter_client_place   (DpChannel *ch);
-G_MODULE_EXPORT void directory_client_place (DpChannel *ch);
+G_MODULE_EXPORT void     runtime_server         (DpChannel *ch);
+G_MODULE_EXPORT void     counter_client_place   (DpChannel *ch);
+G_MODULE_EXPORT void     directory_client_place (DpChannel *ch);
+G_MODULE_EXPORT gboolean rpc_test_wake_sleeper  (gint64     timeout_usec);
 
 #define PLACE_WAIT_USEC (30 * G_USEC_PER_SEC)
 
@@ -74,14 +77,53 @@ counter_handle_hellos (CounterState  *state,
   return state->hellos;
 }
 
+/* Sleepers, which a test that runs the server in its own process can wake
+ * (rpc_test_wake_sleeper): the test knows the server is still in the call
+ * then, and need not wait the whole sleep for what comes after. */
+static GMutex sleep_lock;
+static GCond sleep_cond;
+static guint sleepers;
+static guint wake_ups;    /* for the sleepers, one each */
+
 gboolean
 counter_handle_sleep (CounterState  *state,
                       guint32        ms,
                       GError       **error)
 {
+  gint64 end_time = g_get_monotonic_time () + (gint64) ms * 1000;
+
   dp_rpc_log_to_parent (DP_LOG_INFO, "sleeping %u ms", ms);
-  g_usleep ((gulong) ms * 1000);
+  g_mutex_lock (&sleep_lock);
+  sleepers++;
+  g_cond_broadcast (&sleep_cond);
+  while (wake_ups == 0 && g_cond_wait_until (&sleep_cond, &sleep_lock, end_time))
+    ;
+  if (wake_ups > 0)
+    wake_ups--;
+  sleepers--;
+  g_mutex_unlock (&sleep_lock);
   return TRUE;
+}
+
+/* Waits up to @timeout_usec for a sleep call to be in its sleep, and ends
+ * the sleep: returns FALSE when none was (or came). */
+G_MODULE_EXPORT gboolean
+rpc_test_wake_sleeper (gint64 timeout_usec)
+{
+  gint64 end_time = g_get_monotonic_time () + timeout_usec;
+  gboolean woken;
+
+  g_mutex_lock (&sleep_lock);
+  while (sleepers <= wake_ups && g_cond_wait_until (&sleep_cond, &sleep_lock, end_time))
+    ;
+  woken = sleepers > wake_ups;
+  if (woken)
+    {
+      wake_ups++;
+      g_cond_broadcast (&sleep_cond);
+    }
+  g_mutex_unlock (&sleep_lock);
+  return woken;
 }
 
 char *
