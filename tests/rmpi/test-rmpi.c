@@ -13,7 +13,8 @@
  *                              every other, interleaved: all in order
  *   /rmpi/death/exit           a rank's place ends (keeping its
  *                              communicator): the others' collectives fail
- *                              with an error, fast, and the job fails
+ *                              with an error rather than wait, and the job
+ *                              fails
  *   /rmpi/death/abort          a rank's node dies of SIGABRT: the same
  *   /rmpi/launch/result        dp_rmpi_launch() with the seeds' config
  *                              builders returns rank 0's result
@@ -420,9 +421,14 @@ run_death (const char *how,
         continue;
       report = get_report (job, r);
       g_variant_get (report, "(&suu^a&s)", NULL, &id, &ms, &errors);
+      /* A collective has no timeout: a rank that did not see the death
+       * would wait for ever, and its report not come (get_report()
+       * fails). How soon it came is no business of the test's; that a
+       * channel to a rank gave out is. */
       test_note ("rank %u failed after %u ms: %s", id, ms, errors[0]);
       g_assert_nonnull (strstr (errors[0], "rmpi-"));
-      g_assert_cmpuint (ms, <, 5000);
+      g_assert_true (strstr (errors[0], ": nothing from rank ") != NULL ||
+                     strstr (errors[0], ": cannot send to rank ") != NULL);
     }
 
   /* The job blames the rank that died, not those that failed with it. */
