@@ -255,7 +255,7 @@ flow_received (Flow *flow)
 
   test_put (DP_CHANNEL (flow->pinger), g_variant_new_string ("progress"));
   report = flow_report (flow, "progress");
-  g_variant_get (report, "(&sttis)", &kind, &received, &sent, &code, &why);
+  g_variant_get (report, "(&stti&s)", &kind, &received, &sent, &code, &why);
   if (!g_str_equal (kind, "progress"))
     g_error ("%s: the pinger stopped after %" G_GUINT64_FORMAT " round trips: %s", flow->name,
              received, why);
