@@ -2048,10 +2048,12 @@ typedef struct {
   GUnixFDList *fds;
 } Outgoing;
 
-/* Returns the export id of @endpoint on this connection, making one. */
+/* Returns the export id of @endpoint on this connection, making one; 0
+ * with @error set once the connection is closed. */
 static guint32
-export_endpoint (DpSocketConnection *self,
-                 DpPlaceChannel     *endpoint)
+export_endpoint (DpSocketConnection  *self,
+                 DpPlaceChannel      *endpoint,
+                 GError             **error)
 {
   ChannelLink *link;
   guint32 id;
@@ -2060,6 +2062,14 @@ export_endpoint (DpSocketConnection *self,
   link = g_hash_table_lookup (self->exports, endpoint);
   if (link == NULL)
     {
+      /* close_internal() marks the connection closed, then lets go of the
+       * exports it finds under this lock: one made after would never be
+       * released, and would keep its channel forever. */
+      if (!check_open_locked (self, error))
+        {
+          g_mutex_unlock (&self->channels_lock);
+          return 0;
+        }
       link = g_new0 (ChannelLink, 1);
       g_atomic_ref_count_init (&link->ref_count);
       link->connection = self;
@@ -2097,8 +2107,12 @@ outgoing_map_handle (gint32    handle,
 
   if (DP_IS_PLACE_CHANNEL (object))
     {
+      guint32 id = export_endpoint (self, DP_PLACE_CHANNEL (object), error);
+
+      if (id == 0)
+        return FALSE;
       entry.kind = GUINT32_TO_LE (DP_HANDLE_ENTRY_CHANNEL);
-      entry.id = GUINT32_TO_LE (export_endpoint (self, DP_PLACE_CHANNEL (object)));
+      entry.id = GUINT32_TO_LE (id);
     }
   else if (DP_IS_SHARED_VECTOR (object))
     {
@@ -2263,6 +2277,12 @@ send_queued_locked (DpSocketConnection  *self,
       ok = send_frame_locked (self, DP_FRAME_DATA, channel, mapped,
                               (DpHandleEntry *) out.entries->data, out.entries->len,
                               out.fds, 0, flags, error);
+    }
+  else if (dp_socket_connection_is_closed (self))
+    {
+      /* Not the message's fault (export_endpoint()): nothing goes now. */
+      g_propagate_error (error, g_steal_pointer (&map_error));
+      ok = FALSE;
     }
   else
     {
