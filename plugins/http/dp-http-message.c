@@ -75,6 +75,61 @@ check_json_shape (const char  *json,
   return TRUE;
 }
 
+/* Refuses strings, values or member names, that are not UTF-8. The
+ * parser refuses such bytes in the body, but reads escapes JSON does not
+ * have: "\700" (octal) is the byte 0xc0. json_gvariant_deserialize()
+ * hands the string to g_variant_new_string(), which fails with a
+ * critical, then returns NULL without an error: the node crashed reading
+ * the error's message (tests/fuzz/corpus/json/crash-octal-escape). The
+ * depth is check_json_shape()'s. */
+static gboolean
+check_json_strings (JsonNode  *node,
+                    GError   **error)
+{
+  switch (json_node_get_node_type (node))
+    {
+    case JSON_NODE_OBJECT:
+      {
+        JsonObjectIter iter;
+        const char *name;
+        JsonNode *member;
+
+        json_object_iter_init (&iter, json_node_get_object (node));
+        while (json_object_iter_next (&iter, &name, &member))
+          {
+            if (!g_utf8_validate (name, -1, NULL))
+              goto bad;
+            if (!check_json_strings (member, error))
+              return FALSE;
+          }
+        return TRUE;
+      }
+    case JSON_NODE_ARRAY:
+      {
+        JsonArray *array = json_node_get_array (node);
+        guint n = json_array_get_length (array);
+
+        for (guint i = 0; i < n; i++)
+          if (!check_json_strings (json_array_get_element (array, i), error))
+            return FALSE;
+        return TRUE;
+      }
+    case JSON_NODE_VALUE:
+      if (json_node_get_value_type (node) == G_TYPE_STRING &&
+          !g_utf8_validate (json_node_get_string (node), -1, NULL))
+        goto bad;
+      return TRUE;
+    case JSON_NODE_NULL:
+    default:
+      return TRUE;
+    }
+
+bad:
+  g_set_error_literal (error, DP_ERROR, DP_ERROR_INVALID_MESSAGE,
+                       "Bad JSON: a string is not valid UTF-8");
+  return FALSE;
+}
+
 /**
  * dp_http_message_from_json:
  * @json: the request's body
@@ -143,12 +198,16 @@ dp_http_message_from_json (const char  *json,
       g_set_error_literal (error, DP_ERROR, DP_ERROR_INVALID_MESSAGE, "Bad JSON: the body is empty");
       return NULL;
     }
+  if (!check_json_strings (json_parser_get_root (parser), error))
+    return NULL;
 
   message = json_gvariant_deserialize (json_parser_get_root (parser), type, &local_error);
   if (message == NULL)
     {
+      /* json-glib may fail without an error (check_json_strings()). */
       g_set_error (error, DP_ERROR, DP_ERROR_INVALID_MESSAGE, "Cannot make a message%s%s of this JSON: %s",
-                   type != NULL ? " of type " : "", type != NULL ? type : "", local_error->message);
+                   type != NULL ? " of type " : "", type != NULL ? type : "",
+                   local_error != NULL ? local_error->message : "json-glib did not say why");
       return NULL;
     }
   return g_variant_ref_sink (message);

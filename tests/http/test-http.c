@@ -947,6 +947,14 @@ test_post (void)
     g_assert_cmpuint (response->status, ==, 400);
     assert_error_body (response, "more than one value");
   }
+  /* A string that is not UTF-8, by an escape JSON does not have (octal):
+   * json-glib failed without an error, and the root node crashed. */
+  {
+    g_autoptr(Response) response = request (system, "POST", "/api/places/echo/messages",
+                                            "[\"a\", \"b\\700\"]", NULL);
+    g_assert_cmpuint (response->status, ==, 400);
+    assert_error_body (response, "not valid UTF-8");
+  }
   /* A timeout that is not one: negative would wait for ever. */
   {
     static const char *const timeouts[] = { "-1", "nan", "inf", "1e300", "soon" };
