@@ -20,7 +20,9 @@
  *
  * Worker → worker: the receiver connects to the source's named place and
  * sends it one end of a channel pair made for the transfer, so that
- * either side dying shows as the other's get failing:
+ * either side dying shows as the other's get failing — once the source
+ * has read from its end; until then the receiver's connection to the
+ * source's named place is what fails, and the receiver waits on both:
  *
  *   ('give', job, transfer, reducer, sorter,     (suussh)
  *     channel)

@@ -19,10 +19,11 @@
  * merged half back — so the last, serial step of a map-reduce takes half
  * the time. Each table
  * crosses as one message written from the table's own memory and read in
- * place. A source that dies shows as the receiver's get failing, which
- * the receiver reports, so the controller knows whether the source's
- * tasks must run again; a source keeps its data until it has sent the
- * last of it.
+ * place. A source that dies shows as the receiver's get failing (or, before
+ * the source's first read, its connection to the source's named place:
+ * get_from_source()), which the receiver reports, so the controller knows
+ * whether the source's tasks must run again; a source keeps its data until
+ * it has sent the last of it.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -275,6 +276,44 @@ peer_gone (const GError *error)
          g_error_matches (error, DP_ERROR, DP_ERROR_CLOSED);
 }
 
+/* The source's first message on the transfer channel; or NULL with
+ * @error set, and *@out_gone TRUE if the connection to the source failed.
+ *
+ * The channel's other end went to the source's node, but stays here
+ * until the source first reads from it (the connection's TAKE): a sent
+ * channel only put to over there lives on when that node goes, as place
+ * descriptors sent to many must. So a source that dies before its first
+ * read — as soon as our request reaches it — would leave a get on the
+ * transfer channel waiting for ever. The connection to its named place
+ * fails when the place or its node dies: we wait on both. The source's
+ * first message comes after it read the split (or says it failed, and
+ * nothing follows): from then on the transfer channel fails with it. */
+static GVariant *
+get_from_source (DpChannel  *transfer,
+                 DpChannel  *source,
+                 gboolean   *out_gone,
+                 GError    **error)
+{
+  DpChannel *channels[] = { transfer, source };
+
+  *out_gone = FALSE;
+  for (;;)
+    {
+      g_autoptr(GVariant) message = NULL;
+      guint index = 0;
+
+      message = dp_channel_sync (channels, G_N_ELEMENTS (channels), -1, &index, error);
+      if (message == NULL)
+        {
+          *out_gone = index == 1;
+          return NULL;
+        }
+      if (index == 0)
+        return g_steal_pointer (&message);
+      g_debug ("worker: an answer from a source's named place, ignored");
+    }
+}
+
 /* Takes another worker's data, merging half the keys here while the
  * source merges the other half. A failure to get the source's data is the
  * source's (fetch-failed: its tasks run again, this worker keeps its
@@ -290,7 +329,9 @@ handle_fetch (Worker   *worker,
   g_autoptr(DpKvTable) theirs_lower = NULL;
   g_autoptr(DpKvTable) lower = NULL;
   g_autoptr(DpKvTable) upper = NULL;
+  g_autoptr(GVariant) first = NULL;
   g_autofree char *key = NULL;
+  gboolean gone;
   Procedures procs;
   const char *host, *name, *reducer, *sorter;
   guint32 job, transfer;
@@ -343,7 +384,12 @@ handle_fetch (Worker   *worker,
    * one way at a time, since a put of more than a channel's window waits
    * for the other side to get (flow control), and both sending first
    * would wait for ever. */
-  theirs_lower = dp_kv_table_receive (DP_CHANNEL (ours), NULL, name, &error);
+  first = get_from_source (DP_CHANNEL (ours), peer, &gone, &error);
+  if (first == NULL && gone)
+    goto unreachable;
+  if (first == NULL)
+    goto failed;
+  theirs_lower = dp_kv_table_receive (DP_CHANNEL (ours), first, name, &error);
   if (theirs_lower == NULL)
     goto failed;
   if (!dp_kv_table_send (mine, middle, dp_kv_table_get_n_entries (mine) - middle, DP_CHANNEL (ours),

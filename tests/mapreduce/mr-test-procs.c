@@ -22,6 +22,9 @@
  *   caseless_sorter     strings ignoring ASCII case
  *   total_outputer      (number of keys, sum of the first values)
  *   null_outputer       returns NULL: map-reduce returns the result
+ *   dying_source        a place: kills its process (its node) on the
+ *                       first request a peer sends it through a
+ *                       connection, without reading the channel it names
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -48,6 +51,7 @@ G_MODULE_EXPORT gint      reverse_sorter    (GVariant *a, GVariant *b);
 G_MODULE_EXPORT gint      caseless_sorter   (GVariant *a, GVariant *b);
 G_MODULE_EXPORT GVariant *total_outputer    (GVariant *result, GError **error);
 G_MODULE_EXPORT GVariant *null_outputer     (GVariant *result, GError **error);
+G_MODULE_EXPORT void      dying_source      (DpChannel *channel);
 
 /* Calls @word for each word of each text of @task. */
 static gboolean
@@ -385,4 +389,18 @@ null_outputer (GVariant  *result,
                GError   **error)
 {
   return NULL;
+}
+
+void
+dying_source (DpChannel *channel)
+{
+  for (;;)
+    {
+      g_autoptr(GVariant) message = dp_channel_get (channel, NULL);
+
+      if (message == NULL)
+        return;
+      if (g_variant_is_of_type (message, G_VARIANT_TYPE ("(vh)")))
+        kill (getpid (), SIGKILL);
+    }
 }

@@ -20,6 +20,15 @@
  *                                         the processes backend killed
  *   /mapreduce/worker-killed/merging      a worker dies as a pair of
  *                                         workers merge their data
+ *   /mapreduce/worker-killed/source-unread/threads
+ *                                         a source's node dies with the
+ *                                         receiver's request in hand,
+ *                                         before it reads the channel the
+ *                                         request names: the receiver
+ *                                         says fetch-failed, serves on
+ *   /mapreduce/worker-killed/source-unread/processes
+ *                                         the same with the source's own
+ *                                         process killed
  *   /mapreduce/processes-backend          workers in processes of their own
  *   /mapreduce/tuples                     tuple keys, string values, sets
  *   /mapreduce/seed-mapper                a mapper returning a list
@@ -46,6 +55,7 @@
 
 #include <dplaces/dplaces-mapreduce.h>
 
+#include "dp-map-reduce-protocol-private.h"
 #include "test-common.h"
 #include "test-nodes.h"
 #include "test-run.h"
@@ -753,6 +763,73 @@ test_worker_killed_merging (void)
   g_assert_cmpuint (dp_map_reduce_workers_get_n_alive (workers), ==, 1);
 }
 
+/* The receiver of a transfer, told to take the data of a named place
+ * that kills its process as the request arrives: the channel the request
+ * names was never read there, so only the receiver's connection to that
+ * place sees the death. It reports the transfer failed (the controller
+ * then runs the source's tasks again), and serves the next request. The
+ * test speaks for the controller. With the threads backend the process
+ * killed is the source's node; with processes, the source's own. */
+static void
+run_with_source_unread (const char *backend)
+{
+  g_autoptr(DpMapReduceWorkers) workers = NULL;
+  g_autoptr(DpRemoteConnection) source = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GError) error = NULL;
+  DpRemoteNode *node;
+  DpChannel *receiver;
+  const char *tag, *why;
+  guint32 serial, transfer;
+
+  g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
+  workers = start_workers (2, backend);
+  node = dp_map_reduce_workers_get_node (workers, 1);
+  source = dp_remote_node_launch_place (node, DP_PLACE_EXEC_DYNAMIC_PLACE, PROCS, "dying_source",
+                                        "mr-dying-source", backend, &error);
+  g_assert_no_error (error);
+  receiver = dp_map_reduce_workers_get_channel (workers, 0);
+
+  test_put (receiver, g_variant_new (DP_MR_SIMPLE_TYPE, DP_MR_RESET, (guint32) 7));
+  reply = test_get (receiver);
+  g_assert_cmpstr (dp_message_get_tag (reply), ==, DP_MR_READY);
+  g_clear_pointer (&reply, g_variant_unref);
+
+  test_put (receiver, g_variant_new (DP_MR_FETCH_TYPE, DP_MR_FETCH, (guint32) 7, (guint32) 1,
+                                     dp_remote_node_get_host (node),
+                                     (guint16) dp_remote_node_get_listen_port (node), "mr-dying-source",
+                                     PROCS ":sum_reducer", ""));
+  reply = test_get (receiver);
+  g_assert_true (g_variant_is_of_type (reply, G_VARIANT_TYPE (DP_MR_FAILED_TYPE)));
+  g_variant_get (reply, "(&suu&s)", &tag, &serial, &transfer, &why);
+  test_note ("%s: %s", tag, why);
+  g_assert_cmpstr (tag, ==, DP_MR_FETCH_FAILED);
+  g_assert_cmpuint (serial, ==, 7);
+  g_assert_cmpuint (transfer, ==, 1);
+  g_assert_nonnull (strstr (why, "mr-dying-source"));
+  g_clear_pointer (&reply, g_variant_unref);
+
+  test_put (receiver, g_variant_new (DP_MR_SIMPLE_TYPE, DP_MR_RESET, (guint32) 8));
+  reply = test_get (receiver);
+  g_assert_cmpstr (dp_message_get_tag (reply), ==, DP_MR_READY);
+}
+
+static void
+test_worker_killed_source_unread (void)
+{
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
+    return;
+  run_with_source_unread (NULL);
+}
+
+static void
+test_worker_killed_source_unread_processes (void)
+{
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
+    return;
+  run_with_source_unread ("processes");
+}
+
 /* ── 9. other backends, keys and values ───────────────────────────── */
 
 static void
@@ -1033,6 +1110,9 @@ main (int    argc,
   g_test_add_func ("/mapreduce/worker-killed/threads", test_worker_killed);
   g_test_add_func ("/mapreduce/worker-killed/processes", test_worker_killed_processes);
   g_test_add_func ("/mapreduce/worker-killed/merging", test_worker_killed_merging);
+  g_test_add_func ("/mapreduce/worker-killed/source-unread/threads", test_worker_killed_source_unread);
+  g_test_add_func ("/mapreduce/worker-killed/source-unread/processes",
+                   test_worker_killed_source_unread_processes);
   g_test_add_func ("/mapreduce/processes-backend", test_processes_backend);
   g_test_add_func ("/mapreduce/tuples", test_tuples);
   g_test_add_func ("/mapreduce/seed-mapper", test_seed_mapper);
