@@ -20,6 +20,9 @@
  *                                         the processes backend killed
  *   /mapreduce/worker-killed/merging      a worker dies as a pair of
  *                                         workers merge their data
+ *   /mapreduce/worker-killed/merging-processes
+ *                                         the same with a worker place of
+ *                                         the processes backend
  *   /mapreduce/worker-killed/source-unread/threads
  *                                         a source's node dies with the
  *                                         receiver's request in hand,
@@ -727,9 +730,10 @@ test_worker_killed_processes (void)
 }
 
 /* The first reducer call anywhere kills its process: one of the two
- * workers, as they merge their data with each other. */
+ * workers, as they merge their data with each other. Whichever it is,
+ * what it held runs again, and the job's result is whole. */
 static void
-test_worker_killed_merging (void)
+run_killed_merging (const char *backend)
 {
   g_autoptr(GPtrArray) texts = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(DpMapReduceWorkers) workers = NULL;
@@ -738,9 +742,6 @@ test_worker_killed_merging (void)
   g_autoptr(GHashTable) expected = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *dir = g_build_filename (tmp_dir, "kill-merging", NULL);
-
-  if (!test_in_subprocess_within (SUBPROCESS_USEC))
-    return;
 
   g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
   g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
@@ -752,7 +753,7 @@ test_worker_killed_merging (void)
   g_ptr_array_add (texts, NULL);
   expected = count_texts ((const char * const *) texts->pdata);
 
-  workers = start_workers (2, NULL);
+  workers = start_workers (2, backend);
   job = dp_map_reduce_job_new (workers, text_tasks ((const char * const *) texts->pdata),
                                PROCS ":split_mapper", PROCS ":killing_reducer", NULL);
   result = dp_map_reduce_job_run (job, NULL, &error);
@@ -761,6 +762,22 @@ test_worker_killed_merging (void)
   test_note ("%u task runs again", dp_map_reduce_job_get_tasks_rerun (job));
   g_assert_cmpuint (dp_map_reduce_job_get_tasks_rerun (job), >=, 1);
   g_assert_cmpuint (dp_map_reduce_workers_get_n_alive (workers), ==, 1);
+}
+
+static void
+test_worker_killed_merging (void)
+{
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
+    return;
+  run_killed_merging (NULL);
+}
+
+static void
+test_worker_killed_merging_processes (void)
+{
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
+    return;
+  run_killed_merging ("processes");
 }
 
 /* The receiver of a transfer, told to take the data of a named place
@@ -1110,6 +1127,7 @@ main (int    argc,
   g_test_add_func ("/mapreduce/worker-killed/threads", test_worker_killed);
   g_test_add_func ("/mapreduce/worker-killed/processes", test_worker_killed_processes);
   g_test_add_func ("/mapreduce/worker-killed/merging", test_worker_killed_merging);
+  g_test_add_func ("/mapreduce/worker-killed/merging-processes", test_worker_killed_merging_processes);
   g_test_add_func ("/mapreduce/worker-killed/source-unread/threads", test_worker_killed_source_unread);
   g_test_add_func ("/mapreduce/worker-killed/source-unread/processes",
                    test_worker_killed_source_unread_processes);
