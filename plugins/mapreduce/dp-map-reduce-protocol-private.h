@@ -37,7 +37,8 @@
  *                         merged
  *
  * Either may send ('failed', job, transfer, why) instead: its reducer
- * failed.
+ * failed; or the source serves another job now (the request's ended,
+ * and the next one's reset reached the source first).
  *
  * A table too big for one frame (64 MiB) crosses in chunks: ('chunks',
  * n) — (su) — then n a(KaV) messages, each a run of its entries in order.

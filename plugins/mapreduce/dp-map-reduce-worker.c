@@ -572,12 +572,20 @@ serve_peer (Worker   *worker,
       g_debug ("worker: %s", error->message);
       return;
     }
-  /* A request of a job that ended (it failed): the data here is
-   * another's now. */
+  /* A request of a job that ended (it failed, or was cancelled, and the
+   * next one's reset came first): the data here is another's now. Say
+   * so: closing this end unread would not reach the receiver (see
+   * get_from_source()), which would wait for ever. */
   if (job == worker->job)
     give_split (worker, channel, job, transfer, reducer, sorter);
   else
-    g_debug ("worker: a request to give the data of job %u, not %u", job, worker->job);
+    {
+      g_autoptr(GError) stale = g_error_new (DP_ERROR, DP_ERROR_FAILED, "it serves job %u now, not %u",
+                                             worker->job, job);
+
+      g_debug ("worker: a request to give the data of job %u, not %u", job, worker->job);
+      reply_failed (channel, DP_MR_FAILED, job, transfer, stale);
+    }
   dp_channel_close (channel);
 }
 

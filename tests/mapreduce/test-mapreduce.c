@@ -32,6 +32,9 @@
  *   /mapreduce/worker-killed/source-unread/processes
  *                                         the same with the source's own
  *                                         process killed
+ *   /mapreduce/stale-give                 a worker asked for the data of
+ *                                         a job it no longer serves says
+ *                                         so: the receiver does not wait
  *   /mapreduce/processes-backend          workers in processes of their own
  *   /mapreduce/tuples                     tuple keys, string values, sets
  *   /mapreduce/seed-mapper                a mapper returning a list
@@ -780,6 +783,48 @@ test_worker_killed_merging_processes (void)
   run_killed_merging ("processes");
 }
 
+/* Speaking for the controller: resets @worker to job @serial. */
+static void
+reset_worker (DpChannel *worker,
+              guint32    serial)
+{
+  g_autoptr(GVariant) reply = NULL;
+
+  test_put (worker, g_variant_new (DP_MR_SIMPLE_TYPE, DP_MR_RESET, serial));
+  reply = test_get (worker);
+  g_assert_true (g_variant_is_of_type (reply, G_VARIANT_TYPE (DP_MR_SIMPLE_TYPE)));
+  g_assert_cmpstr (dp_message_get_tag (reply), ==, DP_MR_READY);
+}
+
+/* Speaking for the controller: tells @receiver to take the data of the
+ * named place @name on @node, in job @serial; returns its answer, a
+ * failure of transfer 1 of that job saying why (that name included),
+ * with the tag in @out_tag. */
+static GVariant *
+fetch_fails (DpChannel     *receiver,
+             guint32        serial,
+             DpRemoteNode  *node,
+             const char    *name,
+             const char   **out_tag)
+{
+  GVariant *reply;
+  const char *why;
+  guint32 job, transfer;
+
+  test_put (receiver, g_variant_new (DP_MR_FETCH_TYPE, DP_MR_FETCH, serial, (guint32) 1,
+                                     dp_remote_node_get_host (node),
+                                     (guint16) dp_remote_node_get_listen_port (node), name,
+                                     PROCS ":sum_reducer", ""));
+  reply = test_get (receiver);
+  g_assert_true (g_variant_is_of_type (reply, G_VARIANT_TYPE (DP_MR_FAILED_TYPE)));
+  g_variant_get (reply, "(&suu&s)", out_tag, &job, &transfer, &why);
+  test_note ("%s: %s", *out_tag, why);
+  g_assert_cmpuint (job, ==, serial);
+  g_assert_cmpuint (transfer, ==, 1);
+  g_assert_nonnull (strstr (why, name));
+  return reply;
+}
+
 /* The receiver of a transfer, told to take the data of a named place
  * that kills its process as the request arrives: the channel the request
  * names was never read there, so only the receiver's connection to that
@@ -796,8 +841,7 @@ run_with_source_unread (const char *backend)
   g_autoptr(GError) error = NULL;
   DpRemoteNode *node;
   DpChannel *receiver;
-  const char *tag, *why;
-  guint32 serial, transfer;
+  const char *tag;
 
   g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
   workers = start_workers (2, backend);
@@ -807,28 +851,10 @@ run_with_source_unread (const char *backend)
   g_assert_no_error (error);
   receiver = dp_map_reduce_workers_get_channel (workers, 0);
 
-  test_put (receiver, g_variant_new (DP_MR_SIMPLE_TYPE, DP_MR_RESET, (guint32) 7));
-  reply = test_get (receiver);
-  g_assert_cmpstr (dp_message_get_tag (reply), ==, DP_MR_READY);
-  g_clear_pointer (&reply, g_variant_unref);
-
-  test_put (receiver, g_variant_new (DP_MR_FETCH_TYPE, DP_MR_FETCH, (guint32) 7, (guint32) 1,
-                                     dp_remote_node_get_host (node),
-                                     (guint16) dp_remote_node_get_listen_port (node), "mr-dying-source",
-                                     PROCS ":sum_reducer", ""));
-  reply = test_get (receiver);
-  g_assert_true (g_variant_is_of_type (reply, G_VARIANT_TYPE (DP_MR_FAILED_TYPE)));
-  g_variant_get (reply, "(&suu&s)", &tag, &serial, &transfer, &why);
-  test_note ("%s: %s", tag, why);
+  reset_worker (receiver, 7);
+  reply = fetch_fails (receiver, 7, node, "mr-dying-source", &tag);
   g_assert_cmpstr (tag, ==, DP_MR_FETCH_FAILED);
-  g_assert_cmpuint (serial, ==, 7);
-  g_assert_cmpuint (transfer, ==, 1);
-  g_assert_nonnull (strstr (why, "mr-dying-source"));
-  g_clear_pointer (&reply, g_variant_unref);
-
-  test_put (receiver, g_variant_new (DP_MR_SIMPLE_TYPE, DP_MR_RESET, (guint32) 8));
-  reply = test_get (receiver);
-  g_assert_cmpstr (dp_message_get_tag (reply), ==, DP_MR_READY);
+  reset_worker (receiver, 8);
 }
 
 static void
@@ -845,6 +871,33 @@ test_worker_killed_source_unread_processes (void)
   if (!test_in_subprocess_within (SUBPROCESS_USEC))
     return;
   run_with_source_unread ("processes");
+}
+
+/* A worker asked to give its data for a job it no longer serves — a job
+ * that failed or was cancelled during the transfer, and the next one's
+ * reset reached it first — says so on the transfer channel: closing its
+ * end unread would leave the receiver waiting for ever (the end it closes
+ * was never taken from the receiver's node). The receiver's answer is
+ * the old job's, which the controller drops; it serves the next request. */
+static void
+test_stale_give (void)
+{
+  g_autoptr(DpMapReduceWorkers) workers = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  DpChannel *receiver;
+  const char *tag;
+
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
+    return;
+
+  workers = start_workers (2, NULL);
+  receiver = dp_map_reduce_workers_get_channel (workers, 0);
+  reset_worker (dp_map_reduce_workers_get_channel (workers, 1), 9);
+  reset_worker (receiver, 7);
+  reply = fetch_fails (receiver, 7, dp_map_reduce_workers_get_node (workers, 1),
+                       dp_map_reduce_workers_get_name (workers, 1), &tag);
+  g_assert_cmpstr (tag, ==, DP_MR_FAILED);
+  reset_worker (receiver, 9);
 }
 
 /* ── 9. other backends, keys and values ───────────────────────────── */
@@ -1131,6 +1184,7 @@ main (int    argc,
   g_test_add_func ("/mapreduce/worker-killed/source-unread/threads", test_worker_killed_source_unread);
   g_test_add_func ("/mapreduce/worker-killed/source-unread/processes",
                    test_worker_killed_source_unread_processes);
+  g_test_add_func ("/mapreduce/stale-give", test_stale_give);
   g_test_add_func ("/mapreduce/processes-backend", test_processes_backend);
   g_test_add_func ("/mapreduce/tuples", test_tuples);
   g_test_add_func ("/mapreduce/seed-mapper", test_seed_mapper);
