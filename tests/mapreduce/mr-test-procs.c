@@ -8,8 +8,9 @@
  *                       list of pairs and hands it over whole
  *   tuple_mapper        ((word, length), 'tN') for each word of task N:
  *                       tuple keys, string values
- *   blocking_mapper     as split_mapper; but the first attempt at a task
- *                       with a pair (-1, DIR) writes its process id to the
+ *   blocking_mapper     as split_mapper; but the first attempt anywhere
+ *                       at a task with a pair (-1, DIR), by a process that
+ *                       mapped a task before, writes its process id to the
  *                       FIFO DIR/fifo and waits to be killed
  *   failing_mapper      fails, saying "no luck"
  *   mixed_mapper        emits a string key, then a number key
@@ -190,13 +191,18 @@ blocking_mapper (GVariant            *task,
                  DpMapReduceEmitter  *emitter,
                  GError             **error)
 {
+  /* Tasks this process mapped: a worker's, one worker to a process. Its
+   * first task never blocks, so the worker killed holds the output of
+   * another, whichever the controller gives it and however late its
+   * worker was ready. */
+  static gint mapped;
   const char *dir;
 
   if (!check_task (task, error))
     return FALSE;
 
   dir = control_dir (task);
-  if (dir != NULL)
+  if (dir != NULL && g_atomic_int_add (&mapped, 1) > 0)
     {
       g_autofree char *claim = g_build_filename (dir, "claimed", NULL);
       int fd = open (claim, O_CREAT | O_EXCL | O_WRONLY, 0600);
