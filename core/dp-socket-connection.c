@@ -2577,27 +2577,33 @@ decode_message (DpSocketConnection   *self,
   return g_steal_pointer (&message);
 }
 
+/* Finds channel @id's link and, under the lock, what the caller may use
+ * after it: a reference to its endpoint (@out_endpoint, or the link's own
+ * once removed with @remove), whether it is an export, and (nullable) a
+ * reference to its flow. Unless removed, an export's link itself may be
+ * released by another thread (its local end closed) as soon as the lock
+ * is let go: the caller reads nothing from it. */
 static ChannelLink *
 lookup_link (DpSocketConnection  *self,
              guint32              id,
              gboolean             remove,
+             DpPlaceChannel     **out_endpoint,
+             gboolean            *out_exported,
              Flow               **out_flow)
 {
   ChannelLink *link;
 
   g_mutex_lock (&self->channels_lock);
   link = g_hash_table_lookup (self->channels, GUINT_TO_POINTER (id));
+  if (link != NULL && !link->exported && dp_place_channel_is_closed (link->endpoint))
+    link = NULL;
   if (link != NULL)
     {
-      if (link->exported)
-        g_object_ref (link->endpoint);
-      else if (!dp_place_channel_is_closed (link->endpoint))
-        g_object_ref (link->endpoint);
-      else
-        link = NULL;
-      if (link != NULL && remove)
+      *out_endpoint = g_object_ref (link->endpoint);
+      *out_exported = link->exported;
+      if (remove)
         g_hash_table_remove (self->channels, GUINT_TO_POINTER (id));
-      if (link != NULL && out_flow != NULL)
+      if (out_flow != NULL)
         *out_flow = flow_ref (link->flow);
     }
   g_mutex_unlock (&self->channels_lock);
@@ -2625,7 +2631,7 @@ dispatch_data (DpSocketConnection  *self,
   if (message == NULL)
     return FALSE;
 
-  link = lookup_link (self, header->channel, FALSE, &flow);
+  link = lookup_link (self, header->channel, FALSE, &endpoint, &exported, &flow);
   if (link == NULL)
     {
       /* Closed here while the message was on its way. Its handles are not
@@ -2635,10 +2641,9 @@ dispatch_data (DpSocketConnection  *self,
     }
   /* lookup_link() holds the endpoint and the flow for us, not the link:
    * another thread may release an export link (its local end closed) once
-   * the lock is let go, so the link is not touched again unless we take
-   * it. */
-  endpoint = link->endpoint;
-  exported = link->exported;
+   * the lock is let go, so the link is not read again unless we take it
+   * (reading link->endpoint here crashed a soak's node: the link was freed
+   * and its memory reused meanwhile). */
 
   /* Without entries too: a handle must not reach the receiver as it came,
    * an index into this process's handle table, naming a channel or vector
@@ -2725,7 +2730,9 @@ dispatch_close (DpSocketConnection  *self,
                 GError             **error)
 {
   g_autoptr(GError) reason = NULL;
+  DpPlaceChannel *endpoint;
   ChannelLink *link;
+  gboolean exported;
 
   if (header->type_length > 0)
     {
@@ -2737,14 +2744,12 @@ dispatch_close (DpSocketConnection  *self,
         reason = g_error_new_literal (DP_ERROR, DP_ERROR_PEER_DIED, g_variant_get_string (text, NULL));
     }
 
-  link = lookup_link (self, header->channel, TRUE, NULL);
+  link = lookup_link (self, header->channel, TRUE, &endpoint, &exported, NULL);
   if (link == NULL)
     return TRUE;
 
-  if (link->exported)
+  if (exported)
     {
-      DpPlaceChannel *endpoint = link->endpoint;
-
       /* The other side's endpoint closed. If it had taken the channel,
        * ours goes with it, so its peer learns; if it only put to it, the
        * channel lives on here. */
@@ -2760,12 +2765,12 @@ dispatch_close (DpSocketConnection  *self,
   else
     {
       link->remote_closed = TRUE;
-      dp_place_channel_peer_closed (link->endpoint, reason);
+      dp_place_channel_peer_closed (endpoint, reason);
       /* Puts waiting for credit fail as later ones do. */
       if (reason == NULL)
         reason = g_error_new_literal (DP_ERROR, DP_ERROR_CLOSED, "The other end of the channel is closed");
       flow_kill (self, link->flow, reason);
-      g_object_unref (link->endpoint);
+      g_object_unref (endpoint);
     }
 
   return TRUE;

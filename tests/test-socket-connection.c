@@ -1207,6 +1207,46 @@ test_close_meets_peer_close (void)
 }
 
 
+/* Messages arrive for a bound channel just as its local other end
+ * closes: the close released the channel's link on its thread while the
+ * reading thread, between finding the link and putting the message,
+ * read the endpoint from it — freed, its memory reused by then (a soak's
+ * node died of a general protection fault in push()). Many rounds, to
+ * meet the race (an AddressSanitizer build, or valgrind-core, sees the
+ * read itself); then the connection still carries messages. */
+static void
+test_data_meets_local_close (void)
+{
+  guint64 rounds = test_message_count (5000);
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GError) error = NULL;
+  Rig rig;
+
+  rig_start (&rig);
+  for (guint i = 0; i < rounds; i++)
+    {
+      g_autoptr(DpPlaceChannel) ours = NULL, theirs = NULL;
+      guint32 id = 100 + i;
+      GThread *closer;
+
+      dp_place_channel_new_pair (&ours, &theirs);
+      g_assert_true (dp_socket_connection_bind_channel (rig.connection, id, ours, &error));
+      g_assert_no_error (error);
+      g_clear_object (&ours);
+      closer = g_thread_new ("closer", close_thread, theirs);
+      for (guint j = 0; j < 4; j++)
+        send_data (&rig, id, "s", 1, "x", 2, NULL, 0, -1);
+      g_thread_join (closer);
+      /* Our CLOSE frame, at most, per round. */
+      drain_peer (&rig);
+    }
+  send_data (&rig, 1, "s", 1, "ok", 3, NULL, 0, -1);
+  reply = dp_channel_get_timeout (DP_CHANNEL (rig.first), TEST_WAIT_USEC, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (g_variant_get_string (reply, NULL), ==, "ok");
+  rig_finish (&rig);
+}
+
 /* A message whose type string is longer than a receiver takes (a tuple
  * of 300 integers): the put fails with a clear error, and the connection
  * lives on. It went out, and the receiver closed the connection, every
@@ -1287,6 +1327,7 @@ main (int    argc,
 
   g_test_add_func ("/socket-connection/bind-races-close", test_bind_races_close);
   g_test_add_func ("/socket-connection/close-meets-peer-close", test_close_meets_peer_close);
+  g_test_add_func ("/socket-connection/data-meets-local-close", test_data_meets_local_close);
   g_test_add_func ("/socket-connection/long-type", test_long_type);
 
   return g_test_run ();
