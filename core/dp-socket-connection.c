@@ -1768,14 +1768,16 @@ dp_socket_connection_bind_channel (DpSocketConnection  *self,
   g_queue_free_full (queued, (GDestroyNotify) g_variant_unref);
 
   /* In the table once the inbox forwards through it: a close that came
-   * first did not see it, and export_settle() catches that. */
+   * first did not see it, and export_settle() catches that. So did the
+   * endpoint's other end closing meanwhile: its forward found no link in
+   * the table to close, so we look again. */
   g_mutex_lock (&self->channels_lock);
   g_hash_table_insert (self->channels, GUINT_TO_POINTER (id), link);
   g_mutex_unlock (&self->channels_lock);
 
   if (!ok)
     connection_lost (self, local_error);
-  else if (peer_closed)
+  else if (peer_closed || dp_place_channel_is_closed (endpoint))
     export_forward_peer_closed (NULL, link);
   export_settle (self, link);
   export_link_unref (link);
