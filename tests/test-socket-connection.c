@@ -206,6 +206,20 @@ send_data (Rig          *rig,
   g_assert_cmpint (sendmsg (rig->peer, &message, MSG_NOSIGNAL), ==, frame->len);
 }
 
+/* After what a test threw at it: the connection still carries messages. */
+static void
+rig_assert_carries_and_finish (Rig *rig)
+{
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GError) error = NULL;
+
+  send_data (rig, 1, "s", 1, "ok", 3, NULL, 0, -1);
+  reply = dp_channel_get_timeout (DP_CHANNEL (rig->first), TEST_WAIT_USEC, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (g_variant_get_string (reply, NULL), ==, "ok");
+  rig_finish (rig);
+}
+
 /* The first get fails: the connection closed, saying why. */
 static void
 assert_closed_because (Rig        *rig,
@@ -290,17 +304,11 @@ test_dropped_message_channel (void)
 {
   static const guint32 entries[][4] = { { ENTRY_CHANNEL, 0x40, 0, 0 } };
   static const gint32 value = 0;
-  g_autoptr(GVariant) reply = NULL;
-  g_autoptr(GError) error = NULL;
   Rig rig;
 
   rig_start (&rig);
   send_data (&rig, 77, "h", 1, &value, sizeof value, entries, 1, -1);
-  send_data (&rig, 1, "s", 1, "ok", 3, NULL, 0, -1);
-  reply = dp_channel_get_timeout (DP_CHANNEL (rig.first), TEST_WAIT_USEC, &error);
-  g_assert_no_error (error);
-  g_assert_cmpstr (g_variant_get_string (reply, NULL), ==, "ok");
-  rig_finish (&rig);
+  rig_assert_carries_and_finish (&rig);
 }
 
 /* The same with a shared vector: its memory and descriptor were kept. */
@@ -1179,7 +1187,6 @@ test_close_meets_peer_close (void)
 {
   /* Fewer under valgrind (DP_TEST_MESSAGES), which is slow at threads. */
   guint64 rounds = test_message_count (20000);
-  g_autoptr(GVariant) reply = NULL;
   g_autoptr(GError) error = NULL;
   Rig rig;
 
@@ -1199,11 +1206,7 @@ test_close_meets_peer_close (void)
       /* One CLOSE frame (ours) per round at most. */
       drain_peer (&rig);
     }
-  send_data (&rig, 1, "s", 1, "ok", 3, NULL, 0, -1);
-  reply = dp_channel_get_timeout (DP_CHANNEL (rig.first), TEST_WAIT_USEC, &error);
-  g_assert_no_error (error);
-  g_assert_cmpstr (g_variant_get_string (reply, NULL), ==, "ok");
-  rig_finish (&rig);
+  rig_assert_carries_and_finish (&rig);
 }
 
 
@@ -1218,7 +1221,6 @@ static void
 test_data_meets_local_close (void)
 {
   guint64 rounds = test_message_count (5000);
-  g_autoptr(GVariant) reply = NULL;
   g_autoptr(GError) error = NULL;
   Rig rig;
 
@@ -1240,11 +1242,7 @@ test_data_meets_local_close (void)
       /* Our CLOSE frame, at most, per round. */
       drain_peer (&rig);
     }
-  send_data (&rig, 1, "s", 1, "ok", 3, NULL, 0, -1);
-  reply = dp_channel_get_timeout (DP_CHANNEL (rig.first), TEST_WAIT_USEC, &error);
-  g_assert_no_error (error);
-  g_assert_cmpstr (g_variant_get_string (reply, NULL), ==, "ok");
-  rig_finish (&rig);
+  rig_assert_carries_and_finish (&rig);
 }
 
 /* A message whose type string is longer than a receiver takes (a tuple
