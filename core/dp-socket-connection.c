@@ -1960,6 +1960,13 @@ export_forward_peer_closed (const GError *reason,
   if (take_export_link (self, link))
     {
       send_close (self, link->id, reason);
+      /* Its reader was over there, and has just been told: nobody reads
+       * the endpoint any more. A put that raced the close may still land
+       * in its inbox; closed, the inbox drops it, rather than keep it for
+       * ever (and the channel open, and its sender's credit). */
+      link->taken = FALSE;
+      dp_place_channel_unredirect_from (link->endpoint, link);
+      dp_place_channel_close_with_reason (link->endpoint, reason);
       export_release (self, link, reason);
     }
 }

@@ -1245,6 +1245,77 @@ test_data_meets_local_close (void)
   rig_assert_carries_and_finish (&rig);
 }
 
+typedef struct {
+  DpChannel *channel;
+  GAsyncQueue *started;
+} RacingPutter;
+
+/* Each puts until the channel closes (at most PUTS_PER_ROUND): more
+ * threads than processors, so that one is now and then preempted
+ * between the check of its end and the put. */
+#define RACING_PUTTERS 4
+#define PUTS_PER_ROUND 64
+
+static gpointer
+racing_putter_thread (gpointer data)
+{
+  RacingPutter *putter = data;
+
+  for (guint i = 0; i < PUTS_PER_ROUND; i++)
+    {
+      if (!dp_channel_put (putter->channel, g_variant_new_byte (1), NULL))
+        break;
+      if (i == 0)
+        g_async_queue_push (putter->started, GINT_TO_POINTER (1));
+    }
+  return NULL;
+}
+
+/* A bound channel's local other end closes while a thread puts on it. A
+ * put that checked its end just before the close landed in the bound
+ * endpoint's inbox just after the close undid the forwarding: kept there
+ * for ever, unread, the channel never counted closed and whatever held it
+ * stayed (a soak's node kept every named place a client had connected to,
+ * each with its process's connection, once its last answer met its
+ * death this way). Once the close is done the endpoint is closed,
+ * whichever came first. */
+static void
+test_put_meets_local_close (void)
+{
+  guint64 rounds = test_message_count (20000);
+  g_autoptr(GError) error = NULL;
+  guint unread = 0;
+  Rig rig;
+
+  rig_start (&rig);
+  for (guint i = 0; i < rounds; i++)
+    {
+      g_autoptr(DpPlaceChannel) ours = NULL, theirs = NULL;
+      g_autoptr(GAsyncQueue) started = g_async_queue_new ();
+      RacingPutter putter;
+      GThread *threads[RACING_PUTTERS];
+
+      dp_place_channel_new_pair (&ours, &theirs);
+      g_assert_true (dp_socket_connection_bind_channel (rig.connection, 100 + i, ours, &error));
+      g_assert_no_error (error);
+      putter = (RacingPutter) { DP_CHANNEL (theirs), started };
+      for (guint t = 0; t < RACING_PUTTERS; t++)
+        threads[t] = g_thread_new ("putter", racing_putter_thread, &putter);
+      g_assert_nonnull (g_async_queue_timeout_pop (started, TEST_WAIT_USEC));
+      dp_channel_close (DP_CHANNEL (theirs));
+      for (guint t = 0; t < RACING_PUTTERS; t++)
+        g_thread_join (threads[t]);
+
+      if (!dp_channel_is_closed (DP_CHANNEL (ours)))
+        unread++;
+      drain_peer (&rig);
+    }
+  test_note ("%u of %" G_GUINT64_FORMAT " bound endpoints left open with a message nobody reads",
+             unread, rounds);
+  g_assert_cmpuint (unread, ==, 0);
+  rig_assert_carries_and_finish (&rig);
+}
+
 /* A message whose type string is longer than a receiver takes (a tuple
  * of 300 integers): the put fails with a clear error, and the connection
  * lives on. It went out, and the receiver closed the connection, every
@@ -1326,6 +1397,7 @@ main (int    argc,
   g_test_add_func ("/socket-connection/bind-races-close", test_bind_races_close);
   g_test_add_func ("/socket-connection/close-meets-peer-close", test_close_meets_peer_close);
   g_test_add_func ("/socket-connection/data-meets-local-close", test_data_meets_local_close);
+  g_test_add_func ("/socket-connection/put-meets-local-close", test_put_meets_local_close);
   g_test_add_func ("/socket-connection/long-type", test_long_type);
 
   return g_test_run ();
