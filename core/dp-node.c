@@ -996,7 +996,9 @@ dp_node_connect_to (DpNode      *self,
  * `send-new-place-channel-to-named-dest`, without the message router
  * channel). In a place of the `processes` backend, the place's creator
  * connects and relays: then a node that cannot be reached shows as the
- * first get failing, with the reason.
+ * first get failing, with the reason. A node that has no place by that
+ * name refuses the connection: the first get fails with
+ * %DP_ERROR_NOT_FOUND, as with [method@Dp.RemoteNode.remote_connect].
  *
  * Returns: (transfer full): the connection, or %NULL with @error set
  */
@@ -1129,16 +1131,17 @@ wait_for_bound_place_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* The requester's end of @channel fails with @reason, its code included
+ * (a missing place is DP_ERROR_NOT_FOUND there too). */
 static void
 refuse_channel (DpSocketConnection *connection,
                 guint32             channel,
-                const char         *reason)
+                const GError       *reason)
 {
-  g_message ("Refused a request: %s", reason);
+  g_message ("Refused a request: %s", reason->message);
   dp_socket_connection_send_control (connection, DP_FRAME_PLACE_DIED, channel, 0,
-                                     g_variant_new (DP_PLACE_DIED_TYPE, 1, reason), NULL);
-  dp_socket_connection_send_control (connection, DP_FRAME_CLOSE, channel, 0,
-                                     g_variant_new_string (reason), NULL);
+                                     g_variant_new (DP_PLACE_DIED_TYPE, 1, reason->message), NULL);
+  dp_socket_connection_send_close (connection, channel, reason, NULL);
 }
 
 /* A peer may only name modules that lie in our plugin directories. */
@@ -1167,8 +1170,8 @@ handle_new_place (DpNode             *self,
                   GVariant           *payload)
 {
   g_autoptr(GError) error = NULL;
+  g_autoptr(GError) reason = NULL;
   g_autoptr(DpPlace) place = NULL;
-  g_autofree char *reason = NULL;
   g_autofree char *self_name = NULL;
   const char *module, *function, *name, *backend;
   guint32 exec;
@@ -1234,8 +1237,8 @@ handle_new_place (DpNode             *self,
 
 refused:
   self_name = dp_node_describe_self ();
-  reason = g_strdup_printf ("Cannot start place %s:%s on node %s: %s", module, function,
-                            self_name, error->message);
+  reason = g_error_new (error->domain, error->code, "Cannot start place %s:%s on node %s: %s", module,
+                        function, self_name, error->message);
   refuse_channel (connection, channel, reason);
 }
 
@@ -1259,7 +1262,8 @@ handle_new_connection (DpNode             *self,
   if (place == NULL)
     {
       g_autofree char *self_name = dp_node_describe_self ();
-      g_autofree char *reason = g_strdup_printf ("No place named “%s” on node %s", name, self_name);
+      g_autoptr(GError) reason = g_error_new (DP_ERROR, DP_ERROR_NOT_FOUND, "No place named “%s” on node %s",
+                                              name, self_name);
       refuse_channel (connection, channel, reason);
       return;
     }
@@ -1279,8 +1283,8 @@ handle_new_connection (DpNode             *self,
                                           dp_channel_to_variant (DP_CHANNEL (theirs))),
                            &error))
         {
-          g_autofree char *reason = g_strdup_printf ("Cannot open a channel to %s: %s", name,
-                                                     error->message);
+          g_autoptr(GError) reason = g_error_new (error->domain, error->code, "Cannot open a channel to %s: %s",
+                                                  name, error->message);
           dp_channel_close (DP_CHANNEL (theirs));
           refuse_channel (connection, channel, reason);
           return;
@@ -1294,7 +1298,8 @@ handle_new_connection (DpNode             *self,
     }
   if (!g_str_equal (mode, DP_CONNECTION_MODE_CONNECT))
     {
-      g_autofree char *reason = g_strdup_printf ("Unknown connection mode “%s” for %s", mode, name);
+      g_autoptr(GError) reason = g_error_new (DP_ERROR, DP_ERROR_PROTOCOL, "Unknown connection mode “%s” for %s",
+                                              mode, name);
       refuse_channel (connection, channel, reason);
       return;
     }

@@ -1542,7 +1542,10 @@ dp_remote_node_get_restarts (DpRemoteNode *self)
  * @error: return location for a #GError
  *
  * Connects to a named place (the seeds' `remote-connect`). If there is no
- * such place, the first get on the result fails saying so.
+ * such place, the node refuses the connection: the first get on the
+ * result fails with %DP_ERROR_NOT_FOUND saying so, and so does a put once
+ * the refusal has come (a put made before went out, and the node dropped
+ * it).
  *
  * Returns: (transfer full): the connection, or %NULL with @error set when
  *   the node cannot be reached
@@ -1575,7 +1578,8 @@ dp_remote_node_remote_connect (DpRemoteNode  *self,
  * reads what you put on the result from that channel as it is, without
  * the `(message, reply)` wrapping of [method@Dp.RemoteNode.remote_connect];
  * what it puts on that channel you get. If there is no such place, the
- * first get on the result fails saying so.
+ * first get on the result fails with %DP_ERROR_NOT_FOUND saying so, as
+ * with [method@Dp.RemoteNode.remote_connect].
  *
  * Returns: (transfer full): the connection, or %NULL with @error set when
  *   the node cannot be reached or @src_id holds channels

@@ -1796,17 +1796,40 @@ proxy_send (DpPlaceChannel  *endpoint,
   return send_message_frame (link->connection, link, message, error);
 }
 
+/* A CLOSE frame for channel @id: the other side's end fails with
+ * @reason — its text, and its code if it is one of ours
+ * (dp_close_code_encode()). */
+static gboolean
+send_close_frame (DpSocketConnection  *self,
+                  guint32              id,
+                  const GError        *reason,
+                  GError             **error)
+{
+  g_autoptr(GVariant) payload = g_variant_ref_sink (g_variant_new_string (reason != NULL ? reason->message : ""));
+
+  return send_frame (self, DP_FRAME_CLOSE, id, payload, dp_close_code_encode (reason), error);
+}
+
 static void
 send_close (DpSocketConnection *self,
             guint32             id,
             const GError       *reason)
 {
-  g_autoptr(GVariant) payload = NULL;
+  if (!dp_socket_connection_is_closed (self))
+    send_close_frame (self, id, reason, NULL);
+}
 
-  if (dp_socket_connection_is_closed (self))
-    return;
-  payload = g_variant_ref_sink (g_variant_new_string (reason != NULL ? reason->message : ""));
-  send_frame (self, DP_FRAME_CLOSE, id, payload, 0, NULL);
+/* Private API, for the node: a request on channel @id is refused. */
+gboolean
+dp_socket_connection_send_close (DpSocketConnection  *self,
+                                 guint32              id,
+                                 const GError        *reason,
+                                 GError             **error)
+{
+  g_return_val_if_fail (DP_IS_SOCKET_CONNECTION (self), FALSE);
+  g_return_val_if_fail (id != 0, FALSE);
+
+  return send_close_frame (self, id, reason, error);
 }
 
 static void
@@ -2749,8 +2772,8 @@ dispatch_close (DpSocketConnection  *self,
 
       if (text == NULL)
         return FALSE;
-      if (g_variant_is_of_type (text, G_VARIANT_TYPE_STRING) && g_variant_get_string (text, NULL)[0] != '\0')
-        reason = g_error_new_literal (DP_ERROR, DP_ERROR_PEER_DIED, g_variant_get_string (text, NULL));
+      if (g_variant_is_of_type (text, G_VARIANT_TYPE_STRING))
+        reason = dp_close_reason_decode (g_variant_get_string (text, NULL), header->aux);
     }
 
   link = lookup_link (self, header->channel, TRUE, &endpoint, &exported, NULL);

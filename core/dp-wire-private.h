@@ -51,7 +51,8 @@ typedef enum {
 
   /* Channels. */
   DP_FRAME_DATA           = 10,  /* a message on channel id */
-  DP_FRAME_CLOSE          = 11,  /* channel id's other side is gone; payload: reason (s) */
+  DP_FRAME_CLOSE          = 11,  /* channel id's other side is gone; payload: reason (s);
+                                  * aux: its code (dp_close_code_encode()) */
   DP_FRAME_TAKE           = 12,  /* the receiver of channel id reads it: send its inbox */
 
   /* The message router's requests (distributed places). */
@@ -136,6 +137,15 @@ gboolean  dp_frame_header_check  (const DpFrameHeader *header,
                                   GError             **error);
 
 gboolean  dp_message_has_handles (GVariant            *message);
+
+/* CLOSE's aux: 0, or the reason's code in the DP_ERROR domain plus one, so
+ * that a peer that sends none (0) says nothing. The receiver keeps the
+ * codes that say why a channel's other end is not there — CLOSED,
+ * PEER_DIED, NOT_FOUND, REFUSED —; any other, or none, is PEER_DIED, and
+ * a CLOSE without a reason (empty text) has none, whatever its aux. */
+guint32   dp_close_code_encode   (const GError        *reason);
+GError   *dp_close_reason_decode (const char          *text,
+                                  guint32              aux);
 
 /* Calls @map for every handle in @message, depth first, and returns a
  * message with each handle replaced by what @map returned (or @message

@@ -94,6 +94,43 @@ dp_frame_header_check (const DpFrameHeader  *header,
   return TRUE;
 }
 
+guint32
+dp_close_code_encode (const GError *reason)
+{
+  if (reason == NULL || reason->domain != DP_ERROR || reason->code < 0)
+    return 0;
+  return (guint32) reason->code + 1;
+}
+
+/* The reason a CLOSE frame gives, or NULL if it gives none. @aux comes
+ * from the peer: any value is taken, none is trusted. */
+GError *
+dp_close_reason_decode (const char *text,
+                        guint32     aux)
+{
+  DpError code = DP_ERROR_PEER_DIED;
+
+  if (text == NULL || text[0] == '\0')
+    return NULL;
+
+  switch (aux)
+    {
+    case DP_ERROR_CLOSED + 1:
+    case DP_ERROR_PEER_DIED + 1:
+    case DP_ERROR_NOT_FOUND + 1:
+    case DP_ERROR_REFUSED + 1:
+      code = aux - 1;
+      break;
+
+    default:
+      /* None, one that says nothing about the channel here (the peer's
+       * own KILLED, FAILED, …), or one this version does not know. */
+      break;
+    }
+
+  return g_error_new_literal (DP_ERROR, code, text);
+}
+
 static gboolean
 type_may_hold_handles (const GVariantType *type)
 {

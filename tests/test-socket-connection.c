@@ -24,6 +24,7 @@
 
 /* The wire, as schemas/wire.md gives it. */
 #define FRAME_DATA 10
+#define FRAME_CLOSE 11
 #define FRAME_TAKE 12
 #define FRAME_CREDIT 33
 #define FRAME_FLAG_FDS 1
@@ -204,6 +205,29 @@ send_data (Rig          *rig,
       memcpy (CMSG_DATA (cmsg), &fd, sizeof (int));
     }
   g_assert_cmpint (sendmsg (rig->peer, &message, MSG_NOSIGNAL), ==, frame->len);
+}
+
+/* A CLOSE frame: the other side's end of @channel is gone, because of
+ * @reason (none if %NULL), with @aux — the reason's code plus one, or
+ * whatever a peer may send there. */
+static void
+send_close_full (Rig        *rig,
+                 guint32     channel,
+                 const char *reason,
+                 guint32     aux)
+{
+  g_autoptr(GByteArray) frame = g_byte_array_new ();
+  static const guint8 type_padded[8] = { 's' };
+
+  if (reason == NULL)
+    append_header (frame, 0, FRAME_CLOSE, 0, 0, channel, aux);
+  else
+    {
+      append_header (frame, sizeof type_padded + strlen (reason) + 1, FRAME_CLOSE, 0, 1, channel, aux);
+      g_byte_array_append (frame, type_padded, sizeof type_padded);
+      g_byte_array_append (frame, (const guint8 *) reason, strlen (reason) + 1);
+    }
+  g_assert_cmpint (send (rig->peer, frame->data, frame->len, MSG_NOSIGNAL), ==, frame->len);
 }
 
 /* After what a test threw at it: the connection still carries messages. */
@@ -1143,19 +1167,13 @@ test_bind_races_close (void)
     }
 }
 
-#define FRAME_CLOSE 11
 /* A CLOSE frame without a reason: the other side's end of @channel is
  * gone. */
 static void
 send_close (Rig     *rig,
             guint32  channel)
 {
-  guint8 header[16] = { 0 };
-  guint32 channel_le = GUINT32_TO_LE (channel);
-
-  header[4] = FRAME_CLOSE;
-  memcpy (header + 8, &channel_le, 4);
-  g_assert_cmpint (send (rig->peer, header, sizeof header, MSG_NOSIGNAL), ==, sizeof header);
+  send_close_full (rig, channel, NULL, 0);
 }
 
 /* Reads what the connection sent the test's end so far, so that its
@@ -1316,6 +1334,107 @@ test_put_meets_local_close (void)
   rig_assert_carries_and_finish (&rig);
 }
 
+/* A channel's end fails with @code and @message (or the message of a
+ * close without a reason): its gets, once it has nothing queued, and its
+ * puts alike. */
+static void
+assert_channel_fails (DpPlaceChannel *channel,
+                      gint            code,
+                      const char     *message)
+{
+  g_autoptr(GError) get_error = test_get_error (channel);
+  g_autoptr(GError) put_error = NULL;
+
+  g_assert_error (get_error, DP_ERROR, code);
+  g_assert_cmpstr (get_error->message, ==, message);
+  g_assert_false (dp_channel_put (DP_CHANNEL (channel), g_variant_new_string ("too late"), &put_error));
+  g_assert_error (put_error, DP_ERROR, code);
+  g_assert_cmpstr (put_error->message, ==, message);
+}
+
+/* A CLOSE frame carries its reason's code (schemas/wire.md): the codes
+ * that say why a channel's other end is not there arrive as they were
+ * sent; any other — the sender's own KILLED, a code no version has —,
+ * or none, as an older peer sends, is PEER_DIED; a code without a reason
+ * is no reason. A message queued before the close is still got. Then
+ * the connection still carries messages. */
+static void
+test_close_codes (void)
+{
+  static const struct {
+    const char *reason;
+    guint32 aux;
+    gint code;
+  } closes[] = {
+    { "No place named “x” on node n", DP_ERROR_NOT_FOUND + 1, DP_ERROR_NOT_FOUND },
+    { "closed over there", DP_ERROR_CLOSED + 1, DP_ERROR_CLOSED },
+    { "refused over there", DP_ERROR_REFUSED + 1, DP_ERROR_REFUSED },
+    { "died over there", DP_ERROR_PEER_DIED + 1, DP_ERROR_PEER_DIED },
+    { "an older peer", 0, DP_ERROR_PEER_DIED },
+    { "killed over there", DP_ERROR_KILLED + 1, DP_ERROR_PEER_DIED },
+    { "failed over there", DP_ERROR_FAILED + 1, DP_ERROR_PEER_DIED },
+    { "a later version", DP_ERROR_REFUSED + 2, DP_ERROR_PEER_DIED },
+    { "garbage", G_MAXUINT32, DP_ERROR_PEER_DIED },
+    { NULL, DP_ERROR_NOT_FOUND + 1, DP_ERROR_CLOSED },
+  };
+  DpPlaceChannel *channels[G_N_ELEMENTS (closes)];
+  Rig rig;
+
+  rig_open (&rig);
+  for (guint i = 0; i < G_N_ELEMENTS (closes); i++)
+    channels[i] = dp_socket_connection_open_channel (rig.connection, 100 + i);
+  dp_socket_connection_start (rig.connection);
+
+  for (guint i = 0; i < G_N_ELEMENTS (closes); i++)
+    {
+      send_data (&rig, 100 + i, "s", 1, "queued", 7, NULL, 0, -1);
+      send_close_full (&rig, 100 + i, closes[i].reason, closes[i].aux);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (closes); i++)
+    {
+      g_autoptr(GVariant) queued = test_get (channels[i]);
+
+      g_assert_cmpstr (g_variant_get_string (queued, NULL), ==, "queued");
+      assert_channel_fails (channels[i], closes[i].code,
+                            closes[i].reason != NULL ? closes[i].reason : "The other end of the channel is closed");
+      g_object_unref (channels[i]);
+    }
+  rig_assert_carries_and_finish (&rig);
+}
+
+/* A real sender: a channel sent to the other side, whose local other end
+ * closed before anyone there read it. A put from over there finds it
+ * closed; the sender answers with a CLOSE saying so, and from then on
+ * the channel fails over there as it would here, with DP_ERROR_CLOSED —
+ * it was closed, nobody died. */
+static void
+test_close_code_from_sender (void)
+{
+  g_autoptr(DpPlaceChannel) here = NULL;
+  g_autoptr(DpPlaceChannel) sent = NULL;
+  g_autoptr(GVariant) message = NULL;
+  g_autoptr(GVariant) handle = NULL;
+  g_autoptr(DpChannel) over_there = NULL;
+  Pair pair;
+
+  pair_start (&pair);
+  dp_place_channel_new_pair (&here, &sent);
+  test_put (pair.first_a, g_variant_new ("(@h)", test_hand_over (&sent)));
+  message = test_get (pair.first_b);
+  handle = g_variant_get_child_value (message, 0);
+  over_there = dp_channel_from_variant (handle, NULL);
+  g_assert_nonnull (over_there);
+  dp_channel_close (DP_CHANNEL (here));
+
+  /* It goes out: nothing here knows yet. */
+  test_put (over_there, g_variant_new_string ("to a closed channel"));
+  assert_channel_fails (dp_channel_get_endpoint (over_there), DP_ERROR_CLOSED,
+                        "The other end of the channel is closed");
+
+  dp_channel_close (over_there);
+  pair_finish (&pair);
+}
+
 /* A message whose type string is longer than a receiver takes (a tuple
  * of 300 integers): the put fails with a clear error, and the connection
  * lives on. It went out, and the receiver closed the connection, every
@@ -1399,6 +1518,8 @@ main (int    argc,
   g_test_add_func ("/socket-connection/data-meets-local-close", test_data_meets_local_close);
   g_test_add_func ("/socket-connection/put-meets-local-close", test_put_meets_local_close);
   g_test_add_func ("/socket-connection/long-type", test_long_type);
+  g_test_add_func ("/socket-connection/close-codes", test_close_codes);
+  g_test_add_func ("/socket-connection/close-code-from-sender", test_close_code_from_sender);
 
   return g_test_run ();
 }

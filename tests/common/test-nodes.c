@@ -215,6 +215,25 @@ test_connect_named (DpRemoteNode *node,
   return connection;
 }
 
+/* @channel leads to a named place @name that is not there: its node
+ * refused the connection. A get fails with DP_ERROR_NOT_FOUND naming the
+ * place, and so does a put after it. */
+void
+test_assert_not_found (gpointer    channel,
+                       const char *name)
+{
+  g_autofree char *text = g_strdup_printf ("No place named “%s”", name);
+  g_autoptr(GError) why = test_get_error (channel);
+  g_autoptr(GError) error = NULL;
+
+  test_note ("get: %s", why->message);
+  g_assert_error (why, DP_ERROR, DP_ERROR_NOT_FOUND);
+  g_assert_nonnull (strstr (why->message, text));
+  g_assert_false (dp_channel_put (DP_CHANNEL (channel), g_variant_new_string ("after the get"), &error));
+  g_assert_error (error, DP_ERROR, DP_ERROR_NOT_FOUND);
+  g_assert_nonnull (strstr (error->message, text));
+}
+
 typedef struct {
   gboolean done;
   gint status;

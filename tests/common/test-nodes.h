@@ -41,6 +41,8 @@ DpRemoteConnection *test_launch       (DpRemoteNode        *node,
 
 DpRemoteConnection *test_connect_named (DpRemoteNode       *node,
                                         const char         *name);
+void          test_assert_not_found   (gpointer             channel,
+                                       const char          *name);
 
 gint          test_wait_remote        (DpRemoteConnection  *place);
 

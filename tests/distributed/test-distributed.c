@@ -22,7 +22,11 @@
  *                                           truncated frame: cut off and
  *                                           logged, the node serves on
  *   /distributed/refused/…                  modules outside the plugin
- *                                           directories, unknown modules
+ *                                           directories (REFUSED), unknown
+ *                                           modules (NOT_FOUND), a named
+ *                                           place that is not there
+ *                                           (NOT_FOUND at the get, and at
+ *                                           the put once refused)
  *   /distributed/run/hello-world            `dplaces run` of the example
  *   /distributed/run/hello-world-ssh        the same over a real sshd
  *   /distributed/program/hello-world        the example as a C program
@@ -192,6 +196,7 @@ test_named_place (void)
     g_autoptr(GError) why = test_get_error (nobody);
 
     test_note ("connecting to a missing name: %s", why->message);
+    g_assert_error (why, DP_ERROR, DP_ERROR_NOT_FOUND);
     g_assert_nonnull (strstr (why->message, "nobody"));
   }
 
@@ -819,12 +824,13 @@ copy_file (const char *from,
 }
 
 /* Launches @module's echo_place on @node with @exec; its first get fails
- * with a message holding every one of @needles. */
+ * with @code and a message holding every one of @needles. */
 static void
 assert_refused (DpRemoteNode       *node,
                 DpPlaceExec         exec,
                 const char         *module,
                 const char         *function,
+                gint                code,
                 const char * const *needles)
 {
   g_autoptr(GError) error = NULL;
@@ -836,6 +842,7 @@ assert_refused (DpRemoteNode       *node,
   g_assert_nonnull (place);
   why = test_get_error (place);
   test_note ("%s: %s", module, why->message);
+  g_assert_error (why, DP_ERROR, code);
   for (guint i = 0; needles[i] != NULL; i++)
     if (strstr (why->message, needles[i]) == NULL)
       g_error ("the refusal does not say “%s”: %s", needles[i], why->message);
@@ -869,9 +876,9 @@ test_refused_outside (void)
   g_assert_cmpint (g_mkdir_with_parents (outside_dir, 0700), ==, 0);
   outside = g_build_filename (outside_dir, DIST_MODULE ".so", NULL);
   copy_file (module_path, outside);
-  assert_refused (node, DP_PLACE_EXEC_DYNAMIC_PLACE, outside, "echo_place", outside_needles);
-  assert_refused (node, DP_PLACE_EXEC_PLACE, outside, "echo_place", outside_needles);
-  assert_refused (node, DP_PLACE_EXEC_THREAD, outside, "echo_place", outside_needles);
+  assert_refused (node, DP_PLACE_EXEC_DYNAMIC_PLACE, outside, "echo_place", DP_ERROR_REFUSED, outside_needles);
+  assert_refused (node, DP_PLACE_EXEC_PLACE, outside, "echo_place", DP_ERROR_REFUSED, outside_needles);
+  assert_refused (node, DP_PLACE_EXEC_THREAD, outside, "echo_place", DP_ERROR_REFUSED, outside_needles);
 
   /* A path that starts in a plugin directory and leaves it: as many
    * ".." as the directory is deep lead back to /. */
@@ -884,7 +891,7 @@ test_refused_outside (void)
     g_string_append (path, outside);
     dotted = g_string_free (g_steal_pointer (&path), FALSE);
   }
-  assert_refused (node, DP_PLACE_EXEC_DYNAMIC_PLACE, dotted, "echo_place", outside_needles);
+  assert_refused (node, DP_PLACE_EXEC_DYNAMIC_PLACE, dotted, "echo_place", DP_ERROR_REFUSED, outside_needles);
 
   /* The module in the plugin directory, by name, still runs. */
   echo = launch (node, "echo_place", NULL);
@@ -914,16 +921,79 @@ test_refused_unknown (void)
   {
     const char *needles[] = { "no-such-module-xyz", plugin_dir, NULL };
 
-    assert_refused (node, DP_PLACE_EXEC_DYNAMIC_PLACE, "no-such-module-xyz", "echo_place", needles);
+    assert_refused (node, DP_PLACE_EXEC_DYNAMIC_PLACE, "no-such-module-xyz", "echo_place", DP_ERROR_NOT_FOUND,
+                    needles);
   }
   /* A path to nothing. */
-  assert_refused (node, DP_PLACE_EXEC_DYNAMIC_PLACE, missing, "echo_place", missing_path_needles);
+  assert_refused (node, DP_PLACE_EXEC_DYNAMIC_PLACE, missing, "echo_place", DP_ERROR_NOT_FOUND,
+                  missing_path_needles);
   /* A module that has no such function. */
   {
     const char *needles[] = { "no_such_function", NULL };
 
-    assert_refused (node, DP_PLACE_EXEC_DYNAMIC_PLACE, DIST_MODULE, "no_such_function", needles);
+    assert_refused (node, DP_PLACE_EXEC_DYNAMIC_PLACE, DIST_MODULE, "no_such_function", DP_ERROR_NOT_FOUND,
+                    needles);
   }
+
+  test_stop_node (node);
+}
+
+/* A named place that is not there: the node refuses the connection, and
+ * the refusal says so by its code, DP_ERROR_NOT_FOUND, whichever way it
+ * meets the caller — the first get (a put made before the refusal came
+ * went out), or a put made once it has come (no get needed: the node
+ * answers a sync after it handled the connection, so the refusal is here
+ * by then). The same through a plain channel (connect-channel) and by
+ * address. And the node serves on: a place launched under that name now
+ * answers to it. */
+static void
+test_refused_missing_named (void)
+{
+  g_autoptr(DpRemoteNode) node = NULL;
+  g_autoptr(DpRemoteConnection) got_first = NULL;
+  g_autoptr(DpRemoteConnection) put_first = NULL;
+  g_autoptr(DpRemoteConnection) plain = NULL;
+  g_autoptr(DpRemoteConnection) by_address = NULL;
+  g_autoptr(DpRemoteConnection) server = NULL;
+  g_autoptr(DpRemoteConnection) found = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (!test_in_subprocess_within (SUBPROCESS_USEC))
+    return;
+
+  node = test_spawn_node ();
+
+  got_first = dp_remote_node_remote_connect (node, "nobody", &error);
+  g_assert_no_error (error);
+  test_assert_not_found (got_first, "nobody");
+
+  put_first = dp_remote_node_remote_connect (node, "nobody", &error);
+  g_assert_no_error (error);
+  g_assert_true (dp_remote_node_sync (node, &error));
+  g_assert_no_error (error);
+  g_assert_false (dp_channel_put (DP_CHANNEL (put_first), g_variant_new_string ("after the refusal"), &error));
+  test_note ("put: %s", error->message);
+  g_assert_error (error, DP_ERROR, DP_ERROR_NOT_FOUND);
+  g_assert_nonnull (strstr (error->message, "No place named “nobody”"));
+  g_clear_error (&error);
+  test_assert_not_found (put_first, "nobody");
+
+  plain = dp_remote_node_connect_channel (node, g_variant_new ("()"), "nobody", &error);
+  g_assert_no_error (error);
+  test_assert_not_found (plain, "nobody");
+
+  by_address = dp_connect_to_named_place_at (dp_remote_node_get_host (node), dp_remote_node_get_listen_port (node),
+                                             "nobody", &error);
+  g_assert_no_error (error);
+  test_assert_not_found (by_address, "nobody");
+
+  server = launch (node, "named_server_place", "nobody");
+  found = dp_remote_node_remote_connect (node, "nobody", &error);
+  g_assert_no_error (error);
+  test_put (found, g_variant_new ("(sx)", "count", (gint64) 0));
+  reply = test_get (found);
+  g_assert_cmpstr (g_variant_get_type_string (reply), ==, "(sx)");
 
   test_stop_node (node);
 }
@@ -1415,6 +1485,7 @@ main (int    argc,
   g_test_add_func ("/distributed/hostile/truncated-frame", test_hostile_truncated_frame);
   g_test_add_func ("/distributed/refused/outside-plugin-dirs", test_refused_outside);
   g_test_add_func ("/distributed/refused/unknown-module", test_refused_unknown);
+  g_test_add_func ("/distributed/refused/missing-named-place", test_refused_missing_named);
   g_test_add_func ("/distributed/run/hello-world", test_run_hello_world);
   g_test_add_func ("/distributed/run/hello-world-ssh", test_run_hello_world_ssh);
   g_test_add_func ("/distributed/program/hello-world", test_program_hello_world);

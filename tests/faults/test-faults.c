@@ -763,8 +763,8 @@ test_place_sigkill (void)
   g_assert_cmpint (test_wait_remote (b_victim->pinger), ==, 0);
 
   /* Its name is free: a new connection to it says so (a refusal comes
-   * as the death of the channel, with the reason) — to the put, if the
-   * refusal came first, or else to the get. */
+   * as the end of the channel, DP_ERROR_NOT_FOUND with the reason) — to
+   * the put, if the refusal came first, or else to the get. */
   by_name = dp_connect_to_named_place_at ("localhost", port_a, "victim", &error);
   g_assert_no_error (error);
   if (dp_channel_put (DP_CHANNEL (by_name), g_variant_new_string ("pid?"), &error))
@@ -774,7 +774,7 @@ test_place_sigkill (void)
 
       g_assert_null (reply);
     }
-  g_assert_error (error, DP_ERROR, DP_ERROR_PEER_DIED);
+  g_assert_error (error, DP_ERROR, DP_ERROR_NOT_FOUND);
   g_assert_nonnull (strstr (error->message, "No place named"));
   g_clear_error (&error);
 

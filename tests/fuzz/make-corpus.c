@@ -24,6 +24,7 @@
 #include <dplaces/dplaces.h>
 
 #include "dp-auth-private.h"
+#include "dp-socket-connection-private.h"
 #include "dp-wire-private.h"
 
 #include "fuzz-connection.h"
@@ -272,6 +273,31 @@ make_frame_seeds (void)
     control (&peer, DP_FRAME_CLOSE, bound, 0, NULL);
     stream = peer_take (&peer);
     write_seed ("frame", "export-and-bound", initiator, stream->data, stream->len);
+    peer_free (&peer);
+  }
+
+  /* Closes with a code (schemas/wire.md, CLOSE), as the real code sends
+   * them: a node's refusal — NOT_FOUND — on channel 1 behind a message,
+   * the peer's own KILLED (not the receiver's to take) on the export; by
+   * hand, a code no version has on the bound channel, and a code without
+   * a reason on a channel that is not there. */
+  {
+    Peer peer = peer_new (!initiator);
+    g_autoptr(DpPlaceChannel) first = dp_socket_connection_open_channel (peer.connection, FUZZ_CHANNEL_FIRST);
+    g_autoptr(GError) missing = g_error_new_literal (DP_ERROR, DP_ERROR_NOT_FOUND,
+                                                     "No place named “nobody” on node fuzz");
+    g_autoptr(GError) killed = g_error_new_literal (DP_ERROR, DP_ERROR_KILLED, "This place was killed");
+    g_autoptr(GByteArray) stream = NULL;
+
+    put (first, g_variant_new_string ("before the refusal"));
+    if (!dp_socket_connection_send_close (peer.connection, FUZZ_CHANNEL_FIRST, missing, &error) ||
+        !dp_socket_connection_send_close (peer.connection, fuzz_channel_export (initiator), killed, &error))
+      g_error ("send: %s", error->message);
+    control (&peer, DP_FRAME_CLOSE, fuzz_channel_bound (initiator), G_MAXUINT32,
+             g_variant_new_string ("a code from a later version"));
+    control (&peer, DP_FRAME_CLOSE, 77, DP_ERROR_NOT_FOUND + 1, NULL);
+    stream = peer_take (&peer);
+    write_seed ("frame", "close-codes", initiator, stream->data, stream->len);
     peer_free (&peer);
   }
 

@@ -92,7 +92,8 @@ seed_log_place (DpChannel *channel)
 
 /* For each (host, port, name, message) it gets: connects to that named
  * place with dp_connect_to_named_place_at(), puts the message, and answers
- * ('ok', reply) or ('error', why). */
+ * ('ok', reply) or ('error', (code, why)) — code: the DP_ERROR code, or
+ * -1 for an error of another domain or none. */
 G_MODULE_EXPORT void seed_connect_place (DpChannel *channel);
 
 G_MODULE_EXPORT void
@@ -121,8 +122,9 @@ seed_connect_place (DpChannel *channel)
       else
         dp_channel_put (channel,
                         g_variant_new ("(sv)", "error",
-                                       g_variant_new_string (error != NULL ? error->message
-                                                                           : "no reply in time")),
+                                       g_variant_new ("(is)",
+                                                      error != NULL && error->domain == DP_ERROR ? error->code : -1,
+                                                      error != NULL ? error->message : "no reply in time")),
                         NULL);
     }
 }

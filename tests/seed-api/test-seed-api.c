@@ -278,7 +278,7 @@ test_router_thread (void)
 
   /* No such place: the first get says so. */
   nobody = dp_mr_connect_to (mrch, "localhost", port, "nobody");
-  assert_get_fails (nobody, "No place named “nobody”");
+  test_assert_not_found (nobody, "nobody");
 
   /* Closing the channel stops the router: its relays die (with its exit,
    * or the node's, whichever comes first), and the nodes it holds are
@@ -410,7 +410,7 @@ test_new_place_channel (void)
 
   nobody = dp_send_new_place_channel_to_named_dest (mrch, g_variant_new_string ("client-9"),
                                                     "localhost", port, "nobody");
-  assert_get_fails (nobody, "No place named “nobody”");
+  test_assert_not_found (nobody, "nobody");
 
   /* Straight over the wire: NEW_CONNECTION, mode channel. */
   direct = dp_remote_node_connect_channel (node, g_variant_new ("(si)", "direct", 42), "echo",
@@ -646,13 +646,14 @@ test_processes_log_message (void)
   test_stop_node (node);
 }
 
-static void
-assert_connect_reply (DpChannel  *place,
-                      const char *expected_tag,
-                      const char *expected_text)
+/* seed_connect_place's next answer, which must be tagged @expected_tag:
+ * its value. */
+static GVariant *
+get_connect_reply (DpChannel  *place,
+                   const char *expected_tag)
 {
   g_autoptr(GVariant) reply = test_get (place);
-  g_autoptr(GVariant) value = NULL;
+  GVariant *value = NULL;
   const char *tag;
 
   g_assert_cmpstr (g_variant_get_type_string (reply), ==, "(sv)");
@@ -663,21 +664,39 @@ assert_connect_reply (DpChannel  *place,
       g_test_message ("unexpected %s: %s", tag, text);
     }
   g_assert_cmpstr (tag, ==, expected_tag);
+  return value;
+}
 
-  if (g_str_equal (tag, "ok"))
-    {
-      g_autoptr(GVariant) inner = NULL;
-      const char *echo_tag;
+/* The named echo answered seed_connect_place with @expected_text. */
+static void
+assert_connect_reply (DpChannel  *place,
+                      const char *expected_text)
+{
+  g_autoptr(GVariant) value = get_connect_reply (place, "ok");
+  g_autoptr(GVariant) inner = NULL;
+  const char *echo_tag;
 
-      g_variant_get (value, "(&sv)", &echo_tag, &inner);
-      g_assert_cmpstr (echo_tag, ==, "echo");
-      g_assert_cmpstr (g_variant_get_string (inner, NULL), ==, expected_text);
-    }
-  else
-    {
-      g_test_message ("the child's error: %s", g_variant_get_string (value, NULL));
-      g_assert_nonnull (strstr (g_variant_get_string (value, NULL), expected_text));
-    }
+  g_variant_get (value, "(&sv)", &echo_tag, &inner);
+  g_assert_cmpstr (echo_tag, ==, "echo");
+  g_assert_cmpstr (g_variant_get_string (inner, NULL), ==, expected_text);
+}
+
+/* seed_connect_place's connection failed with @expected_code (of
+ * DP_ERROR) and a message holding @expected_text. */
+static void
+assert_connect_error (DpChannel  *place,
+                      gint        expected_code,
+                      const char *expected_text)
+{
+  g_autoptr(GVariant) value = get_connect_reply (place, "error");
+  const char *text;
+  gint32 code;
+
+  g_assert_cmpstr (g_variant_get_type_string (value), ==, "(is)");
+  g_variant_get (value, "(i&s)", &code, &text);
+  g_test_message ("the child's error: %s", text);
+  g_assert_cmpint (code, ==, expected_code);
+  g_assert_nonnull (strstr (text, expected_text));
 }
 
 static void
@@ -697,25 +716,27 @@ test_processes_connect (void)
   test_put (DP_CHANNEL (child),
                g_variant_new ("(sus@v)", "localhost", port, "echo",
                               g_variant_new_variant (g_variant_new_string ("from a child"))));
-  assert_connect_reply (DP_CHANNEL (child), "ok", "from a child");
+  assert_connect_reply (DP_CHANNEL (child), "from a child");
 
   /* Twice: each request gets its own channel. */
   test_put (DP_CHANNEL (child),
                g_variant_new ("(sus@v)", "localhost", port, "echo",
                               g_variant_new_variant (g_variant_new_string ("once more"))));
-  assert_connect_reply (DP_CHANNEL (child), "ok", "once more");
+  assert_connect_reply (DP_CHANNEL (child), "once more");
 
   /* And one on the named place's own node. */
   test_put (DP_CHANNEL (local_child),
                g_variant_new ("(sus@v)", "localhost", port, "echo",
                               g_variant_new_variant (g_variant_new_string ("next door"))));
-  assert_connect_reply (DP_CHANNEL (local_child), "ok", "next door");
+  assert_connect_reply (DP_CHANNEL (local_child), "next door");
 
-  /* What goes wrong comes back as the first get's error. */
+  /* What goes wrong comes back as the first get's error — a missing
+   * place as DP_ERROR_NOT_FOUND, from the node through the child's
+   * creator. */
   test_put (DP_CHANNEL (child),
                g_variant_new ("(sus@v)", "localhost", port, "nobody",
                               g_variant_new_variant (g_variant_new_string ("lost"))));
-  assert_connect_reply (DP_CHANNEL (child), "error", "No place named “nobody”");
+  assert_connect_error (DP_CHANNEL (child), DP_ERROR_NOT_FOUND, "No place named “nobody”");
 
   test_stop_node (client);
   test_stop_node (server);
