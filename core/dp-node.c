@@ -1098,9 +1098,11 @@ place_binding_free (PlaceBinding *binding)
   g_free (binding);
 }
 
-/* On the node's loop: a place started for a peer ended. The peer hears
- * of it, and its name, if it has one, is free again (a supervisor on the
- * peer's side may start it again under the same name). */
+/* On the node's loop: a place started for a peer ended. Its name, if it
+ * has one, is free again (a supervisor on the peer's side may start it
+ * again under the same name), and then the peer hears of it: whoever
+ * learns that the place ended and connects to its name is told there is
+ * no such place (DP_ERROR_NOT_FOUND), not handed the dead one. */
 static void
 bound_place_waited_cb (GObject      *object,
                        GAsyncResult *result,
@@ -1111,11 +1113,11 @@ bound_place_waited_cb (GObject      *object,
   gint status = dp_place_wait_finish (place, result, NULL);
   const char *reason = dp_place_get_exit_reason (place);
 
+  dp_node_remove_place (binding->node, place);
   dp_socket_connection_send_control (binding->connection, DP_FRAME_PLACE_DIED, binding->channel, 0,
                                      g_variant_new (DP_PLACE_DIED_TYPE, status,
                                                     reason != NULL ? reason : ""),
                                      NULL);
-  dp_node_remove_place (binding->node, place);
   place_binding_free (binding);
 }
 

@@ -945,7 +945,8 @@ test_refused_unknown (void)
  * answers a sync after it handled the connection, so the refusal is here
  * by then). The same through a plain channel (connect-channel) and by
  * address. And the node serves on: a place launched under that name now
- * answers to it. */
+ * answers to it — and once its end is known here, the name is free: a
+ * connection made then is refused again, not handed the dead place. */
 static void
 test_refused_missing_named (void)
 {
@@ -956,7 +957,9 @@ test_refused_missing_named (void)
   g_autoptr(DpRemoteConnection) by_address = NULL;
   g_autoptr(DpRemoteConnection) server = NULL;
   g_autoptr(DpRemoteConnection) found = NULL;
+  g_autoptr(DpRemoteConnection) after_end = NULL;
   g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) stopped = NULL;
   g_autoptr(GError) error = NULL;
 
   if (!test_in_subprocess_within (SUBPROCESS_USEC))
@@ -994,6 +997,13 @@ test_refused_missing_named (void)
   test_put (found, g_variant_new ("(sx)", "count", (gint64) 0));
   reply = test_get (found);
   g_assert_cmpstr (g_variant_get_type_string (reply), ==, "(sx)");
+
+  test_put (server, g_variant_new ("(sx)", "stop", (gint64) 0));
+  stopped = test_get (server);
+  g_assert_cmpint (test_wait_remote (server), ==, 0);
+  after_end = dp_remote_node_remote_connect (node, "nobody", &error);
+  g_assert_no_error (error);
+  test_assert_not_found (after_end, "nobody");
 
   test_stop_node (node);
 }
