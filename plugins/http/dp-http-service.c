@@ -342,6 +342,15 @@ delivery_free (gpointer data)
   g_free (delivery);
 }
 
+/* What a failed put or get on a place's channel answers: a node that has
+ * no such named place refuses the connection, and the refusal arrives as
+ * DP_ERROR_NOT_FOUND — at the put if it came first, else at the get. */
+static guint
+status_of_channel_error (const GError *error)
+{
+  return g_error_matches (error, DP_ERROR, DP_ERROR_NOT_FOUND) ? SOUP_STATUS_NOT_FOUND : SOUP_STATUS_GONE;
+}
+
 static void
 deliver_thread (GTask        *task,
                 gpointer      source,
@@ -361,11 +370,20 @@ deliver_thread (GTask        *task,
           delivery->error = g_strdup (error->message);
           goto out;
         }
+      /* Without a reply to wait for, nothing else would tell a missing
+       * place: once the node has handled the connection, a refusal is
+       * here, and the put fails with it. */
+      if (!delivery->want_reply && !dp_remote_node_sync (delivery->node, &error))
+        {
+          delivery->status = SOUP_STATUS_BAD_GATEWAY;
+          delivery->error = g_strdup (error->message);
+          goto out;
+        }
     }
 
   if (!dp_channel_put (delivery->target, delivery->message, &error))
     {
-      delivery->status = SOUP_STATUS_GONE;
+      delivery->status = status_of_channel_error (error);
       delivery->error = g_strdup_printf ("Cannot put to place “%s”: %s", delivery->name, error->message);
       goto out;
     }
@@ -386,9 +404,7 @@ deliver_thread (GTask        *task,
     }
   else
     {
-      /* A connection refused by a node that has no such named place. */
-      delivery->status = strstr (error->message, "No place named") != NULL ? SOUP_STATUS_NOT_FOUND
-                                                                           : SOUP_STATUS_GONE;
+      delivery->status = status_of_channel_error (error);
       delivery->error = g_strdup_printf ("No reply from place “%s”: %s", delivery->name, error->message);
     }
 

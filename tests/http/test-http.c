@@ -980,16 +980,32 @@ test_post (void)
     g_assert_cmpuint (response->status, ==, 404);
     assert_error_body (response, "No place named “nowhere”");
   }
-  /* No such named place on a node. */
+  /* No such named place on a node: the node refuses the connection, a
+   * DP_ERROR_NOT_FOUND, and that is a 404 whichever it meets. Waiting for
+   * a reply, usually the get (the put went out before the refusal came
+   * back), else the put; without one, always the put — the control plane
+   * has the node confirm the connection first, so the refusal is there
+   * by then (it was a 202, or a 410 when the refusal won the race). */
   {
     g_autoptr(Response) response = request (system, "POST", "/api/places/nowhere/messages?node=beta", "1", NULL);
     g_assert_cmpuint (response->status, ==, 404);
-    assert_error_body (response, "nowhere");
+    assert_error_body (response, "No place named “nowhere”");
   }
-  /* A named place found by its node. */
+  {
+    g_autoptr(Response) response = request (system, "POST", "/api/places/nowhere/messages?node=beta&reply=false",
+                                            "1", NULL);
+    g_assert_cmpuint (response->status, ==, 404);
+    assert_error_body (response, "Cannot put to place “nowhere”: No place named “nowhere”");
+  }
+  /* A named place found by its node, with a reply and without. */
   {
     g_autoptr(Response) response = request (system, "POST", "/api/places/echo/messages?node=alpha", "true", NULL);
     g_assert_cmpuint (response->status, ==, 200);
+  }
+  {
+    g_autoptr(Response) response = request (system, "POST", "/api/places/echo/messages?node=alpha&reply=false",
+                                            "true", NULL);
+    g_assert_cmpuint (response->status, ==, 202);
   }
   /* GET on it: 405. */
   {
