@@ -130,7 +130,9 @@ resolve_timeout (CallState *state,
   return timeout_usec;
 }
 
-/* A failed put or get on the server's channel, as the caller sees it. */
+/* A failed put or get on the server's channel, as the caller sees it: a
+ * server that is not there (a node refused the connection to its name) is
+ * not one that died. */
 static void
 set_channel_error (GError      **error,
                    const GError *cause,
@@ -138,6 +140,8 @@ set_channel_error (GError      **error,
 {
   if (g_error_matches (cause, DP_ERROR, DP_ERROR_KILLED))
     g_propagate_error (error, g_error_copy (cause));
+  else if (g_error_matches (cause, DP_ERROR, DP_ERROR_NOT_FOUND))
+    g_set_error (error, DP_ERROR, DP_ERROR_NOT_FOUND, "RPC %s: %s", method, cause->message);
   else
     g_set_error (error, DP_RPC_ERROR, DP_RPC_ERROR_SERVER_DIED,
                  "RPC %s: the server is gone: %s", method, cause->message);
@@ -194,7 +198,9 @@ set_remote_error (GError    **error,
  * own (an unknown method, arguments of the wrong type, its handler's
  * error, in the handler's domain when this process knows it), and the
  * call's — %DP_RPC_ERROR_SERVER_DIED when the server, its node or the way
- * to it is gone, %DP_RPC_ERROR_TIMED_OUT when no answer came in time,
+ * to it is gone, %DP_ERROR_NOT_FOUND when @dest is a connection to a
+ * named server that is not there (no place by its name on its node),
+ * %DP_RPC_ERROR_TIMED_OUT when no answer came in time,
  * %DP_RPC_ERROR_INVALID_REPLY when the result is not of @reply_type.
  *
  * Calls on one channel from several threads take turns.
@@ -350,7 +356,8 @@ dp_rpc_call (DpChannel          *dest,
  * server's parent, since nobody waits for an answer.
  *
  * Returns: %TRUE if sent; %FALSE with %DP_RPC_ERROR_SERVER_DIED when the
- *   server is known to be gone
+ *   server is known to be gone, or %DP_ERROR_NOT_FOUND when it is known
+ *   not to be there
  */
 gboolean
 dp_rpc_cast (DpChannel   *dest,
