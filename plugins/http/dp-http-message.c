@@ -147,6 +147,98 @@ bad:
  * Returns: (transfer full): the message, or %NULL with @error set
  *   (%DP_ERROR_INVALID_MESSAGE)
  */
+static gboolean
+is_path_type (const GVariantType *type)
+{
+  return g_variant_type_equal (type, G_VARIANT_TYPE_OBJECT_PATH) ||
+         g_variant_type_equal (type, G_VARIANT_TYPE_SIGNATURE);
+}
+
+/* Refuses a string for an object path (o) or a signature (g) that is not
+ * one, and a dictionary keyed by them. json_gvariant_deserialize() hands
+ * such a string to g_variant_new_object_path() or
+ * g_variant_new_signature(), which fail with a critical (an abort where
+ * criticals are fatal: tests/fuzz/corpus/json/crash-object-path), and
+ * makes every dictionary key a string, which its builder then refuses
+ * with a critical when the key type is o or g (json-glib 1.6). Walks
+ * @node along @type as json-glib reads it: arrays and tuples from JSON
+ * arrays, dictionaries (and a lone dictionary entry) from objects; JSON
+ * of another shape is json-glib's to refuse. The recursion follows the
+ * type, which is short. */
+static gboolean
+check_json_paths (JsonNode            *node,
+                  const GVariantType  *type,
+                  GError             **error)
+{
+  const GVariantType *entry = NULL;
+
+  if (is_path_type (type))
+    {
+      const char *string;
+      gboolean object_path = g_variant_type_equal (type, G_VARIANT_TYPE_OBJECT_PATH);
+
+      if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
+        return TRUE;
+      string = json_node_get_string (node);
+      if (object_path ? g_variant_is_object_path (string) : g_variant_is_signature (string))
+        return TRUE;
+      g_set_error (error, DP_ERROR, DP_ERROR_INVALID_MESSAGE,
+                   "Cannot make a message of this JSON: “%s” is not %s", string,
+                   object_path ? "an object path (o)" : "a signature (g)");
+      return FALSE;
+    }
+
+  if (g_variant_type_is_maybe (type))
+    return JSON_NODE_HOLDS_NULL (node) || check_json_paths (node, g_variant_type_element (type), error);
+
+  if (g_variant_type_is_dict_entry (type))
+    entry = type;
+  else if (g_variant_type_is_array (type) && g_variant_type_is_dict_entry (g_variant_type_element (type)))
+    entry = g_variant_type_element (type);
+  if (entry != NULL)
+    {
+      JsonObjectIter iter;
+      JsonNode *member;
+
+      if (is_path_type (g_variant_type_key (entry)))
+        {
+          g_set_error (error, DP_ERROR, DP_ERROR_INVALID_MESSAGE,
+                       "Cannot make a message of this JSON: a dictionary keyed by %s cannot come from JSON",
+                       g_variant_type_equal (g_variant_type_key (entry), G_VARIANT_TYPE_OBJECT_PATH)
+                       ? "object paths (o)" : "signatures (g)");
+          return FALSE;
+        }
+      if (!JSON_NODE_HOLDS_OBJECT (node))
+        return TRUE;
+      json_object_iter_init (&iter, json_node_get_object (node));
+      while (json_object_iter_next (&iter, NULL, &member))
+        if (!check_json_paths (member, g_variant_type_value (entry), error))
+          return FALSE;
+      return TRUE;
+    }
+
+  if (g_variant_type_is_array (type) || g_variant_type_is_tuple (type))
+    {
+      gboolean tuple = g_variant_type_is_tuple (type);
+      const GVariantType *item = tuple ? g_variant_type_first (type) : g_variant_type_element (type);
+      JsonArray *array;
+
+      if (!JSON_NODE_HOLDS_ARRAY (node))
+        return TRUE;
+      array = json_node_get_array (node);
+      for (guint i = 0; item != NULL && i < json_array_get_length (array); i++)
+        {
+          if (!check_json_paths (json_array_get_element (array, i), item, error))
+            return FALSE;
+          if (tuple)
+            item = g_variant_type_next (item);
+        }
+      return TRUE;
+    }
+
+  return TRUE;
+}
+
 GVariant *
 dp_http_message_from_json (const char  *json,
                            gsize        length,
@@ -199,6 +291,9 @@ dp_http_message_from_json (const char  *json,
       return NULL;
     }
   if (!check_json_strings (json_parser_get_root (parser), error))
+    return NULL;
+  if (type != NULL && (strchr (type, 'o') != NULL || strchr (type, 'g') != NULL) &&
+      !check_json_paths (json_parser_get_root (parser), G_VARIANT_TYPE (type), error))
     return NULL;
 
   message = json_gvariant_deserialize (json_parser_get_root (parser), type, &local_error);

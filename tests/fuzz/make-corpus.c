@@ -586,6 +586,7 @@ make_json_seeds (void)
   write_json_seed ("bad-type", "(q", "", "1");
   write_json_seed ("handle", "(sh)", "", "[\"x\", 0]");
   write_json_seed ("bad-timeout", "", "-1", "1");
+  write_json_seed ("object-paths", "(aog)", "", "[[\"/a\", \"/b/c\"], \"a{sv}\"]");
 }
 
 int

@@ -955,6 +955,33 @@ test_post (void)
     g_assert_cmpuint (response->status, ==, 400);
     assert_error_body (response, "not valid UTF-8");
   }
+  /* An object path or a signature that is not one, and a dictionary
+   * keyed by them: json-glib failed with a critical (found by fuzzing;
+   * fatal where criticals are). And good ones still make messages. */
+  {
+    static const struct {
+      const char *type;
+      const char *body;
+      guint status;
+      const char *error;
+    } cases[] = {
+      { "ao", "[\"a\", \"/b\"]", 400, "“a” is not an object path" },
+      { "(sg)", "[\"x\", \"((\"]", 400, "“((” is not a signature" },
+      { "a%7Bos%7D", "{\"/a\": \"x\"}", 400, "keyed by object paths" },
+      { "%7Bgs%7D", "{\"i\": \"x\"}", 400, "keyed by signatures" },
+      { "(aog)", "[[\"/a\", \"/b/c\"], \"a{sv}\"]", 200, NULL },
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+      {
+        g_autofree char *path = g_strdup_printf ("/api/places/echo/messages?type=%s", cases[i].type);
+        g_autoptr(Response) response = request (system, "POST", path, cases[i].body, NULL);
+
+        g_assert_cmpuint (response->status, ==, cases[i].status);
+        if (cases[i].error != NULL)
+          assert_error_body (response, cases[i].error);
+      }
+  }
   /* A timeout that is not one: negative would wait for ever. */
   {
     static const char *const timeouts[] = { "-1", "nan", "inf", "1e300", "soon" };
