@@ -2,6 +2,10 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
+#include <errno.h>
+#include <poll.h>
+#include <sys/pidfd.h>
+
 #include <glib/gstdio.h>
 
 #include "test-common.h"
@@ -265,4 +269,39 @@ test_wait_remote (DpRemoteConnection *place)
   g_main_context_pop_thread_default (context);
   g_assert_no_error (waited.error);
   return waited.status;
+}
+
+/* A pidfd for @pid, which must still exist (a zombie does): it names that
+ * process even once the pid is reused. */
+int
+test_pidfd_open (GPid pid)
+{
+  int pidfd = pidfd_open (pid, 0);
+
+  if (pidfd < 0)
+    g_error ("pidfd_open (%d): %s", pid, g_strerror (errno));
+  return pidfd;
+}
+
+/* Waits until the process of @pidfd, our child or not, has ended, for at
+ * most @timeout_usec (0: only looks). Returns whether it has. */
+gboolean
+test_pidfd_wait (int    pidfd,
+                 gint64 timeout_usec)
+{
+  gint64 end_time = g_get_monotonic_time () + timeout_usec;
+  struct pollfd poll_fd = { pidfd, POLLIN, 0 };
+
+  for (;;)
+    {
+      gint64 left_ms = MAX (end_time - g_get_monotonic_time () + 999, 0) / 1000;
+      int ready = poll (&poll_fd, 1, (int) MIN (left_ms, G_MAXINT));
+
+      if (ready > 0)
+        return TRUE;
+      if (ready < 0 && errno != EINTR)
+        g_error ("poll on a pidfd: %s", g_strerror (errno));
+      if (ready == 0 && left_ms == 0)
+        return FALSE;
+    }
 }

@@ -46,4 +46,8 @@ void          test_assert_not_found   (gpointer             channel,
 
 gint          test_wait_remote        (DpRemoteConnection  *place);
 
+int           test_pidfd_open         (GPid                 pid);
+gboolean      test_pidfd_wait         (int                  pidfd,
+                                       gint64               timeout_usec);
+
 G_END_DECLS

@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <poll.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -21,6 +20,7 @@
 #include <dplaces/dplaces.h>
 
 #include "sshd-harness.h"
+#include "test-nodes.h"
 
 /* Long enough never to trip on a loaded machine, short enough that a hang
  * fails before meson's timeout. */
@@ -743,17 +743,13 @@ static void
 wait_for_exit (pid_t pid)
 {
   int pidfd = (int) syscall (SYS_pidfd_open, pid, 0);
-  struct pollfd poll_fd;
 
   if (pidfd < 0)
     {
       g_assert_cmpint (errno, ==, ESRCH); /* already gone */
       return;
     }
-  poll_fd.fd = pidfd;
-  poll_fd.events = POLLIN;
-  while (poll (&poll_fd, 1, -1) < 0)
-    g_assert_cmpint (errno, ==, EINTR);
+  g_assert_true (test_pidfd_wait (pidfd, WAIT_USEC));
   close (pidfd);
 }
 
