@@ -28,7 +28,9 @@
  * The child has no node and no cookie: it registers the socket pair as its
  * parent connection (dp_node_set_parent_connection()), so dp_log_message()
  * sends LOG frames up it and dp_connect_to_named_place_at() CONNECT_TO
- * frames; the creator serves both with dp_node_handle_child_request(). */
+ * frames; the creator serves both with dp_node_handle_child_request().
+ * When that connection closes under it, its creator is gone, and so is the
+ * place (creator_gone_cb()). */
 
 struct _DpProcessesBackend
 {
@@ -416,6 +418,79 @@ dp_processes_backend_place_backend_init (DpPlaceBackendInterface *iface)
 
 /* The child: `dplaces place-helper --fd N --module PATH --function F`. */
 
+/* A place dies with its creator (Racket's places die with the place that
+ * made them): once the connection to the creator is gone, nothing can
+ * reach the place nor report its end, and one busy or blocked inside its
+ * own process would otherwise live on forever. The place ending by itself
+ * (its function returning, or exit()) and its creator going are told apart
+ * by who moves the state out of CHILD_RUNNING first. */
+enum {
+  CHILD_RUNNING,
+  CHILD_FINISHING,  /* the place ends by itself, with its own status */
+  CHILD_ORPHANED,   /* the creator is gone: the place is being killed */
+};
+
+static gint child_state = CHILD_RUNNING;  /* atomic */
+
+/* Flushes @stream unless another thread keeps it locked for a while: the
+ * place's own thread may hold the lock in a write that blocks for good. */
+static void
+flush_unless_held (FILE *stream)
+{
+  for (guint i = 0; i < 50; i++)
+    {
+      if (ftrylockfile (stream) == 0)
+        {
+          fflush_unlocked (stream);
+          funlockfile (stream);
+          return;
+        }
+      g_usleep (2000);
+    }
+}
+
+/* Whoever lost the race waits for the winner to end the process. */
+G_GNUC_NORETURN static void
+wait_for_the_end (void)
+{
+  for (;;)
+    pause ();
+}
+
+/* The place ends by itself — its function returned, or something called
+ * exit() (dp_place_exit() does, here) —: from now on the creator's going
+ * changes nothing. Unless the creator went first: then the place is being
+ * killed. */
+static void
+child_finishing (void)
+{
+  if (!g_atomic_int_compare_and_exchange (&child_state, CHILD_RUNNING, CHILD_FINISHING) &&
+      g_atomic_int_get (&child_state) == CHILD_ORPHANED)
+    wait_for_the_end ();
+}
+
+/* Runs in the thread that saw the connection close: the background
+ * reader, or the place's own thread reading in a get or a put. */
+static void
+creator_gone_cb (DpSocketConnection *connection,
+                 GError             *reason,
+                 gpointer            data)
+{
+  const char *name = data;
+
+  if (!g_atomic_int_compare_and_exchange (&child_state, CHILD_RUNNING, CHILD_ORPHANED))
+    return;   /* the place is ending by itself, with its own status */
+
+  g_debug ("place %s: its creator is gone (%s), so is the place", name, reason->message);
+  flush_unless_held (stdout);
+  flush_unless_held (stderr);
+  /* Dies as dp_place_kill() would have killed it, SIGKILL, for whoever
+   * reaps it now: an exit status would be the place's own completion
+   * value (a place may dp_place_exit (1) by itself). */
+  kill (getpid (), SIGKILL);
+  wait_for_the_end ();
+}
+
 int
 dp_processes_child_main (int         fd,
                          const char *module,
@@ -447,6 +522,9 @@ dp_processes_child_main (int         fd,
 
   connection = dp_socket_connection_new (socket, FALSE);
   endpoint = dp_socket_connection_open_channel (connection, DP_SOCKET_CONNECTION_FIRST_CHANNEL);
+  /* Before the first read, so no close goes unseen. */
+  atexit (child_finishing);
+  g_signal_connect (connection, "closed", G_CALLBACK (creator_gone_cb), (gpointer) name);
   dp_socket_connection_start (connection);
 
   /* No node and no cookie here: log lines and connections to named places
@@ -460,6 +538,7 @@ dp_processes_child_main (int         fd,
   dp_place_enter (self);
 
   place_function (DP_CHANNEL (endpoint));
+  child_finishing ();
 
   dp_place_leave (self);
   dp_node_set_parent_connection (NULL);

@@ -9,6 +9,10 @@
  *   pinger_place   connects to a named place by host and port and runs
  *                  numbered round trips with it (faults-traffic.c),
  *                  reporting to its creator when asked
+ *   waiting_place  answers its creator's "pid?", then waits forever on a
+ *                  channel of its own making
+ *   busy_place     answers its creator's "pid?", then computes, never
+ *                  touching a channel again (for FAULTS_BUSY_USEC at most)
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -19,8 +23,10 @@
 #include "faults-places.h"
 #include "faults-traffic.h"
 
-G_MODULE_EXPORT void echo_place   (DpChannel *ch);
-G_MODULE_EXPORT void pinger_place (DpChannel *ch);
+G_MODULE_EXPORT void echo_place    (DpChannel *ch);
+G_MODULE_EXPORT void pinger_place  (DpChannel *ch);
+G_MODULE_EXPORT void waiting_place (DpChannel *ch);
+G_MODULE_EXPORT void busy_place    (DpChannel *ch);
 
 /* The answer to @message, to put: @message itself, or a floating one. */
 static GVariant *
@@ -128,4 +134,41 @@ pinger_place (DpChannel *ch)
     }
   report (ch, "done", &traffic);
   faults_traffic_clear (&traffic);
+}
+
+/* Answers the first message, "pid?", on @ch. */
+static gboolean
+answer_first (DpChannel *ch)
+{
+  g_autoptr(GVariant) question = dp_channel_get (ch, NULL);
+
+  return question != NULL && dp_channel_put (ch, answer (question), NULL);
+}
+
+/* Nothing its creator does reaches it: it holds both ends of the channel
+ * it waits on. */
+G_MODULE_EXPORT void
+waiting_place (DpChannel *ch)
+{
+  g_autoptr(DpPlaceChannel) mine = NULL;
+  g_autoptr(DpPlaceChannel) theirs = NULL;
+  g_autoptr(GVariant) never = NULL;
+
+  dp_place_channel_new_pair (&mine, &theirs);
+  if (!answer_first (ch))
+    return;
+  never = dp_channel_get (DP_CHANNEL (mine), NULL);
+}
+
+G_MODULE_EXPORT void
+busy_place (DpChannel *ch)
+{
+  gint64 give_up = g_get_monotonic_time () + FAULTS_BUSY_USEC;
+  volatile guint64 sum = 0;
+
+  if (!answer_first (ch))
+    return;
+  while (g_get_monotonic_time () < give_up)
+    for (guint i = 0; i < 1000000; i++)
+      sum += i;
 }

@@ -13,3 +13,7 @@
 /* Its reports: ("progress" or "done", received, sent, error code or
  * FAULTS_CODE_NONE, why). */
 #define FAULTS_REPORT_TYPE "(sttis)"
+
+/* How long a busy_place computes: a bound, so that one the test failed to
+ * see end does not spin on after it for good. */
+#define FAULTS_BUSY_USEC (600 * G_USEC_PER_SEC)

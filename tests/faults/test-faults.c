@@ -12,6 +12,9 @@
  *                                   and here): its creator and its clients
  *                                   see it dead, its node and the other
  *                                   places lose nothing
+ *   /faults/node/sigkill-processes  a node SIGKILLed: its processes places
+ *                                   end with it, even one that waits on a
+ *                                   channel of its own or computes
  *   /faults/node/sigstop            a node SIGSTOPped, then SIGCONTed:
  *                                   nobody sees an error meanwhile, and
  *                                   afterwards every message arrives,
@@ -50,6 +53,9 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/pidfd.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
@@ -796,6 +802,76 @@ test_place_sigkill (void)
   test_stop_node (b);
   dp_channel_close (DP_CHANNEL (local_healthy));
   g_assert_cmpint (test_wait (local_healthy), ==, 0);
+}
+
+/* A node runs three processes places: one waits on its creator's channel,
+ * one on a channel of its own making, one computes. The node is
+ * SIGKILLed: each place process ends, though nothing reached the last
+ * two, killed as dp_place_kill() kills (SIGKILL). This process is their
+ * subreaper, to see how they ended: once their node has been reaped, they
+ * are its children. A processes place whose creator lives on (this
+ * process) runs on, and ends with its own status. */
+static void
+test_node_sigkill_processes (void)
+{
+  static const char *const functions[] = { "echo_place", "waiting_place", "busy_place" };
+  g_autoptr(DpRemoteNode) node = NULL;
+  g_autoptr(GPtrArray) places = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(DpPlace) local = NULL;
+  GPid pids[G_N_ELEMENTS (functions)];
+  int pidfds[G_N_ELEMENTS (functions)];
+  gboolean ended[G_N_ELEMENTS (functions)];
+  gint64 end_time;
+  GPid local_pid;
+
+  if (!test_in_subprocess ())
+    return;
+
+  g_assert_cmpint (prctl (PR_SET_CHILD_SUBREAPER, 1), ==, 0);
+  node = test_spawn_node ();
+  local = start_place_here ("processes");
+  local_pid = ask_pid (local);
+  for (guint i = 0; i < G_N_ELEMENTS (functions); i++)
+    {
+      DpRemoteConnection *place = test_launch (node, FAULTS_MODULE, functions[i], NULL, "processes");
+
+      g_ptr_array_add (places, place);
+      pids[i] = ask_pid (place);
+      g_assert_cmpint (pids[i], !=, node_pid (node));
+      pidfds[i] = test_pidfd_open (pids[i]);
+    }
+
+  g_assert_cmpint (kill (node_pid (node), SIGKILL), ==, 0);
+  test_wait_node_exit (node);
+
+  /* Those that outlive their node are killed before the test fails: a
+   * busy one would spin on. */
+  end_time = g_get_monotonic_time () + TEST_WAIT_USEC;
+  for (guint i = 0; i < G_N_ELEMENTS (functions); i++)
+    ended[i] = test_pidfd_wait (pidfds[i], end_time - g_get_monotonic_time ());
+  for (guint i = 0; i < G_N_ELEMENTS (functions); i++)
+    if (!ended[i])
+      {
+        test_note ("%s (process %d) outlived its node", functions[i], pids[i]);
+        pidfd_send_signal (pidfds[i], SIGKILL, NULL, 0);
+      }
+
+  for (guint i = 0; i < G_N_ELEMENTS (functions); i++)
+    {
+      siginfo_t info = { 0 };
+
+      g_assert_true (ended[i]);
+      g_assert_cmpint (waitid (P_PIDFD, pidfds[i], &info, WEXITED), ==, 0);
+      test_note ("%s (process %d) ended with its node: %s %d", functions[i], pids[i],
+                 info.si_code == CLD_KILLED ? "killed by signal" : "status", info.si_status);
+      g_assert_cmpint (info.si_code, ==, CLD_KILLED);
+      g_assert_cmpint (info.si_status, ==, SIGKILL);
+      close (pidfds[i]);
+    }
+
+  g_assert_cmpint (ask_pid (local), ==, local_pid);
+  dp_channel_close (DP_CHANNEL (local));
+  g_assert_cmpint (test_wait (local), ==, 0);
 }
 
 /* ── 3. SIGSTOP of a node, of a place ──────────────────────────────── */
@@ -1706,6 +1782,7 @@ main (int    argc,
   g_test_add_func ("/faults/node/sigkill", test_node_sigkill);
   g_test_add_func ("/faults/node/sigkill-restarted", test_node_sigkill_restarted);
   g_test_add_func ("/faults/place/sigkill", test_place_sigkill);
+  g_test_add_func ("/faults/node/sigkill-processes", test_node_sigkill_processes);
   g_test_add_func ("/faults/node/sigstop", test_node_sigstop);
   g_test_add_func ("/faults/place/sigstop", test_place_sigstop);
   g_test_add_func ("/faults/partition", test_partition);
