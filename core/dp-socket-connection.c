@@ -64,7 +64,11 @@
  * the next receiver: the credit travels with the message (DpCredit), so
  * a slow consumer holds back the first sender and no process in between
  * piles messages up. So the reading side never waits: it keeps every
- * channel flowing, and its memory is bounded by the windows.
+ * channel flowing, and its memory is bounded by the windows — which it
+ * enforces: a peer that sends past a window without saying that it
+ * overdraws (DP_FRAME_FLAG_OVERDRAFT: a message handed on, or one queued
+ * before its channel went to the wire) breaks the protocol, and the
+ * connection closes (flow_check_received()).
  */
 
 /* How long the background reader leaves the socket to a thread that has
@@ -146,8 +150,14 @@ typedef struct {
   gboolean dead;
   GError *reason;
 
-  /* Receiving: consumed and not yet credited back (atomic). */
+  /* Receiving: consumed and not yet credited back, and credited back
+   * ever (atomic); for the reader alone, what came held to the window
+   * (DATA frames without DP_FRAME_FLAG_OVERDRAFT), ever, and the costliest
+   * of those frames (flow_check_received()). */
   guint64 unreturned;
+  guint64 returned;
+  guint64 received;
+  guint64 largest;
 } Flow;
 
 /* The credit of a message this connection sent on for someone else: it
@@ -1257,7 +1267,12 @@ flow_sink_release (DpCreditSink *sink,
       g_autoptr(DpSocketConnection) connection = g_weak_ref_get (&flow->connection);
 
       if (credit > 0 && connection != NULL)
-        send_credit (connection, flow->id, credit);
+        {
+          /* Counted before it can reach the sender, whose next message,
+           * sent on that credit, the reader checks against it. */
+          __atomic_add_fetch (&flow->returned, credit, __ATOMIC_ACQ_REL);
+          send_credit (connection, flow->id, credit);
+        }
     }
 
   flow_unref (flow);
@@ -1316,14 +1331,19 @@ static gboolean credit_read (DpSocketConnection *self,
                              Flow               *flow,
                              gsize               cost);
 
-/* The flags of a DATA frame that leaves @in_flight on its channel: it
- * asks for credit when a quarter of the window or more is in flight, or when the
- * sender of the message it hands on asked. */
+/* The flags of a DATA frame of @cost bytes that leaves @in_flight on its
+ * channel: it asks for credit when a quarter of the window or more is in
+ * flight, or when the sender of the message it hands on asked; it says it
+ * overdraws the window when it took more than there was room for — a
+ * message handed on, one queued before its channel went to the wire, or a
+ * put that raced another for the last room. */
 static inline guint8
 flow_frame_flags (guint64   in_flight,
+                  gsize     cost,
                   gboolean  relayed_urgent)
 {
-  return in_flight >= FLOW_RETURN || relayed_urgent ? DP_FRAME_FLAG_CREDIT : 0;
+  return (in_flight >= FLOW_RETURN || relayed_urgent ? DP_FRAME_FLAG_CREDIT : 0) |
+         (has_room (in_flight - cost, cost) ? 0 : DP_FRAME_FLAG_OVERDRAFT);
 }
 
 /* The common case, a put that finds room: takes it without the lock
@@ -1339,7 +1359,7 @@ flow_try_take (Flow   *flow,
     if (__atomic_compare_exchange_n (&flow->in_flight, &in_flight, in_flight + cost, TRUE,
                                      __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
       {
-        *out_flags = flow_frame_flags (in_flight + cost, FALSE);
+        *out_flags = flow_frame_flags (in_flight + cost, cost, FALSE);
         return TRUE;
       }
   return FALSE;
@@ -1478,7 +1498,8 @@ flow_acquire (DpSocketConnection  *self,
       guint64 in_flight = __atomic_add_fetch (&flow->in_flight, cost, __ATOMIC_ACQ_REL);
 
       if (out_flags != NULL)
-        *out_flags = flow_frame_flags (in_flight, relayed != NULL && relayed->sink != NULL && relayed->urgent);
+        *out_flags = flow_frame_flags (in_flight, cost,
+                                       relayed != NULL && relayed->sink != NULL && relayed->urgent);
       if (relayed != NULL && relayed->sink != NULL)
         flow_push_relayed (flow, flow->credited + in_flight, relayed);
     }
@@ -1576,6 +1597,45 @@ dispatch_credit (DpSocketConnection  *self,
     }
   flow_unref (flow);
   return ok;
+}
+
+/* A DATA frame came on @flow's channel: is its sender within the window?
+ *
+ * A sender takes room while less than a quarter of its window is in
+ * flight, or while the message fits; a frame that took more — handed on
+ * without waiting, or queued before its channel went to the wire — says
+ * so (DP_FRAME_FLAG_OVERDRAFT) and is not held to the window: the credit
+ * it owes upstream bounds it, or, for a local sender, nothing does. The
+ * others, less what we credited back (counted before the credit leaves),
+ * are at most what the sender had in flight when it took room for the
+ * last of them: a window, or a quarter of one and that frame. That holds
+ * whatever order puts that took room together reach the wire in, and
+ * however many overdrawing frames came between. More is a peer that
+ * ignores credit, which would have us queue without bound: the frame is
+ * refused, and the connection closed. Called by the reader. */
+static gboolean
+flow_check_received (Flow                *flow,
+                     const DpFrameHeader *header,
+                     GError             **error)
+{
+  guint64 cost = (guint64) header->length + FLOW_MESSAGE_COST;
+  guint64 returned, limit;
+
+  if (header->flags & DP_FRAME_FLAG_OVERDRAFT)
+    return TRUE;
+
+  flow->received += cost;
+  flow->largest = MAX (flow->largest, cost);
+  returned = __atomic_load_n (&flow->returned, __ATOMIC_ACQUIRE);
+  limit = MAX ((guint64) FLOW_WINDOW, FLOW_RETURN + flow->largest);
+  if (G_LIKELY (flow->received <= returned + limit))
+    return TRUE;
+
+  g_set_error (error, DP_ERROR, DP_ERROR_PROTOCOL,
+               "channel %u: the peer sent %" G_GUINT64_FORMAT " bytes not credited back, "
+               "past its window of %" G_GUINT64_FORMAT,
+               flow->id, flow->received - returned, limit);
+  return FALSE;
 }
 
 /* Channels.
@@ -2676,6 +2736,13 @@ dispatch_data (DpSocketConnection  *self,
    * the lock is let go, so the link is not read again unless we take it
    * (reading link->endpoint here crashed a soak's node: the link was freed
    * and its memory reused meanwhile). */
+
+  if (!flow_check_received (flow, header, error))
+    {
+      g_object_unref (endpoint);
+      flow_unref (flow);
+      return FALSE;
+    }
 
   /* Without entries too: a handle must not reach the receiver as it came,
    * an index into this process's handle table, naming a channel or vector

@@ -106,6 +106,11 @@ typedef enum {
   /* DATA: its sender has a quarter of its window or more in flight on the channel:
    * credit back as soon as this message is consumed, not in a batch. */
   DP_FRAME_FLAG_CREDIT = 1 << 1,
+  /* DATA: sent past its channel's window without waiting for credit — a
+   * message handed on for another sender, or one that waited in an inbox
+   * until the channel went to the wire. The receiver holds the others to
+   * the window (a peer that ignores credit is closed), not these. */
+  DP_FRAME_FLAG_OVERDRAFT = 1 << 2,
 } DpFrameFlags;
 
 typedef struct {

@@ -82,6 +82,12 @@ dp_frame_header_check (const DpFrameHeader  *header,
                    "frame of kind %u asks for credit", header->kind);
       return FALSE;
     }
+  if ((header->flags & DP_FRAME_FLAG_OVERDRAFT) && header->kind != DP_FRAME_DATA)
+    {
+      g_set_error (error, DP_ERROR, DP_ERROR_PROTOCOL,
+                   "frame of kind %u claims to overdraw a window", header->kind);
+      return FALSE;
+    }
   if (header->kind == DP_FRAME_CREDIT &&
       (header->length != 0 || header->type_length != 0 || header->flags != 0 ||
        header->channel == 0 || header->aux == 0))

@@ -11,10 +11,15 @@
  * The /flow/ cases run two real connections on a socket pair: a put past
  * its channel's window waits until the receiver gets, the connection's
  * other channels flow meanwhile, and a waiting put fails when its channel,
- * the connection or its place dies.
+ * the connection or its place dies. The receiver holds a peer to the
+ * window: a raw peer that keeps to it is fine, one that sends past it is
+ * closed (/hostile/flood-past-window), and real senders that overdraw as
+ * the protocol lets them — a backlog on TAKE, messages handed on from two
+ * senders — are not taken for one.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
+#include <poll.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -29,6 +34,7 @@
 #define FRAME_CREDIT 33
 #define FRAME_FLAG_FDS 1
 #define FRAME_FLAG_CREDIT 2
+#define FRAME_FLAG_OVERDRAFT 4
 #define ENTRY_CHANNEL 1
 #define ENTRY_VECTOR 2
 
@@ -149,18 +155,19 @@ append_header (GByteArray *frame,
   g_byte_array_append (frame, (guint8 *) &aux_le, 4);
 }
 
-/* One DATA frame: header, type string, padding, value, handle entries;
- * @fd, if not -1, goes along. */
+/* One DATA frame with @flags: header, type string, padding, value, handle
+ * entries; @fd, if not -1, goes along. */
 static void
-send_data (Rig          *rig,
-           guint32       channel,
-           const char   *type,
-           gsize         type_length,
-           const void   *value,
-           gsize         value_size,
-           const guint32 (*entries)[4],
-           guint         n_entries,
-           int           fd)
+send_data_flagged (Rig          *rig,
+                   guint8        flags,
+                   guint32       channel,
+                   const char   *type,
+                   gsize         type_length,
+                   const void   *value,
+                   gsize         value_size,
+                   const guint32 (*entries)[4],
+                   guint         n_entries,
+                   int           fd)
 {
   g_autoptr(GByteArray) frame = g_byte_array_new ();
   gsize padded = (type_length + 7) & ~(gsize) 7;
@@ -173,7 +180,7 @@ send_data (Rig          *rig,
   } control;
 
   append_header (frame, padded + value_size + 16 * n_entries, FRAME_DATA,
-                 fd >= 0 ? FRAME_FLAG_FDS : 0, type_length, channel, n_entries);
+                 flags | (fd >= 0 ? FRAME_FLAG_FDS : 0), type_length, channel, n_entries);
   g_byte_array_append (frame, (const guint8 *) type, type_length);
   g_byte_array_append (frame, zeros, padded - type_length);
   g_byte_array_append (frame, value, value_size);
@@ -205,6 +212,21 @@ send_data (Rig          *rig,
       memcpy (CMSG_DATA (cmsg), &fd, sizeof (int));
     }
   g_assert_cmpint (sendmsg (rig->peer, &message, MSG_NOSIGNAL), ==, frame->len);
+}
+
+/* One DATA frame as a sender that keeps to its window sends it. */
+static void
+send_data (Rig          *rig,
+           guint32       channel,
+           const char   *type,
+           gsize         type_length,
+           const void   *value,
+           gsize         value_size,
+           const guint32 (*entries)[4],
+           guint         n_entries,
+           int           fd)
+{
+  send_data_flagged (rig, 0, channel, type, type_length, value, value_size, entries, n_entries, fd);
 }
 
 /* A CLOSE frame: the other side's end of @channel is gone, because of
@@ -244,18 +266,26 @@ rig_assert_carries_and_finish (Rig *rig)
   rig_finish (rig);
 }
 
-/* The first get fails: the connection closed, saying why. */
+/* The first get on @channel fails: the connection closed, saying why. */
 static void
-assert_closed_because (Rig        *rig,
-                       const char *why)
+assert_get_fails_because (gpointer    channel,
+                          const char *why)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) message = dp_channel_get_timeout (DP_CHANNEL (rig->first), TEST_WAIT_USEC, &error);
+  g_autoptr(GVariant) message = dp_channel_get_timeout (DP_CHANNEL (channel), TEST_WAIT_USEC, &error);
 
   g_assert_null (message);
   g_assert_error (error, DP_ERROR, DP_ERROR_PEER_DIED);
   test_note ("%s", error->message);
   g_assert_nonnull (strstr (error->message, why));
+}
+
+/* The first get on channel 1 fails: the connection closed, saying why. */
+static void
+assert_closed_because (Rig        *rig,
+                       const char *why)
+{
+  assert_get_fails_because (rig->first, why);
 }
 
 static guint
@@ -472,6 +502,7 @@ static const BadCredit bad_credits[] = {
   { "credit-of-nothing", FRAME_CREDIT, 0, 0, 1, 0, "malformed credit frame" },
   { "credit-never-owed", FRAME_CREDIT, 0, 0, 1, 4096, "which has 0 in flight" },
   { "take-asking-credit", FRAME_TAKE, 0, FRAME_FLAG_CREDIT, 1, 0, "asks for credit" },
+  { "take-overdrawing", FRAME_TAKE, 0, FRAME_FLAG_OVERDRAFT, 1, 0, "claims to overdraw" },
 };
 
 static void
@@ -803,6 +834,326 @@ test_flow_waiting_place_killed (void)
 
   test_busy_stop (&busy);
   pair_finish (&pair);
+}
+
+/* ── the window, policed ───────────────────────────────────────────── */
+
+/* The window, as schemas/wire.md gives it: what a sender may have on a
+ * channel that the receiver has not consumed, each DATA frame counting
+ * its payload and WIRE_MESSAGE_COST. A slice is a message ("ay", whose
+ * type string takes 8 bytes of the payload) that counts a
+ * SLICES_PER_WINDOWth of a window, exactly. */
+#define WIRE_WINDOW (16 * 1024 * 1024)
+#define WIRE_MESSAGE_COST 128
+#define SLICES_PER_WINDOW 128
+#define SLICE_COST (WIRE_WINDOW / SLICES_PER_WINDOW)
+#define SLICE_SIZE (SLICE_COST - WIRE_MESSAGE_COST - 8)
+
+/* Slice @index from @sender: both numbers, then a pattern made of them,
+ * so that a slice damaged or out of its place shows. */
+static guint8 *
+slice_bytes (guint32 sender,
+             guint32 index)
+{
+  guint8 *bytes = g_malloc (SLICE_SIZE);
+  guint32 head[2] = { GUINT32_TO_LE (sender), GUINT32_TO_LE (index) };
+
+  memcpy (bytes, head, sizeof head);
+  for (gsize i = sizeof head; i < SLICE_SIZE; i++)
+    bytes[i] = (guint8) (i + index * 7 + sender * 13);
+  return bytes;
+}
+
+static GVariant *
+slice_message (guint32 sender,
+               guint32 index)
+{
+  guint8 *bytes = slice_bytes (sender, index);
+
+  return g_variant_new_from_data (G_VARIANT_TYPE_BYTESTRING, bytes, SLICE_SIZE, TRUE, g_free, bytes);
+}
+
+/* Which sender's slice @message is. */
+static guint32
+slice_sender (GVariant *message)
+{
+  guint32 sender;
+
+  g_assert_cmpuint (g_variant_get_size (message), >=, sizeof sender);
+  memcpy (&sender, g_variant_get_data (message), sizeof sender);
+  return GUINT32_FROM_LE (sender);
+}
+
+/* @message is slice @index from @sender, intact. */
+static void
+slice_assert (GVariant *message,
+              guint32   sender,
+              guint32   index)
+{
+  g_autofree guint8 *expected = slice_bytes (sender, index);
+  guint32 head[2];
+
+  g_assert_cmpstr (g_variant_get_type_string (message), ==, "ay");
+  g_assert_cmpuint (g_variant_get_size (message), ==, SLICE_SIZE);
+  memcpy (head, g_variant_get_data (message), sizeof head);
+  g_assert_cmpuint (GUINT32_FROM_LE (head[0]), ==, sender);
+  g_assert_cmpuint (GUINT32_FROM_LE (head[1]), ==, index);
+  g_assert_true (memcmp (g_variant_get_data (message), expected, SLICE_SIZE) == 0);
+}
+
+/* The next message on @channel is slice @index from sender 0. */
+static void
+get_slice (gpointer channel,
+           guint32  index)
+{
+  g_autoptr(GVariant) message = test_get (channel);
+
+  slice_assert (message, 0, index);
+}
+
+/* Slice @index from sender 0, as a raw peer sends it, with @flags. */
+static void
+send_slice (Rig     *rig,
+            guint8   flags,
+            guint32  channel,
+            guint32  index)
+{
+  g_autofree guint8 *bytes = slice_bytes (0, index);
+
+  send_data_flagged (rig, flags, channel, "ay", 2, bytes, SLICE_SIZE, NULL, 0, -1);
+}
+
+/* Waits for the next frame the connection sends the test's end, which
+ * must be a CREDIT for @channel, and returns its bytes. */
+static guint32
+receive_credit (Rig     *rig,
+                guint32  channel)
+{
+  struct pollfd pfd = { rig->peer, POLLIN, 0 };
+  guint8 header[16];
+  guint32 length, id, aux;
+
+  g_assert_cmpint (poll (&pfd, 1, (int) (TEST_WAIT_USEC / 1000)), ==, 1);
+  g_assert_cmpint (recv (rig->peer, header, sizeof header, MSG_WAITALL), ==, sizeof header);
+  memcpy (&length, header, 4);
+  memcpy (&id, header + 8, 4);
+  memcpy (&aux, header + 12, 4);
+  g_assert_cmpuint (header[4], ==, FRAME_CREDIT);
+  g_assert_cmpuint (GUINT32_FROM_LE (length), ==, 0);
+  g_assert_cmpuint (GUINT32_FROM_LE (id), ==, channel);
+  return GUINT32_FROM_LE (aux);
+}
+
+/* A peer that sends a window's worth, exactly, and more only for the
+ * credit it got back, keeps to the protocol: everything arrives, in
+ * order, and the connection carries on. */
+static void
+test_flow_window_kept (void)
+{
+  guint64 credit = 0;
+  guint32 sent;
+  Rig rig;
+
+  rig_start (&rig);
+  for (sent = 0; sent < SLICES_PER_WINDOW; sent++)
+    send_slice (&rig, 0, 1, sent);
+
+  /* A quarter got: its credit comes back, and that much more goes. */
+  for (guint32 i = 0; i < SLICES_PER_WINDOW / 4; i++)
+    get_slice (rig.first, i);
+  while (credit < SLICES_PER_WINDOW / 4 * SLICE_COST)
+    credit += receive_credit (&rig, 1);
+  test_note ("%" G_GUINT64_FORMAT " bytes of credit back", credit);
+  for (guint64 more = credit / SLICE_COST; more > 0; more--, sent++)
+    send_slice (&rig, 0, 1, sent);
+
+  for (guint32 i = SLICES_PER_WINDOW / 4; i < sent; i++)
+    get_slice (rig.first, i);
+  rig_assert_carries_and_finish (&rig);
+}
+
+/* A raw peer that sends @n_flagged slices flagged as overdrawing after a
+ * window's worth, then one more message without the flag, and nothing
+ * that gets them meanwhile. The connection refuses that message and
+ * closes, saying so: what came before — on channel 1 and on channel 5 —
+ * is there to get first. */
+static void
+flood_past_window (guint32 n_flagged)
+{
+  g_autoptr(DpPlaceChannel) other = NULL;
+  g_autoptr(GVariant) before = NULL;
+  g_autoptr(GError) error = NULL;
+  guint32 i;
+  Rig rig;
+
+  rig_open (&rig);
+  other = dp_socket_connection_open_channel (rig.connection, 5);
+  dp_socket_connection_start (rig.connection);
+
+  send_data (&rig, 5, "s", 1, "before", 7, NULL, 0, -1);
+  for (i = 0; i < SLICES_PER_WINDOW; i++)
+    send_slice (&rig, 0, 1, i);
+  for (; i < SLICES_PER_WINDOW + n_flagged; i++)
+    send_slice (&rig, FRAME_FLAG_OVERDRAFT, 1, i);
+  send_data (&rig, 1, "s", 1, "one too many", 13, NULL, 0, -1);
+
+  /* Channel 5 fails once the connection has closed: not before, since
+   * nothing got what came on channel 1, nor credited it. */
+  before = test_get (other);
+  g_assert_cmpstr (g_variant_get_string (before, NULL), ==, "before");
+  error = test_get_error (other);
+  g_assert_error (error, DP_ERROR, DP_ERROR_PEER_DIED);
+  test_note ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "channel 1:"));
+  g_assert_nonnull (strstr (error->message, "past its window"));
+
+  for (i = 0; i < SLICES_PER_WINDOW + n_flagged; i++)
+    get_slice (rig.first, i);
+  assert_closed_because (&rig, "past its window");
+  dp_channel_close (DP_CHANNEL (other));
+  g_clear_object (&other);
+  rig_finish (&rig);
+}
+
+/* A peer that ignores credit: a window's worth on channel 1, then one
+ * more message. Rather than queue without bound, the connection closes. */
+static void
+test_flood_past_window (void)
+{
+  flood_past_window (0);
+}
+
+/* Frames flagged as overdrawing (handed on for another sender, or queued
+ * before their channel went to the wire) are not held to the window: a
+ * window's worth, then another flagged, all arrive. They buy no room for
+ * the others either: one more unflagged message closes. */
+static void
+test_flow_overdraft_not_held (void)
+{
+  flood_past_window (SLICES_PER_WINDOW);
+}
+
+/* Real senders that overdraw, as the protocol lets them: the receiver
+ * must not take them for a peer that ignores credit.
+ *
+ * Two windows wait in a channel's inbox (local: no window) until the
+ * channel is sent across and read there: on the TAKE, they all go,
+ * without waiting for credit. The receiver has got one of them when a
+ * message on another channel, behind them on the wire, arrives. */
+static void
+test_flow_backlog_overdraws (void)
+{
+  g_autoptr(DpPlaceChannel) writer = NULL, sent = NULL;
+  g_autoptr(GVariant) handle = NULL, behind = NULL;
+  g_autoptr(DpChannel) received = NULL;
+  g_autoptr(GError) error = NULL;
+  Pair pair;
+
+  pair_start (&pair);
+  dp_place_channel_new_pair (&writer, &sent);
+  for (guint32 i = 0; i < 2 * SLICES_PER_WINDOW; i++)
+    test_put (writer, slice_message (0, i));
+  test_put (pair.first_a, test_hand_over (&sent));
+  handle = test_get (pair.first_b);
+  received = dp_channel_from_variant (handle, &error);
+  g_assert_no_error (error);
+
+  get_slice (received, 0);
+  test_put (pair.first_a, g_variant_new_string ("behind"));
+  behind = test_get (pair.first_b);
+  g_assert_cmpstr (g_variant_get_string (behind, NULL), ==, "behind");
+
+  for (guint32 i = 1; i < 2 * SLICES_PER_WINDOW; i++)
+    get_slice (received, i);
+  g_assert_false (dp_socket_connection_is_closed (pair.b));
+
+  dp_channel_close (received);
+  dp_channel_close (DP_CHANNEL (writer));
+  pair_finish (&pair);
+}
+
+/* Messages handed on: X and Y each put three quarters of a window on a
+ * channel of M's, which M sends on to D, who reads it. M hands them on as
+ * they come, without waiting for D's credit (X's and Y's windows hold
+ * them back), so D has a window and a half in flight. D gets nothing
+ * until a message behind them all arrives; then everything, each sender's
+ * in order. */
+#define FAN_IN_SLICES (SLICES_PER_WINDOW * 3 / 4)
+
+static DpChannel *
+channel_got (gpointer channel)
+{
+  g_autoptr(GVariant) handle = test_get (channel);
+  g_autoptr(GError) error = NULL;
+  DpChannel *got = dp_channel_from_variant (handle, &error);
+
+  g_assert_no_error (error);
+  return got;
+}
+
+static void
+test_flow_fan_in_overdraws (void)
+{
+  g_autoptr(DpPlaceChannel) w = NULL, r = NULL;
+  g_autoptr(DpChannel) r_d = NULL;
+  g_autoptr(GVariant) hello = NULL, behind = NULL;
+  DpChannel *puts[2];
+  guint32 next[2] = { 0, 0 };
+  Pair in[2], md;           /* X–M, Y–M: M is b; M–D: D is b */
+
+  for (guint s = 0; s < 2; s++)
+    pair_start (&in[s]);
+  pair_start (&md);
+
+  /* D reads r: from now on what arrives in r's inbox on M goes to D. */
+  dp_place_channel_new_pair (&w, &r);
+  test_put (md.first_a, test_hand_over (&r));
+  r_d = channel_got (md.first_b);
+  test_put (w, g_variant_new_string ("hello"));
+  hello = test_get (r_d);
+  g_assert_cmpstr (g_variant_get_string (hello, NULL), ==, "hello");
+
+  for (guint s = 0; s < 2; s++)
+    {
+      test_put (in[s].first_b, dp_channel_to_variant (DP_CHANNEL (w)));
+      puts[s] = channel_got (in[s].first_a);
+    }
+  for (guint s = 0; s < 2; s++)
+    {
+      for (guint32 i = 0; i < FAN_IN_SLICES; i++)
+        test_put (puts[s], slice_message (s, i));
+      test_put (in[s].first_a, g_variant_new_string ("done"));
+    }
+
+  /* Once M has both "done", it has handed on everything before them. */
+  for (guint s = 0; s < 2; s++)
+    {
+      g_autoptr(GVariant) done = test_get (in[s].first_b);
+      g_assert_cmpstr (g_variant_get_string (done, NULL), ==, "done");
+    }
+  test_put (md.first_a, g_variant_new_string ("behind"));
+  behind = test_get (md.first_b);
+  g_assert_cmpstr (g_variant_get_string (behind, NULL), ==, "behind");
+
+  for (guint n = 0; n < 2 * FAN_IN_SLICES; n++)
+    {
+      g_autoptr(GVariant) message = test_get (r_d);
+      guint32 sender = slice_sender (message);
+
+      g_assert_cmpuint (sender, <, 2);
+      slice_assert (message, sender, next[sender]++);
+    }
+  g_assert_false (dp_socket_connection_is_closed (md.b));
+
+  for (guint s = 0; s < 2; s++)
+    {
+      dp_channel_close (puts[s]);
+      g_object_unref (puts[s]);
+      pair_finish (&in[s]);
+    }
+  dp_channel_close (r_d);
+  dp_channel_close (DP_CHANNEL (w));
+  pair_finish (&md);
 }
 
 typedef struct {
@@ -1507,6 +1858,11 @@ main (int    argc,
   g_test_add_func ("/socket-connection/flow/waiting-put-connection-dies",
                    test_flow_waiting_put_connection_dies);
   g_test_add_func ("/socket-connection/flow/waiting-place-killed", test_flow_waiting_place_killed);
+  g_test_add_func ("/socket-connection/hostile/flood-past-window", test_flood_past_window);
+  g_test_add_func ("/socket-connection/flow/window-kept", test_flow_window_kept);
+  g_test_add_func ("/socket-connection/flow/overdraft-not-held", test_flow_overdraft_not_held);
+  g_test_add_func ("/socket-connection/flow/backlog-overdraws", test_flow_backlog_overdraws);
+  g_test_add_func ("/socket-connection/flow/fan-in-overdraws", test_flow_fan_in_overdraws);
   g_test_add_func ("/socket-connection/export-put-while-closing", test_export_put_while_closing);
   g_test_add_func ("/socket-connection/export-put-channel-while-closing",
                    test_export_put_channel_while_closing);
