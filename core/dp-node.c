@@ -1134,13 +1134,21 @@ wait_for_bound_place_cb (gpointer data)
 }
 
 /* The requester's end of @channel fails with @reason, its code included
- * (a missing place is DP_ERROR_NOT_FOUND there too). */
+ * (a missing place is DP_ERROR_NOT_FOUND there too). Logged unless
+ * @requesters_news: a connection to a name nobody has is routine — a
+ * client of a named place that is being restarted may ask again until it
+ * is back — and the requester hears of it (DP_ERROR_NOT_FOUND); a module
+ * refused or a place that cannot start is ours to say. */
 static void
 refuse_channel (DpSocketConnection *connection,
                 guint32             channel,
-                const GError       *reason)
+                const GError       *reason,
+                gboolean            requesters_news)
 {
-  g_message ("Refused a request: %s", reason->message);
+  if (requesters_news)
+    g_debug ("Refused a request: %s", reason->message);
+  else
+    g_message ("Refused a request: %s", reason->message);
   dp_socket_connection_send_control (connection, DP_FRAME_PLACE_DIED, channel, 0,
                                      g_variant_new (DP_PLACE_DIED_TYPE, 1, reason->message), NULL);
   dp_socket_connection_send_close (connection, channel, reason, NULL);
@@ -1241,7 +1249,7 @@ refused:
   self_name = dp_node_describe_self ();
   reason = g_error_new (error->domain, error->code, "Cannot start place %s:%s on node %s: %s", module,
                         function, self_name, error->message);
-  refuse_channel (connection, channel, reason);
+  refuse_channel (connection, channel, reason, FALSE);
 }
 
 static void
@@ -1266,7 +1274,7 @@ handle_new_connection (DpNode             *self,
       g_autofree char *self_name = dp_node_describe_self ();
       g_autoptr(GError) reason = g_error_new (DP_ERROR, DP_ERROR_NOT_FOUND, "No place named “%s” on node %s",
                                               name, self_name);
-      refuse_channel (connection, channel, reason);
+      refuse_channel (connection, channel, reason, TRUE);
       return;
     }
 
@@ -1288,7 +1296,7 @@ handle_new_connection (DpNode             *self,
           g_autoptr(GError) reason = g_error_new (error->domain, error->code, "Cannot open a channel to %s: %s",
                                                   name, error->message);
           dp_channel_close (DP_CHANNEL (theirs));
-          refuse_channel (connection, channel, reason);
+          refuse_channel (connection, channel, reason, FALSE);
           return;
         }
       if (!dp_socket_connection_bind_channel (connection, channel, ours, &error))
@@ -1302,7 +1310,7 @@ handle_new_connection (DpNode             *self,
     {
       g_autoptr(GError) reason = g_error_new (DP_ERROR, DP_ERROR_PROTOCOL, "Unknown connection mode “%s” for %s",
                                               mode, name);
-      refuse_channel (connection, channel, reason);
+      refuse_channel (connection, channel, reason, FALSE);
       return;
     }
 
